@@ -1,0 +1,102 @@
+"""Outbound SMS through Twilio's REST API with the twilio library's async client.
+
+The HTTP client is the one boundary we own: it sends every request to the configured API base
+URL (a fake Twilio server on 127.0.0.1 in tests) and adds the outbox job's idempotency key, so a
+job retried after a lost answer is recognisable.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+import aiohttp
+import structlog
+from twilio.base import values
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from connectors.base import OutboundEnvelope, SendOutcome
+from gateway.core.sms import classify_send_failure, explain_error
+from gateway.settings import Settings
+
+log = structlog.get_logger("connectors.twilio_rest")
+
+TWILIO_API = "https://api.twilio.com"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+_idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
+
+
+class RoutedTwilioHttpClient(AsyncTwilioHttpClient):
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if url.startswith(TWILIO_API) and self.base_url != TWILIO_API:
+            url = self.base_url + url[len(TWILIO_API) :]
+        headers = dict(headers or {})
+        key = _idempotency_key.get()
+        if key:
+            headers[IDEMPOTENCY_HEADER] = key
+        return await super().request(
+            method, url, params, data, headers, auth, timeout, allow_redirects
+        )
+
+
+class TwilioSmsSender:
+    def __init__(self, settings: Settings, timeout: float = 10.0) -> None:
+        self.settings = settings
+        self.http = RoutedTwilioHttpClient(settings.twilio.api_base_url, timeout)
+        self.client = Client(
+            settings.twilio.account_sid, settings.twilio.auth_token, http_client=self.http
+        )
+        self.status_callback = settings.web.public_url.rstrip("/") + "/webhooks/twilio/status"
+
+    async def send(self, out: OutboundEnvelope) -> SendOutcome:
+        tw = self.settings.twilio
+        kwargs: dict[str, Any] = {
+            "to": out.to,
+            "body": out.body,
+            "status_callback": self.status_callback,
+            "from_": tw.from_number or values.unset,
+            "messaging_service_sid": tw.messaging_service_sid or values.unset,
+        }
+        reset = _idempotency_key.set(out.idempotency_key)
+        try:
+            message = await self.client.messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            code = int(exc.code) if isinstance(exc.code, int) else None
+            verdict = classify_send_failure(exc.status, code)
+            explanation = explain_error(code if code is not None else exc.status)
+            log.warning(
+                "twilio.send_failed", message_id=out.message_id, status=exc.status, error_code=code
+            )
+            return SendOutcome(
+                False,
+                permanent=verdict == "dead",
+                error_code=str(code or exc.status),
+                error_text=explanation.text_for_caseworker,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendOutcome(
+                False, error_text=f"Twilio unreachable ({exc.__class__.__name__}); will retry"
+            )
+        finally:
+            _idempotency_key.reset(reset)
+        return SendOutcome(True, provider_id=str(message.sid))
+
+    async def close(self) -> None:
+        await self.http.close()

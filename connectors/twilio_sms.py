@@ -1,0 +1,127 @@
+"""Twilio SMS: the signed inbound webhook.
+
+Checks in order, each with its own answer: signature (403), required fields (400), our account
+(403) and number (404); then the message is stored and only then answered 200 with empty TwiML.
+A store failure answers 503 so Twilio retries; a retry of a stored MessageSid answers 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import structlog
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from gateway.core.addresses import normalise_phone
+from gateway.core.inbound import InboundAttachment, InboundMessage
+from gateway.settings import Settings
+from gateway.storage.db import StoreUnavailable, utcnow
+from gateway.web.keys import RUNTIME
+
+log = structlog.get_logger("connectors.twilio_sms")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+REQUIRED_INBOUND = ("MessageSid", "AccountSid", "From", "To")
+
+
+def public_url_of(request: web.Request, settings: Settings) -> str:
+    """The URL Twilio signed: the configured public base plus our path and query.
+
+    Behind a TLS-terminating proxy the request reaches us as http://127.0.0.1:8080/…, so the
+    Host header is never used; X-Forwarded-* only when the operator says the proxy is trusted.
+    """
+    if settings.web.trusted_proxy and "X-Forwarded-Host" in request.headers:
+        proto = request.headers.get("X-Forwarded-Proto", "https")
+        return f"{proto}://{request.headers['X-Forwarded-Host']}{request.path_qs}"
+    return settings.web.public_url.rstrip("/") + request.path_qs
+
+
+def signature_valid(request: web.Request, params: Mapping[str, str], settings: Settings) -> bool:
+    token = settings.twilio.auth_token
+    if not token:
+        return False
+    signature = request.headers.get("X-Twilio-Signature", "")
+    # RequestValidator compares in constant time.
+    return bool(
+        RequestValidator(token).validate(public_url_of(request, settings), dict(params), signature)
+    )
+
+
+def twiml(status: int = 200) -> web.Response:
+    return web.Response(status=status, text=EMPTY_TWIML, content_type="text/xml")
+
+
+def problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"code": str(status), "message": message}}, status=status)
+
+
+async def read_signed_form(
+    request: web.Request, settings: Settings
+) -> dict[str, str] | web.Response:
+    """The form parameters of a correctly signed Twilio request, or the response to give."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return problem(400, "expected application/x-www-form-urlencoded from Twilio")
+    form = await request.post()
+    params = {k: str(v) for k, v in form.items()}
+    if not signature_valid(request, params, settings):
+        log.warning("twilio.signature_mismatch", path=request.path, remote=request.remote)
+        return problem(403, "X-Twilio-Signature does not match")
+    return params
+
+
+async def inbound_sms(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    settings = rt.settings
+    params = await read_signed_form(request, settings)
+    if isinstance(params, web.Response):
+        return params
+    missing = [name for name in REQUIRED_INBOUND if not params.get(name)]
+    if missing:
+        return problem(400, f"missing required Twilio parameters: {', '.join(missing)}")
+    if settings.twilio.account_sid and params["AccountSid"] != settings.twilio.account_sid:
+        log.warning("twilio.wrong_account", message_sid=params["MessageSid"])
+        return problem(403, "AccountSid is not this service's account")
+    if settings.twilio.from_number:
+        ours = normalise_phone(settings.twilio.from_number, settings.sms.default_region)
+        if normalise_phone(params["To"], settings.sms.default_region) != ours:
+            return problem(404, "To is not this service's number")
+    raw = await request.read()
+    media = []
+    for i in range(_int(params.get("NumMedia"))):
+        url = params.get(f"MediaUrl{i}")
+        if url:
+            media.append(
+                InboundAttachment(
+                    filename=f"media-{i}",
+                    content_type=params.get(f"MediaContentType{i}", "application/octet-stream"),
+                    data=None,
+                    verdict="pending",
+                    reason="media not fetched yet",
+                    source_url=url,
+                )
+            )
+    inbound = InboundMessage(
+        channel="sms",
+        provider_id=params["MessageSid"],
+        sender=params["From"],
+        recipient=params["To"],
+        text=params.get("Body", ""),
+        raw=raw,
+        received_at=utcnow(),
+        attachments=tuple(media),
+    )
+    try:
+        result = await rt.intake.accept(inbound)
+    except StoreUnavailable as exc:
+        log.error("twilio.store_unavailable", message_sid=params["MessageSid"], error=str(exc))
+        return problem(503, "temporarily unable to store the message; retry")
+    structlog.contextvars.bind_contextvars(message_id=result.message_id)
+    return twiml()
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, min(int(value or 0), 10))
+    except ValueError:
+        return 0

@@ -1,0 +1,292 @@
+"""The `case-gateway` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from gateway.settings import DEFAULT_CONFIG_PATH, ConfigError, Settings, describe, load_settings
+
+DESCRIPTION = """\
+Case Gateway: one official SMS number and e-mail address for a child-welfare service.
+Families text or e-mail it; every message is redacted, attached to its case with an audit
+trail and put in the caseworker's queue; replies go back over the same channel.
+"""
+
+EPILOG = """\
+configuration: a TOML file (--config, default ./case-gateway.toml); every key can be set by an
+environment variable CASE_GATEWAY_<SECTION>_<KEY>, e.g. CASE_GATEWAY_DATABASE_URL. Secrets
+(CASE_GATEWAY_TWILIO_AUTH_TOKEN, CASE_GATEWAY_CRYPTO_KEY) come only from the environment or
+from files named by <key>_file. Run `case-gateway check-config` to see every problem.
+"""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"case-gateway: configuration: {problem}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _run(coro: Awaitable[int]) -> int:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"{len(exc.problems)} problem(s) in the configuration:")
+        for problem in exc.problems:
+            print(f"  - {problem}")
+        return 2
+    for line in describe(settings):
+        print(line)
+    from gateway.sealing import SealingError, load_keyring
+
+    try:
+        keyring = load_keyring(settings.crypto.key, settings.crypto.key_file)
+        print(f"sealing keys: {len(keyring.keys)} (active: {keyring.active_id})")
+    except SealingError as exc:
+        print(f"problem: crypto: {exc}")
+        return 2
+    print("configuration OK")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.storage.db import Database
+
+    settings = _settings(args)
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            rev = await db.migrate()
+        finally:
+            await db.close()
+        print(f"database migrated to revision {rev}")
+        return 0
+
+    return _run(go())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+    from gateway.runtime import build_runtime
+    from gateway.sealing import SealingError
+    from gateway.server import serve
+
+    settings = _settings(args)
+    configure_logging(settings.log.format, settings.log.level)
+    try:
+        runtime = build_runtime(settings)
+    except SealingError as exc:
+        print(f"case-gateway: {exc}", file=sys.stderr)
+        return 2
+    return _run(serve(runtime))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return _run(run_demo(args.dir))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from gateway.audit import verify
+
+    settings = _settings(args)
+    return _run(verify(settings.database.url, sys.stdout))
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    from gateway.sealing import generate_key_file
+
+    key_id = generate_key_file(args.file)
+    print(
+        f"new active sealing key {key_id} written to {args.file} (keep older keys: they open older blobs)"
+    )
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from gateway.accounts import AccountError, add_user
+    from gateway.storage.db import Database
+
+    settings = _settings(args)
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            async with db.transaction() as tx:
+                user = await add_user(
+                    tx,
+                    email=args.email,
+                    name=args.name,
+                    role=args.role,
+                    team=args.team,
+                    actor="cli",
+                )
+                print(f"user {user.id}: {user.email} ({user.role}, team {user.team})")
+        except AccountError as exc:
+            print(f"case-gateway: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        return 0
+
+    return _run(go())
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from gateway.accounts import AccountError, create_token
+    from gateway.storage.db import Database
+
+    settings = _settings(args)
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            async with db.transaction() as tx:
+                token, expires = await create_token(
+                    tx, user_email=args.user, actor="cli", days=args.days
+                )
+        except AccountError as exc:
+            print(f"case-gateway: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(token)
+        print(f"(shown once; expires {expires:%Y-%m-%d %H:%M} UTC)", file=sys.stderr)
+        return 0
+
+    return _run(go())
+
+
+def cmd_cases_import(args: argparse.Namespace) -> int:
+    from gateway.casefiles import import_cases_file
+
+    settings = _settings(args)
+    return _run(import_cases_file(settings, args.file, sys.stdout, sys.stderr))
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from gateway.classify_cli import run_jsonl
+
+    if not args.jsonl and not args.explain:
+        print("case-gateway classify: give --jsonl (or --explain)", file=sys.stderr)
+        return 2
+    language = args.language
+    if language is None:
+        try:
+            language = load_settings(args.config).service.language
+        except ConfigError:
+            language = "nb"
+    return run_jsonl(sys.stdin, sys.stdout, explain=args.explain, language=language)
+
+
+def cmd_inspect_email(args: argparse.Namespace) -> int:
+    from gateway.inspect_email import inspect_email_main
+
+    return inspect_email_main(args.file, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="case-gateway",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config", default=None, help=f"TOML configuration file (default {DEFAULT_CONFIG_PATH})"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, fn: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=fn)
+        return p
+
+    add("serve", cmd_serve, "run the gateway: web (webhooks, API), SMTP/LMTP intake and the relay")
+    add("migrate", cmd_migrate, "create or upgrade the database schema")
+    add(
+        "check-config",
+        cmd_check_config,
+        "print the effective configuration (secrets masked) and every problem",
+    )
+    p = add("demo", cmd_demo, "run a self-contained demonstration on a fresh SQLite database")
+    p.add_argument(
+        "--dir",
+        default="./var/demo",
+        help="where the demo database and key go (default ./var/demo)",
+    )
+    p = add("classify", cmd_classify, "classify and redact text: JSON lines {id,text} on stdin")
+    p.add_argument("--jsonl", action="store_true", help="JSON lines in, JSON lines out")
+    p.add_argument("--explain", action="store_true", help="explain every finding for people")
+    p.add_argument(
+        "--language", default=None, help="placeholder language (default: service.language)"
+    )
+    p = add("inspect-email", cmd_inspect_email, "show how an e-mail file is parsed, as JSON")
+    p.add_argument("file")
+    p.add_argument(
+        "--json", action="store_true", default=True, help="JSON output (the only format)"
+    )
+    audit = sub.add_parser("audit", help="audit log tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    v = audit.add_parser(
+        "verify", help="verify the audit hash chain; non-zero exit naming the first broken event"
+    )
+    v.set_defaults(func=cmd_audit_verify)
+    keys = sub.add_parser("keys", help="sealing keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    k = keys.add_parser(
+        "generate", help="add a new active sealing key to a key file (created 0600)"
+    )
+    k.add_argument("--file", required=True)
+    k.set_defaults(func=cmd_keys_generate)
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    u = users.add_parser("add", help="add a member of staff")
+    u.add_argument("--email", required=True)
+    u.add_argument("--name", required=True)
+    u.add_argument("--role", required=True, choices=["caseworker", "team_lead", "admin", "auditor"])
+    u.add_argument("--team", required=True)
+    u.set_defaults(func=cmd_users_add)
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    t = tokens.add_parser(
+        "create", help="create an API token for a user (printed once, stored hashed)"
+    )
+    t.add_argument("--user", required=True, help="the user's e-mail")
+    t.add_argument("--days", type=int, default=90, help="days until it expires (default 90)")
+    t.set_defaults(func=cmd_tokens_create)
+    cases = sub.add_parser("cases", help="cases").add_subparsers(
+        dest="cases_command", required=True
+    )
+    c = cases.add_parser(
+        "import", help="import cases and contacts exported from the journal system (JSON or CSV)"
+    )
+    c.add_argument("file")
+    c.set_defaults(func=cmd_cases_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

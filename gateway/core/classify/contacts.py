@@ -1,0 +1,98 @@
+"""E-mail addresses, postal addresses and the names known from the case record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from .model import Entity
+
+EMAIL = re.compile(
+    r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}(?![\w\-@])"
+)
+
+# Street words: strong suffixes are specific enough to match inside a lower-case word
+# ("storgata", "drottninggatan"); weak ones need a capital ("Torget", "Bakken").
+_STRONG = r"(?:veien|vegen|vei|veg|gata|gaten|gate|vejen|vej|gade|gatan|vägen|väg|stræde|stien|gränd|gränden|alléen|allé|allè|alle)"
+_WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
+_HOUSE = r"\d{1,4}(?: ?[A-Za-z](?![\w]))?"
+_NORDIC_TAIL = (
+    r"(?:,?\s\d{1,2}\.?\s?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"  # Danish floor and side
+    r"(?:,?\s(?:\d{4}|\d{3} ?\d{2}|[A-Z]{2}-\d{4,5})\s[A-ZÆØÅÄÖ][\wæøåäö]+(?:\s[A-ZØ](?![\w]))?)?"
+)
+_CAP = r"[A-ZÆØÅÄÖ][\wæøåäöé\-]+"
+_NORDIC = re.compile(
+    rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK})"
+    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|väg|gatan|vägen))"
+    rf"\s{_HOUSE}{_NORDIC_TAIL}"
+)
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}"
+_EN_STREET = (
+    r"(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Dr|Way|Court|Ct|Crescent|Gardens|"
+    r"Place|Pl|Terrace|Grove|Hill|Boulevard|Blvd|Square|Row|Mews|Walk|Parade|Rise|View)\.?"
+)
+_EN = re.compile(
+    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z'\-]+\s){{1,3}}{_EN_STREET}(?![\w])"
+    rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite)\.?\s?\d+[A-Z]?)?"
+    rf"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?(?:,?\s(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?))?)"
+)
+_POSTCODE_ALONE = re.compile(rf"(?<![\w]){_UK_POSTCODE}(?![\w])")
+
+
+def find_emails(text: str) -> Iterator[Entity]:
+    """E-mail addresses: a local part, "@", and a domain with a top-level label."""
+    for m in EMAIL.finditer(text):
+        yield Entity(m.start(), m.end(), "EMAIL", "email.address", 0.99)
+
+
+def find_addresses(text: str) -> Iterator[Entity]:
+    """Street addresses (Nordic street words, English street types) and UK postcodes."""
+    for m in _NORDIC.finditer(text):
+        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.nordic_street", 0.9)
+    for m in _EN.finditer(text):
+        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.english_street", 0.9)
+    for m in _POSTCODE_ALONE.finditer(text):
+        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.uk_postcode", 0.85)
+
+
+# Short or common-word names match only when capitalised as names are ("Liv", not "liv").
+_COMMON_WORDS = frozenset(
+    "liv per mark will rose hope grace bill frank king may june april bo ask sol dag tor siv "
+    "stig eli ida mai vår lo kim eva".split()
+)
+
+
+def name_pattern(known_names: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern for the known names and their parts (given name, surname)."""
+    exact: set[str] = set()
+    folded: set[str] = set()
+    for name in known_names:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        parts = [name, *re.split(r"[\s]+", name)]
+        for part in parts:
+            if len(part) < 2:
+                continue
+            if len(part) <= 3 or part.lower() in _COMMON_WORDS:
+                exact.add(re.escape(part))
+            else:
+                folded.add(re.escape(part))
+    alternatives = []
+    if folded:
+        alternatives.append("(?i:" + "|".join(sorted(folded, key=len, reverse=True)) + ")")
+    if exact:
+        alternatives.append("|".join(sorted(exact, key=len, reverse=True)))
+    if not alternatives:
+        return None
+    # A genitive "s" stays outside the span: "Emmas skole" -> "[NAVN]s skole".
+    return re.compile(r"(?<![\w])(" + "|".join(alternatives) + r")(?=(?:s|'s|’s)?(?![\w]))")
+
+
+def find_names(text: str, known_names: Sequence[str]) -> Iterator[Entity]:
+    """Names known from the case record (the child, siblings, the parents)."""
+    pattern = name_pattern(known_names)
+    if pattern is None:
+        return
+    for m in pattern.finditer(text):
+        yield Entity(m.start(1), m.end(1), "PERSON_NAME", "person_name.case_record", 0.95)

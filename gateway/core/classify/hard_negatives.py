@@ -1,0 +1,72 @@
+"""Numbers that look like identifiers but are not: dates, times, amounts and references.
+
+Rather than teach every detector about them, the classifier blanks them out of a working
+copy of the text (same length, so offsets still line up) before it looks for numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .checksums import valid_date
+
+BLANK = "#"
+
+_DATE = re.compile(
+    r"(?<![\d.\-/])(?:"
+    r"(?P<iso>(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?)"
+    r"|(?P<dmy>(?P<d2>\d{1,2})(?P<sep>[./-])(?P<m2>\d{1,2})(?P=sep)(?P<y2>\d{4}|\d{2}))"
+    r")(?![./\-]?\d)"
+)
+_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)|\b(?:kl|klokka|klockan)\.?\s?\d{1,2}(?:[.:]\d{2})?\b", re.I)
+_AMOUNT_NUM = r"\d{1,3}(?:[ .,\u00a0']\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
+_AMOUNT = re.compile(
+    rf"(?:\b(?:kr|nok|sek|dkk|eur|usd|gbp)\.?|[€$£])\s?(?:{_AMOUNT_NUM})"
+    rf"|(?<![\d.,])(?:{_AMOUNT_NUM})\s?(?:kr\b|kroner|kronor|nok\b|sek\b|dkk\b|euro|eur\b|pounds?|dollars?|usd\b|gbp\b|,-)",
+    re.I,
+)
+# Case, order, invoice and parcel references that families quote back to us.
+_REFERENCE = re.compile(
+    r"\b(?:saks?(?:nummer|nr)?|sags?(?:nummer|nr)?|sag|ärende(?:nummer|nr|t)?|ref(?:eranse|erence|erens|\.)?"
+    r"|ordre(?:nummer|nr)?|order(?:nummer|nr|\s?number|\s?no)?|bestilling(?:snummer|snr)?"
+    r"|faktura(?:nummer|nr)?|invoice(?:\s?number|\s?no)?|kunde(?:nummer|nr)|kundnummer"
+    r"|customer(?:\s?number|\s?no)?|case(?:\s?number|\s?no|\s?ref)?|ticket|journal(?:nummer|nr|post)?"
+    r"|j\.?nr|sporings(?:nummer|nr)|tracking(?:\s?number|\s?no)?|kolli(?:nummer|nr)?|pakke(?:nummer|nr)?"
+    r"|medlems(?:nummer|nr)|membership(?:\s?number|\s?no)?|booking(?:nummer|nr|\s?number|\s?ref)?"
+    r"|dokument(?:nummer|nr)?|arkiv(?:nummer|nr)?|kvittering(?:snummer|snr)?|kvitto(?:nummer)?"
+    r"|receipt(?:\s?number|\s?no)?|forsendelse(?:snummer)?|vedtak(?:snummer)?|policy(?:\s?number|\s?no)?"
+    r"|polise(?:nummer|nr)?|skadenummer|claim(?:\s?number|\s?no)?)(?:et|en|a|t)?"
+    r"\.?\s?(?:nr\.?|no\.?|number|nummer|id)?\s?[:#]?\s?(?:er|is|är|var|was|blir)?\s?"
+    r"(?P<ref>[A-Za-z]{0,4}[-/]?\d[\d\-/.]*\d|\d)",
+    re.I,
+)
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    for i in range(start, end):
+        if chars[i] != " ":
+            chars[i] = BLANK
+
+
+def blank_hard_negatives(text: str) -> str:
+    """A copy of ``text`` with dates, times, amounts and reference numbers blanked out.
+
+    Blanked characters become ``#`` (spaces stay), so detectors that read the copy see
+    no digits there and every offset still points at the same place in ``text``.
+    """
+    chars = list(text)
+    for m in _DATE.finditer(text):
+        if m.group("iso"):
+            y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+        else:
+            y2 = m.group("y2")
+            y = int(y2) if len(y2) == 4 else 2000 + int(y2)
+            mo, d = int(m.group("m2")), int(m.group("d2"))
+        if valid_date(y, mo, d):
+            _blank(chars, m.start(), m.end())
+    for pattern in (_TIME, _AMOUNT):
+        for m in pattern.finditer(text):
+            _blank(chars, m.start(), m.end())
+    for m in _REFERENCE.finditer(text):
+        _blank(chars, m.start("ref"), m.end("ref"))
+    return "".join(chars)

@@ -1,0 +1,121 @@
+"""Logging: structlog, JSON in production and console in a terminal, nothing personal.
+
+Invariant 7: message bodies are never logged and phone numbers and e-mail addresses are masked.
+The masking processor runs last before rendering, on every event, so a careless call site
+cannot leak what it was handed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from gateway.core.classify import mask_for_log
+
+# Keys whose values are message content: replaced, never rendered.
+CONTENT_KEYS = frozenset(
+    {
+        "body",
+        "text",
+        "raw",
+        "content",
+        "subject",
+        "html",
+        "new_text",
+        "redacted",
+        "preview",
+        "payload",
+    }
+)
+# Values under these keys are identifiers we chose (case refs, route names), never personal data.
+SAFE_KEYS = frozenset(
+    {
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "case_ref",
+        "case",
+        "route",
+        "path",
+        "idempotency_key",
+        "message_sid",
+        "encoding",
+        "channel",
+        "rule",
+        "triage",
+        "detail",
+        "queue",
+        "state",
+    }
+)
+
+
+def mask_address(value: str) -> str:
+    """Mask phone numbers, e-mail addresses and national ids in free text (the classifier's rules)."""
+    return mask_for_log(value)
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_address(value)
+    if isinstance(value, dict):
+        return {k: ("[omitted]" if k in CONTENT_KEYS else _mask_value(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(v) for v in value]
+    return value
+
+
+def scrub_personal_data(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: drop content fields, mask addresses everywhere else."""
+    for key in list(event_dict):
+        if key in CONTENT_KEYS:
+            event_dict[key] = "[omitted]"
+        elif key not in SAFE_KEYS:
+            event_dict[key] = _mask_value(event_dict[key])
+    return event_dict
+
+
+class _StderrLogger:
+    """Writes to whatever sys.stderr is at the time (tests and daemons swap it)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
+def configure_logging(fmt: str = "auto", level: str = "info") -> None:
+    """Set up structlog; ``fmt`` is json, console or auto (console in a terminal)."""
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            scrub_personal_data,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,220 @@
+"""The outbox relay worker: claims due jobs, sends them once, records the outcome.
+
+Claiming uses ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers (in one or
+several processes) never take the same job; on SQLite ``BEGIN IMMEDIATE`` serialises the claim.
+A claimed job carries a lease: if the worker dies mid-send, the job is claimed again after the
+lease, with the same idempotency key, so the provider can recognise the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.base import OutboundEnvelope, Sender, SendOutcome
+from gateway.core.sms import retry_delay
+from gateway.sealing import Keyring, SealedBlob
+from gateway.settings import Settings
+from gateway.storage.db import Database, StoreUnavailable, utcnow
+from gateway.storage.models import Message, OutboxJob, ReplyToken, SealedOriginal
+
+log = structlog.get_logger("gateway.relay")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    job_id: int
+    attempts: int
+    envelope: OutboundEnvelope
+
+
+class Relay:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        senders: Mapping[str, Sender],
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.senders = senders
+        self.settings = settings
+        self.clock = clock
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; a store failure waits a poll interval and tries again."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except StoreUnavailable as exc:
+                log.warning("relay.store_unavailable", error=str(exc))
+                done = 0
+            if done == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.relay.poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def run_once(self) -> int:
+        """Claim one batch of due jobs and send each; returns how many were attempted."""
+        claimed = await self.claim()
+        for job in claimed:
+            outcome = await self._send(job)
+            await self.record(job, outcome)
+        return len(claimed)
+
+    async def _send(self, job: ClaimedJob) -> SendOutcome:
+        sender = self.senders.get(job.envelope.channel)
+        if sender is None:
+            return SendOutcome(
+                False, permanent=True, error_text=f"no sender for channel {job.envelope.channel}"
+            )
+        try:
+            return await sender.send(job.envelope)
+        except Exception as exc:  # a sender bug must not stop the relay; the job retries
+            log.error(
+                "relay.sender_crashed",
+                message_id=job.envelope.message_id,
+                error=exc.__class__.__name__,
+            )
+            return SendOutcome(False, error_text=f"sender error: {exc.__class__.__name__}")
+
+    async def claim(self) -> list[ClaimedJob]:
+        now = self.clock()
+        relay = self.settings.relay
+        async with self.db.transaction() as tx:
+            s = tx.session
+            jobs = (
+                (
+                    await s.execute(
+                        select(OutboxJob)
+                        .where(
+                            OutboxJob.kind == "send",
+                            or_(
+                                and_(
+                                    OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now
+                                ),
+                                and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
+                            ),
+                        )
+                        .order_by(OutboxJob.id)
+                        .limit(relay.batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            claimed: list[ClaimedJob] = []
+            for job in jobs:
+                job.state = "sending"
+                job.attempts += 1
+                job.lease_until = now + timedelta(seconds=relay.lease_seconds)
+                claimed.append(ClaimedJob(job.id, job.attempts, await self._envelope(s, job)))
+        return claimed
+
+    async def _envelope(self, s: AsyncSession, job: OutboxJob) -> OutboundEnvelope:
+        msg = await s.get(Message, job.message_id)
+        assert msg is not None
+        blob = await s.get(SealedOriginal, msg.sealed_id)
+        assert blob is not None
+        body = self.keyring.open(
+            SealedBlob(blob.key_id, blob.nonce, blob.ciphertext), b"outbound"
+        ).decode("utf-8")
+        reply_to = in_reply_to = None
+        references: tuple[str, ...] = ()
+        if msg.channel == "email" and msg.case_id is not None:
+            token = (
+                await s.execute(
+                    select(ReplyToken.token)
+                    .where(
+                        ReplyToken.case_id == msg.case_id,
+                        ReplyToken.contact_id == msg.contact_id,
+                        ReplyToken.revoked_at.is_(None),
+                    )
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if token:
+                reply_to = f"case.{token}@{self.settings.email.domain}"
+            if msg.in_reply_to_id is not None:
+                parent = await s.get(Message, msg.in_reply_to_id)
+                if parent is not None and parent.email_message_id:
+                    in_reply_to = parent.email_message_id
+                    references = (parent.email_message_id,)
+        return OutboundEnvelope(
+            message_id=msg.id,
+            channel=msg.channel,
+            to=msg.recipient,
+            body=body,
+            idempotency_key=job.idempotency_key,
+            subject=msg.subject,
+            email_message_id=msg.email_message_id,
+            reply_to=reply_to,
+            in_reply_to=in_reply_to,
+            references=references,
+            auto_reply=bool(msg.flags.get("auto_reply")),
+        )
+
+    async def record(self, claimed: ClaimedJob, outcome: SendOutcome) -> None:
+        now = self.clock()
+        relay = self.settings.relay
+        async with self.db.transaction() as tx:
+            s = tx.session
+            job = await s.get(OutboxJob, claimed.job_id)
+            msg = await s.get(Message, claimed.envelope.message_id)
+            assert job is not None and msg is not None
+            subject = f"message:{msg.id}"
+            if outcome.ok:
+                job.state, job.lease_until, job.last_error = "sent", None, None
+                msg.status = "sent"
+                if outcome.provider_id:
+                    msg.provider_id = outcome.provider_id
+                tx.audit(
+                    "relay", "message.sent", subject, channel=msg.channel, attempts=job.attempts
+                )
+            elif outcome.permanent or job.attempts >= relay.max_attempts:
+                job.state, job.lease_until = "dead", None
+                job.last_error = outcome.error_text
+                msg.status = "failed"
+                msg.error_code, msg.error_text = outcome.error_code, outcome.error_text
+                tx.audit(
+                    "relay",
+                    "message.dead_lettered",
+                    subject,
+                    channel=msg.channel,
+                    attempts=job.attempts,
+                    error_code=outcome.error_code,
+                    reason=outcome.error_text,
+                )
+            else:
+                delay = retry_delay(
+                    job.attempts, base=relay.backoff_base_seconds, cap=relay.backoff_cap_seconds
+                )
+                job.state, job.lease_until = "pending", None
+                job.next_attempt_at = now + timedelta(seconds=delay)
+                job.last_error = outcome.error_text
+                tx.audit(
+                    "relay",
+                    "message.send_retry",
+                    subject,
+                    channel=msg.channel,
+                    attempts=job.attempts,
+                    error_code=outcome.error_code,
+                    retry_in_seconds=round(delay, 1),
+                )
+        log.info(
+            "relay.outcome",
+            message_id=claimed.envelope.message_id,
+            ok=outcome.ok,
+            permanent=outcome.permanent,
+            error_code=outcome.error_code,
+        )

@@ -1,0 +1,108 @@
+"""`case-gateway serve`: web, SMTP/LMTP and the relay on one event loop, stopped cleanly.
+
+On SIGTERM: stop accepting new connections, let in-flight requests and SMTP sessions finish
+(each writes in one transaction, so nothing is half-written), stop the relay after its current
+job, close the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass, field
+
+import structlog
+from aiohttp import web
+
+from connectors.email_in import ServiceMailHandler, start_mail_servers
+from gateway.runtime import Runtime
+from gateway.web.app import make_app
+
+log = structlog.get_logger("gateway.server")
+
+
+@dataclass
+class RunningGateway:
+    runtime: Runtime
+    runner: web.AppRunner
+    web_port: int
+    mail_servers: list[asyncio.Server]
+    relay_task: asyncio.Task[None] | None
+    stop_relay: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def smtp_port(self) -> int | None:
+        return (
+            _port(self.mail_servers[0])
+            if self.runtime.settings.smtp.enabled and self.mail_servers
+            else None
+        )
+
+    @property
+    def lmtp_port(self) -> int | None:
+        if not self.runtime.settings.lmtp.enabled or self.runtime.settings.lmtp.socket:
+            return None
+        return _port(self.mail_servers[-1])
+
+    async def stop(self) -> None:
+        for srv in self.mail_servers:
+            srv.close()
+        for srv in self.mail_servers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(srv.wait_closed(), timeout=10)
+        await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
+        self.stop_relay.set()
+        if self.relay_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.relay_task, timeout=30)
+        await self.runtime.close()
+        log.info("gateway.stopped")
+
+
+def _port(server: asyncio.Server) -> int:
+    return int(server.sockets[0].getsockname()[1])
+
+
+async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGateway:
+    """Start every part of the gateway on the running loop (ports 0 pick free ports)."""
+    settings = runtime.settings
+    runner = web.AppRunner(make_app(runtime), shutdown_timeout=15, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    await site.start()
+    server = site._server  # aiohttp keeps the listening server here; we need its real port
+    assert isinstance(server, asyncio.Server)
+    web_port = _port(server)
+    handler = ServiceMailHandler(runtime.intake, settings)
+    mail_servers = await start_mail_servers(handler, settings)
+    gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
+    if relay:
+        gateway.relay_task = asyncio.create_task(
+            runtime.relay.run(gateway.stop_relay), name="relay"
+        )
+    log.info(
+        "gateway.started",
+        web_port=web_port,
+        smtp_port=gateway.smtp_port,
+        lmtp_port=gateway.lmtp_port,
+    )
+    return gateway
+
+
+async def serve(runtime: Runtime) -> int:
+    ok, detail = await runtime.db.ready()
+    if not ok:
+        log.error("gateway.not_ready", detail=detail)
+        print(f"case-gateway: {detail}")
+        await runtime.close()
+        return 1
+    gateway = await start_gateway(runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("gateway.stopping")
+    await gateway.stop()
+    return 0

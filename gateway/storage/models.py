@@ -1,0 +1,231 @@
+"""Tables of the domain (DESIGN.md, Domain). Alembic migrations are the source of the schema;
+these models must match them (a test compares the two)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # caseworker | team_lead | admin | auditor
+    team: Mapped[str] = mapped_column(String(100))
+    absent: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Case(Base):
+    __tablename__ = "case_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    team: Mapped[str] = mapped_column(String(100))
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    created_at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    role: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(320), index=True)  # normalised
+    language: Mapped[str] = mapped_column(String(5), default="nb")
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_by: Mapped[str | None] = mapped_column(String(320))
+    consent_at: Mapped[datetime | None]
+    opted_out_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SealedOriginal(Base):
+    __tablename__ = "sealed_blob"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(40))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(10))  # sms | email
+    provider_id: Mapped[str | None] = mapped_column(String(512))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    redacted_text: Mapped[str] = mapped_column(Text, default="")
+    stripped: Mapped[dict[str, Any]] = mapped_column(
+        default=dict
+    )  # redacted quoted text / signature
+    sealed_id: Mapped[int | None] = mapped_column(ForeignKey("sealed_blob.id"))
+    classification: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")  # normal | urgent
+    status: Mapped[str] = mapped_column(String(20))
+    triage_reason: Mapped[str | None] = mapped_column(String(200))
+    flags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    email_message_id: Mapped[str | None] = mapped_column(String(512), index=True)
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    sealed_id: Mapped[int | None] = mapped_column(ForeignKey("sealed_blob.id"))
+    verdict: Mapped[str] = mapped_column(String(10), default="kept")  # kept | blocked | pending
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str | None] = mapped_column(String(1000))  # MMS media still to fetch
+
+
+class QueueItem(Base):
+    __tablename__ = "queue_item"
+    __table_args__ = (
+        Index("ix_queue_item_owner", "owner_kind", "owner_user_id", "owner_team", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    owner_kind: Mapped[str] = mapped_column(String(10))  # user | team | duty | triage
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    owner_team: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(
+        String(12), default="new"
+    )  # new | claimed | done | journalled
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    journal_ref: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OutboxJob(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20), default="send")  # send | fetch_media
+    state: Mapped[str] = mapped_column(
+        String(10), default="pending"
+    )  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class ReplyToken(Base):
+    __tablename__ = "reply_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    issued_to: Mapped[str] = mapped_column(String(320))  # normalised sender it is valid for
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))  # ISO-8601 UTC, exactly as hashed
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last appended (seq, hash); locked while appending, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class BlockedSender(Base):
+    """Messages from a blocked address are stored and flagged, never queued or answered."""
+
+    __tablename__ = "blocked_sender"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)  # normalised
+    reason: Mapped[str] = mapped_column(String(500))
+    blocked_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]

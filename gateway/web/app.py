@@ -1,0 +1,78 @@
+"""The aiohttp application: webhooks, health, metrics and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from connectors import twilio_sms
+from gateway.runtime import Runtime
+from gateway.web import api
+from gateway.web.keys import RUNTIME
+
+log = structlog.get_logger("gateway.web")
+
+HTTP_REQUESTS = Counter(
+    "case_gateway_http_requests_total", "HTTP requests answered", ["route", "status"]
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Clear JSON errors for every failure; an unexpected one is 500 and logged, never a crash."""
+    structlog.contextvars.clear_contextvars()
+    route = (
+        request.match_info.route.resource.canonical
+        if request.match_info.route.resource
+        else "unmatched"
+    )
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            response = web.json_response(
+                {"error": {"code": str(exc.status), "message": exc.reason}}, status=exc.status
+            )
+        else:
+            raise
+    except Exception:
+        log.exception("http.unhandled", route=route)
+        response = web.json_response(
+            {"error": {"code": "internal", "message": "internal error; nothing was changed"}},
+            status=500,
+        )
+    HTTP_REQUESTS.labels(route, str(response.status)).inc()
+    return response
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ok, detail = await request.app[RUNTIME].db.ready()
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", "detail": detail}, status=200 if ok else 503
+    )
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def make_app(runtime: Runtime) -> web.Application:
+    app = web.Application(
+        middlewares=[errors_and_metrics], client_max_size=runtime.settings.web.max_body_bytes
+    )
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_post("/webhooks/twilio/sms", twilio_sms.inbound_sms)
+    api.add_routes(app)
+    return app

@@ -1,0 +1,105 @@
+"""Small builders shared by tests: seeded cases and staff, signed Twilio requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from twilio.request_validator import RequestValidator
+
+from gateway.accounts import add_user, create_token
+from gateway.casefiles import CaseRow, ContactRow, apply_import
+from gateway.runtime import Runtime
+from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
+
+PARENT_PHONE = "+4791234567"
+PARENT_EMAIL = "kari.nordmann@example.org"
+
+
+async def seed_case(
+    rt: Runtime,
+    *,
+    ref: str = "2026-0412",
+    team: str = "Team Nord",
+    worker: str = "ola@barnevern.example.no",
+    phone: str | None = PARENT_PHONE,
+    email: str | None = PARENT_EMAIL,
+    consent: bool = True,
+    with_worker: bool = True,
+    role: str = "caseworker",
+) -> str:
+    """A case with one parent contact and its caseworker; returns the worker's API token."""
+    async with rt.db.transaction() as tx:
+        if with_worker:
+            await add_user(tx, email=worker, name="Ola Hansen", role=role, team=team, actor="test")
+        await apply_import(
+            tx,
+            [
+                CaseRow(
+                    1,
+                    ref,
+                    "Oppfølging",
+                    team,
+                    worker if with_worker else None,
+                    "open",
+                    [ContactRow("Kari Nordmann", "parent", phone, email, "nb", consent, consent)],
+                )
+            ],
+            "test",
+        )
+        token = ""
+        if with_worker:
+            token, _ = await create_token(tx, user_email=worker, actor="test")
+    return token
+
+
+def twilio_params(
+    sid: str = "SM" + "1" * 32, sender: str = PARENT_PHONE, body: str = "Hei", **extra: str
+) -> dict[str, str]:
+    params = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "To": SERVICE_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
+    params.update(extra)
+    return params
+
+
+def sign(path: str, params: dict[str, str], token: str = TWILIO_TOKEN) -> str:
+    return str(RequestValidator(token).compute_signature(PUBLIC_URL + path, params))
+
+
+async def post_twilio(
+    port: int,
+    params: dict[str, str],
+    *,
+    path: str = "/webhooks/twilio/sms",
+    signature: str | None = None,
+) -> tuple[int, str]:
+    sig = sign(path, params) if signature is None else signature
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{port}{path}", data=params, headers={"X-Twilio-Signature": sig}
+        ) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+async def api(port: int, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method,
+            f"http://127.0.0.1:{port}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp,
+    ):
+        return resp.status, await resp.json()
