@@ -8,7 +8,7 @@ message, its sealed original, queue items and audit events are committed in one 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +45,26 @@ from gateway.storage.models import (
 )
 
 log = structlog.get_logger("gateway.intake")
+
+
+@dataclass
+class IntakeContext:
+    """What a policy hook sees of a message being stored; it runs inside the same transaction."""
+
+    tx: Tx
+    inbound: InboundMessage
+    message: Message
+    case: Case | None
+    contact: Contact | None
+    match: Match
+    classification: Classification
+    blocked: bool
+    now: datetime
+
+
+# Policies that act on every stored message (SMS keywords, auto-replies, notifications, ...).
+# They write through ``ctx.tx`` so their effects commit, or roll back, with the message.
+IntakeHook = Callable[[IntakeContext], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -85,11 +105,13 @@ class IntakeService:
         keyring: Keyring,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        hooks: Sequence[IntakeHook] = (),
     ) -> None:
         self.db = db
         self.keyring = keyring
         self.settings = settings
         self.clock = clock
+        self.hooks = list(hooks)
 
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure."""
@@ -202,6 +224,11 @@ class IntakeService:
                 priority=message.priority,
                 sealed_sha256=sealed.sha256,
             )
+            if self.hooks:
+                contact = await s.get(Contact, match.contact_id) if match.contact_id else None
+                ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
+                for hook in self.hooks:
+                    await hook(ctx)
             result = IntakeResult(
                 message.id, False, case.ref if case else None, match.triage_reason, body.urgent
             )

@@ -9,7 +9,7 @@ from datetime import datetime
 from connectors.base import Sender
 from connectors.email_out import SmtpRelaySender
 from connectors.log_sms import LogSmsSender
-from gateway.intake import IntakeService
+from gateway.intake import IntakeHook, IntakeService
 from gateway.outbound import ReplyService
 from gateway.relay import Relay
 from gateway.sealing import Keyring, load_keyring
@@ -42,6 +42,11 @@ def default_senders(settings: Settings) -> dict[str, Sender]:
     return {"sms": sms, "email": SmtpRelaySender(settings)}
 
 
+def default_hooks(settings: Settings, keyring: Keyring) -> list[IntakeHook]:
+    """The policies run on every stored message, in order (each lives in its own module)."""
+    return []
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -58,7 +63,7 @@ def build_runtime(
         settings=settings,
         db=db,
         keyring=keyring,
-        intake=IntakeService(db, keyring, settings, clock),
+        intake=IntakeService(db, keyring, settings, clock, hooks=default_hooks(settings, keyring)),
         replies=ReplyService(db, keyring, settings, clock),
         relay=Relay(db, keyring, senders, settings, clock),
         senders=senders,
