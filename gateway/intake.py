@@ -114,10 +114,11 @@ class IntakeService:
         self.hooks = list(hooks)
 
     async def accept(self, msg: InboundMessage) -> IntakeResult:
-        """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure."""
-        existing = await self._find_existing(msg)
-        if existing is not None:
-            return existing
+        """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
+
+        A retry is recognised by the UNIQUE (channel, provider_id) constraint rather than a
+        look-up first: retries are rare, and the constraint also settles concurrent deliveries.
+        """
         try:
             return await self._store(msg)
         except StoreUnavailable as exc:

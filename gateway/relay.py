@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import OutboundEnvelope, Sender, SendOutcome
 from gateway.core.sms import retry_delay
+from gateway.metrics import MESSAGES_OUT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, utcnow
@@ -211,6 +212,7 @@ class Relay:
                     error_code=outcome.error_code,
                     retry_in_seconds=round(delay, 1),
                 )
+        MESSAGES_OUT.labels(claimed.envelope.channel, job.state).inc()
         log.info(
             "relay.outcome",
             message_id=claimed.envelope.message_id,

@@ -6,18 +6,16 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors import twilio_sms
+from gateway.metrics import HTTP_REQUESTS
 from gateway.runtime import Runtime
 from gateway.web import api
 from gateway.web.keys import RUNTIME
 
 log = structlog.get_logger("gateway.web")
 
-HTTP_REQUESTS = Counter(
-    "case_gateway_http_requests_total", "HTTP requests answered", ["route", "status"]
-)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,0 +1,185 @@
+"""Intake cost against bare baselines measured in the same run.
+
+1. Pipeline: ``IntakeService.accept`` (normalise, match, classify, seal, message + queue item +
+   audit event in one transaction) versus a bare durable insert of the same raw bytes, one
+   transaction each, on the same database.
+2. Webhook: a signed Twilio webhook through the real aiohttp server versus a bare aiohttp handler
+   that reads the form and answers 200, same client, same loop.
+
+Prints messages/s for each and the ratio (ours / baseline). Absolute times mislead on shared
+machines; the ratios are what to compare between versions.
+
+    python bench/intake.py [--messages 400] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.casefiles import CaseRow, ContactRow, apply_import
+from gateway.core.inbound import InboundMessage
+from gateway.runtime import build_runtime
+from gateway.sealing import new_key_line, parse_keys
+from gateway.server import start_gateway
+from gateway.settings import Settings
+from gateway.storage.db import utcnow
+
+BODY = "Hei, Emil er syk i dag og blir hjemme. Ring meg på 912 34 567 etter klokka tre. Hilsen Kari"
+TOKEN = "bench-token-0123456789"
+PUBLIC = "https://bench.example"
+
+
+def settings_for(url: str) -> Settings:
+    s = Settings()
+    return replace(
+        s,
+        database=replace(s.database, url=url),
+        web=replace(s.web, port=0, public_url=PUBLIC),
+        smtp=replace(s.smtp, enabled=False),
+        twilio=replace(
+            s.twilio, auth_token=TOKEN, account_sid="AC" + "b" * 32, from_number="+4759440000"
+        ),
+    )
+
+
+def inbound(i: int) -> InboundMessage:
+    raw = f"MessageSid=SM{i:032d}&From=%2B4791234567&Body={BODY}".encode()
+    return InboundMessage(
+        channel="sms",
+        provider_id=f"SM{i:032d}",
+        sender="+4791234567",
+        recipient="+4759440000",
+        text=BODY,
+        raw=raw,
+        received_at=utcnow(),
+    )
+
+
+async def bench_pipeline(url: str, n: int) -> tuple[float, float]:
+    rt = build_runtime(settings_for(url), senders={}, keyring=parse_keys(new_key_line("bench")))
+    await rt.db.migrate()
+    async with rt.db.transaction() as tx:
+        await apply_import(
+            tx,
+            [
+                CaseRow(
+                    1,
+                    "2026-0001",
+                    "Bench",
+                    "Team",
+                    None,
+                    "open",
+                    [ContactRow("Kari Nordmann", "parent", "+4791234567", None, "nb", True, True)],
+                )
+            ],
+            "bench",
+        )
+        await tx.session.execute(
+            text(
+                "CREATE TABLE bare_intake (id INTEGER PRIMARY KEY, provider_id TEXT UNIQUE, raw BLOB)"
+            )
+        )
+    msgs = [inbound(i) for i in range(n)]
+    await rt.intake.accept(inbound(10**9))  # warm-up: imports, compiled patterns, pool
+    start = time.perf_counter()
+    for m in msgs:
+        await rt.intake.accept(m)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    for i, m in enumerate(msgs):
+        async with rt.db.transaction() as tx:
+            await tx.session.execute(
+                text("INSERT INTO bare_intake (id, provider_id, raw) VALUES (:i, :p, :r)"),
+                {"i": i, "p": m.provider_id, "r": m.raw},
+            )
+    bare = time.perf_counter() - start
+    await rt.close()
+    return n / ours, n / bare
+
+
+async def bench_webhook(url: str, n: int) -> tuple[float, float]:
+    from twilio.request_validator import RequestValidator
+
+    rt = build_runtime(settings_for(url), senders={}, keyring=parse_keys(new_key_line("bench")))
+    await rt.db.migrate()
+    gw = await start_gateway(rt, relay=False)
+
+    async def bare_handler(request: web.Request) -> web.Response:
+        await request.post()
+        return web.Response(text="<Response/>", content_type="text/xml")
+
+    bare_app = web.Application()
+    bare_app.router.add_post("/webhooks/twilio/sms", bare_handler)
+    runner = web.AppRunner(bare_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    bare_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    validator = RequestValidator(TOKEN)
+    requests = []
+    for i in range(n):
+        params = {
+            "MessageSid": f"SM{i:032d}",
+            "AccountSid": "AC" + "b" * 32,
+            "From": "+4791234567",
+            "To": "+4759440000",
+            "Body": BODY,
+            "NumMedia": "0",
+        }
+        requests.append(
+            (params, validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params))
+        )
+    async with aiohttp.ClientSession() as http:
+
+        async def run(port: int) -> float:
+            start = time.perf_counter()
+            for params, sig in requests:
+                async with http.post(
+                    f"http://127.0.0.1:{port}/webhooks/twilio/sms",
+                    data=params,
+                    headers={"X-Twilio-Signature": sig},
+                ) as resp:
+                    assert resp.status == 200, resp.status
+            return time.perf_counter() - start
+
+        bare = await run(bare_port)
+        ours = await run(gw.web_port)
+    await runner.cleanup()
+    await gw.stop()
+    return n / ours, n / bare
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        ours, bare = await bench_pipeline(url, args.messages)
+        print(
+            f"pipeline: {ours:8.1f} msg/s   bare durable insert: {bare:8.1f} msg/s   ratio {ours / bare:.2f}"
+        )
+        url2 = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench2.db"
+        ours, bare = await bench_webhook(url2, args.messages)
+        print(
+            f"webhook:  {ours:8.1f} msg/s   bare aiohttp handler: {bare:8.1f} msg/s   ratio {ours / bare:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
