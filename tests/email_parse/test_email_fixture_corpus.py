@@ -3,12 +3,13 @@ caseworker must see (new text), what must be set aside, and each attachment's ve
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from gateway.core.email import ParsedEmail, parse_email
+from gateway.core.email import ParsedEmail, attachment_payloads, parse_email
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
 TRUSTED = "mx.barnevern.example.no"
@@ -31,6 +32,13 @@ class Expected:
     defects_contain: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
+
+_IPHONE_TEXT = (
+    "Takk for beskjed. Sofie gleder seg til å begynne.\n\nSendt fra min iPhone\n\n"
+    "> Den 3. nov. 2026 kl. 10:12 skrev Barnevernstjenesten "
+    "<case.ab12cd34@barnevern.example.no>:\n> \n> Hei Ingrid,\n"  # no byte-order mark
+    "> Skolen starter mandag 9. november kl. 08.30.\n> Hilsen Barnevernstjenesten\n"
+)
 
 CORPUS: dict[str, Expected] = {
     "gmail_nb_reply.eml": Expected(
@@ -78,6 +86,17 @@ CORPUS: dict[str, Expected] = {
         quoted_starts="________________________________\nFrom: Child Welfare Service",
         new_lacks=("Dear Sarah", "margin-top"),
     ),
+    "outlook_desktop_da_html_only.eml": Expected(
+        new_text="Hej,\n\nJeg har læst handleplanen. Jeg er ikke enig i punkt 3 om samvær hver "
+        "anden weekend.\n\nVenlig hilsen\nLars Mikkelsen",
+        quoted_starts="Fra: Socialforvaltningen <post@barnevern.example.no>\nSendt: 19. november",
+        language="da",
+    ),
+    "outlook_mobile_nb.eml": Expected(
+        new_text="Ok, vi sees på mandag. Jeg tar med min kulturtolk.",
+        signature="Hent Outlook for Android<https://aka.ms/AAb9ysg>",
+        quoted_starts="___________________________________\nFra: Barnevernstjenesten",
+    ),
     "outlook_sv_original_message.eml": Expected(
         new_text="Hej,\n\nDet går bra med hembesök på tisdag. Jag är hemma hela dagen.\n\n"
         "Vänliga hälsningar\nAnna",
@@ -88,6 +107,7 @@ CORPUS: dict[str, Expected] = {
         new_text="Takk for beskjed. Sofie gleder seg til å begynne.",
         signature="Sendt fra min iPhone",
         quoted_starts="> Den 3. nov. 2026 kl. 10:12 skrev Barnevernstjenesten",
+        extra={"text": _IPHONE_TEXT},
     ),
     "apple_mail_da.eml": Expected(
         new_text="Hej,\n\nJeg kan ikke hente Lukas fredag, men lørdag morgen går fint. Hvad "
@@ -320,3 +340,21 @@ def test_crlf_line_endings_parse_the_same() -> None:
     raw = (FIXTURES / "outlook_desktop_nb.eml").read_bytes()
     crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     assert parse_email(crlf).new_text == parse_email(raw).new_text
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_attachment_payloads_match_the_parsed_descriptions(name: str) -> None:
+    raw = (FIXTURES / name).read_bytes()
+    payloads = attachment_payloads(raw)
+    assert [info for info, _ in payloads] == list(parse_email(raw).attachments)
+    for info, data in payloads:
+        assert info.size == len(data)
+        assert info.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_the_exe_payload_is_the_executable_itself() -> None:
+    payloads = attachment_payloads((FIXTURES / "exe_renamed_pdf.eml").read_bytes())
+    (exe, exe_bytes), (pdf, pdf_bytes) = payloads
+    assert (exe.verdict, pdf.verdict) == ("blocked", "kept")
+    assert exe_bytes.startswith(b"MZ")
+    assert pdf_bytes.startswith(b"%PDF-")

@@ -142,6 +142,8 @@ KEEP_CASES = [
     ("bottom posted answer", "> Kan du komme?\n\nJa, jeg kommer.", ""),
     ("only quoted lines", "> Kan du komme?\n> Hilsen barnevernet", ""),
     ("only a mobile signature", "Sendt fra min iPhone", ""),
+    ("sent with the post", "Jeg har sendt papirene.\n\nSendt med posten i går.", ""),
+    ("sent from school", "Hun kom hjem i dag.\nSent from school at 12.", ""),
     ("fra in running text", "Jeg fikk brev fra skolen.\nFra: rektor\nSendt: i går", "SV: x"),
 ]
 
@@ -218,3 +220,22 @@ def test_split_never_invents_or_loses_text(lines: list[str], subject: str) -> No
     # The three parts are a partition of the body's lines: nothing invented, nothing lost.
     parts = "\n".join([split.new_text, split.quoted_text, split.signature])
     assert nonblank(parts) == nonblank(body)
+
+
+def test_a_pasted_quote_above_the_answer_does_not_pull_in_the_attribution() -> None:
+    body = (
+        "> Møtet er flyttet\n\nDet passer fint for oss.\n\n"
+        "Den 3. nov. 2026 kl. 10:12 skrev Barnevernet <post@example.no>:\n\n> Hei\n> Hilsen oss"
+    )
+    split = split_body(body, "Re: Møte")
+    assert split.new_text == "> Møtet er flyttet\n\nDet passer fint for oss."
+    assert split.quoted_text.startswith("Den 3. nov. 2026 kl. 10:12 skrev Barnevernet")
+
+
+def test_an_enormous_body_is_kept_whole() -> None:
+    from gateway.core.email.quoting import MAX_SPLIT_CHARS
+
+    body = "Hei\n" * (MAX_SPLIT_CHARS // 4) + "Den 3. nov. 2026 kl. 10:12 skrev A <a@b.no>:\n> x"
+    split = split_body(body, "Re: x")
+    assert split.quoted_text == ""
+    assert split.new_text.endswith("> x")

@@ -73,6 +73,7 @@ class _TextBuilder:
         self.current: list[str] = []
         self.current_depth = 0
         self.quote_depth = 0
+        self.word_paragraphs = False
 
     def text(self, value: str) -> None:
         if not value:
@@ -86,7 +87,7 @@ class _TextBuilder:
 
     def newline(self) -> None:
         line = "".join(self.current).rstrip(" ")
-        self.lines.append("> " * self.current_depth + line if line else self._blank())
+        self.lines.append("> " * self.current_depth + line if line else self.blank())
         self.current = []
 
     def block(self) -> None:
@@ -96,14 +97,20 @@ class _TextBuilder:
     def paragraph(self) -> None:
         self.block()
         if self.lines and self.lines[-1].strip(" >"):
-            self.lines.append(self._blank())
+            self.lines.append(self.blank())
 
-    def _blank(self) -> str:
+    def blank(self) -> str:
         return ("> " * self.quote_depth).rstrip()
 
     def result(self) -> str:
         self.block()
-        text = "\n".join(line.rstrip() for line in self.lines)
+        lines = [line.rstrip() for line in self.lines]
+        # Blank quote lines (">") at either end carry nothing.
+        while lines and not lines[-1].strip("> "):
+            lines.pop()
+        while lines and not lines[0].strip("> "):
+            lines.pop(0)
+        text = "\n".join(lines)
         return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
@@ -114,6 +121,9 @@ def html_to_text(html: str) -> str:
     if root is None:
         return ""
     out = _TextBuilder()
+    # Outlook desktop (Word) writes every line as a margin-less <p class=MsoNormal> and
+    # blank lines as empty paragraphs; there a <p> is a line, not a paragraph.
+    out.word_paragraphs = "MsoNormal" in html
     # Iterative walk with explicit exit markers: hostile HTML can nest thousands deep.
     stack: list[tuple[LexborNode, bool]] = [(root, False)]
     while stack:
@@ -148,6 +158,8 @@ def _enter(tag: str, out: _TextBuilder) -> None:
     elif tag == "blockquote":
         out.paragraph()
         out.quote_depth += 1
+    elif tag == "p" and out.word_paragraphs:
+        out.block()
     elif tag in _PARAGRAPHS:
         out.paragraph()
     elif tag in _BLOCKS:
@@ -169,6 +181,11 @@ def _leave(tag: str, node: LexborNode, out: _TextBuilder) -> None:
     elif tag == "blockquote":
         out.paragraph()
         out.quote_depth = max(0, out.quote_depth - 1)
+    elif tag == "p" and out.word_paragraphs:
+        if out.current:
+            out.block()
+        elif out.lines and out.lines[-1].strip(" >"):
+            out.lines.append(out.blank())  # an empty Word paragraph is a blank line
     elif tag in _PARAGRAPHS:
         out.paragraph()
     elif tag in _BLOCKS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 
 from PIL import Image, ImageOps
 
@@ -22,14 +21,13 @@ def display_copy(data: bytes, content_type: str) -> bytes:
     if not content_type.lower().startswith("image/"):
         return data
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                fmt = image.format or ""
-                width, height = image.size
-                if fmt not in _FORMATS or width * height > MAX_DISPLAY_PIXELS:
-                    return b""
-                return _reencode(image, fmt)
+        # Opening reads only the header; the size is checked before any pixels are decoded.
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format or ""
+            width, height = image.size
+            if fmt not in _FORMATS or width * height > MAX_DISPLAY_PIXELS:
+                return b""
+            return _reencode(image, fmt)
     except Exception:  # Pillow raises many types on hostile input; showing nothing is safe
         return b""
 

@@ -10,6 +10,7 @@ from email.message import Message
 from gateway.core.email.model import EmailLimits
 
 _CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type[ \t]*:")
+_DELIMITER_LINE = re.compile(rb"(?m)^--[^\r\n]")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -43,6 +44,10 @@ def raw_shape_problem(raw: bytes, limits: EmailLimits) -> str | None:
     declared = len(_CONTENT_TYPE_LINE.findall(raw))
     if declared > 2 * limits.max_parts + 10:
         return f"over-limit: {declared} content-type headers (part limit {limits.max_parts})"
+    # Parts need not declare a type, but each one starts with a "--boundary" line.
+    delimiters = len(_DELIMITER_LINE.findall(raw))
+    if delimiters > 4 * limits.max_parts + 50:
+        return f"over-limit: {delimiters} boundary lines (part limit {limits.max_parts})"
     return None
 
 

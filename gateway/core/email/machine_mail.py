@@ -27,7 +27,7 @@ _BOUNCE_SUBJECT = re.compile(
     re.I,
 )
 _DAEMON_SENDER = re.compile(r"(mailer-daemon|postmaster|mail-daemon)@", re.I)
-_BODY_MESSAGE_ID = re.compile(r"(?im)^\s*message-id\s*:\s*(<[^<>\s]+>)")
+_BODY_MESSAGE_ID = re.compile(r"(?im)^[ \t]*message-id[ \t]*:[ \t]*(<[^<>\s]+>)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,9 @@ def _delivery_status(msg: Message) -> tuple[bool, bool]:
         ):
             continue
         raw = _part_text(part)
-        actions.extend(a.lower() for a in re.findall(r"(?im)^\s*action\s*:\s*([a-z]+)", raw))
+        actions.extend(
+            a.lower() for a in re.findall(r"(?im)^[ \t]*action[ \t]*:[ \t]*([a-z]+)", raw)
+        )
     failed = "failed" in actions
     return failed, bool(actions) and all(a == "delayed" for a in actions)
 

@@ -182,7 +182,9 @@ def _text_of(part: Message, defects: list[str]) -> str:
     text, note = decode_text_bytes(payload, charset)
     if note:
         defects.append(note)
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    # NUL and byte-order marks (iPhone puts one inside quoted text) are never content.
+    text = text.replace("\x00", "").replace("\ufeff", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _body(msg: Message, defects: list[str]) -> _Body:

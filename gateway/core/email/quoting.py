@@ -38,11 +38,17 @@ _DATE_KEYS = {"sent", "sendt", "skickat", "date", "dato", "datum", "gesendet", "
 _TO_KEYS = {"to", "til", "till", "an", "cc", "kopi", "kopia", "mottaker", "modtager"}
 _SUBJECT_KEYS = {"subject", "emne", "ämne", "betreff", "tema", "titel"}
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|vs|vb|wg|tr|videresend)\s*:", re.I)
+# Only lines naming a device or mail app: "Sendt med posten i går." is the family's words.
 _MOBILE_SIGNATURE = re.compile(
-    r"^\s*((sent|sendt|skickat|skickad|sendt|send)\s+(from|fra|frå|från|via|with|med)\s+.{1,60}|"
+    r"^\s*((sent|sendt|skickat|skickad)\s+(from|fra|frå|från|via|with|med)\s+"
+    r"(my\s+|min\s+|mi\s+|mitt\s+)?(an?\s+)?(iphone|ipad|ipod|mobil|mobile|mobilen|android|"
+    r"samsung|galaxy|huawei|xiaomi|oneplus|pixel|smart|telefon|phone|outlook|mail|yahoo|"
+    r"gmail|aol|proton|windows|blackberry|nokia|motorola|sony)\S*\b.{0,60}|"
     r"(get|hent|skaff|skaffa|få|last ned)\s+outlook\s+(for|för|til|på)\s+(ios|android)\b.{0,60})$",
     re.I,
 )
+# Bodies longer than this are not searched for history or signatures.
+MAX_SPLIT_CHARS = 1_000_000
 # A "-- " block longer than this is more likely the family's own text than a signature.
 _MAX_SIGNATURE_LINES = 12
 
@@ -60,6 +66,9 @@ class BodySplit:
 def split_body(text: str, subject: str = "") -> BodySplit:
     """Cut ``text`` into new text, quoted history and signature (see the module docstring)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(text) > MAX_SPLIT_CHARS:
+        # Far longer than anything a family types: keep it whole rather than spend seconds.
+        return BodySplit(_join(lines), "", "", False)
     start, kind = _history_start(lines)
     if kind == "forward" or (kind == "headers" and _FORWARD_SUBJECT.match(subject)):
         # A forwarded message is the point of the mail: keep all of it.
@@ -89,6 +98,8 @@ def _is_quoted(line: str) -> bool:
 def _history_start(lines: list[str]) -> tuple[int | None, str]:
     """Index of the first line of quoted history and which kind of marker began it."""
     for i, line in enumerate(lines):
+        if not line.strip():
+            continue  # no marker is blank; skipping them keeps long bodies cheap
         if _FORWARD_MARKER.match(line):
             return i, "forward"
         if _ORIGINAL_MARKER.match(line):
@@ -182,7 +193,7 @@ def _split_quoted_region(lines: list[str], start: int) -> tuple[list[str], list[
     # The family answered between or below quoted lines: keep all of it, quotes included,
     # so each answer keeps its question; only a trailing run of quotes is history.
     end = last_new + 1
-    while end < len(lines) and not _is_quoted(lines[end]):
+    while end < len(lines) and not _is_quoted(lines[end]) and end not in attribution_lines:
         end += 1
     return lines[:end], lines[end:]
 
