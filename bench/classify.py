@@ -29,7 +29,18 @@ from gateway.core.classify import classify
 Span = tuple[int, int, str]
 Detector = Callable[[Message], list[Span]]
 
-CHECKSUMMED = ("NO_FNR", "DK_CPR", "SE_PNR", "FI_HETU", "GB_NINO", "GB_NHS", "US_SSN", "IBAN", "BANK_ACCOUNT", "PAYMENT_CARD")
+CHECKSUMMED = (
+    "NO_FNR",
+    "DK_CPR",
+    "SE_PNR",
+    "FI_HETU",
+    "GB_NINO",
+    "GB_NHS",
+    "US_SSN",
+    "IBAN",
+    "BANK_ACCOUNT",
+    "PAYMENT_CARD",
+)
 
 
 def ours(message: Message) -> list[Span]:
@@ -61,29 +72,38 @@ class Tally:
         return p, r, f2
 
 
-def score_entities(messages: Sequence[Message], predictions: Sequence[list[Span]], types: set[str] | None = None) -> tuple[dict[str, Tally], dict[str, Tally], float]:
+def score_entities(
+    messages: Sequence[Message], predictions: Sequence[list[Span]], types: set[str] | None = None
+) -> tuple[dict[str, Tally], dict[str, Tally], float]:
     """Per-type and per-language tallies, and character-level redaction recall."""
     by_type: dict[str, Tally] = defaultdict(Tally)
     by_lang: dict[str, Tally] = defaultdict(Tally)
     covered = total = 0
     for message, predicted in zip(messages, predictions, strict=True):
-        gold = [tuple(g) for g in message.entities]
+        gold: list[Span] = [(g[0], g[1], g[2]) for g in message.entities]
         if types is not None:
             predicted = [p for p in predicted if p[2] in types]
         matched_pred: set[int] = set()
         for g in gold:
-            hit = next((i for i, p in enumerate(predicted) if i not in matched_pred and p[2] == g[2] and _iou(p, g) >= 0.9), None)  # type: ignore[arg-type]
+            hit = next(
+                (
+                    i
+                    for i, p in enumerate(predicted)
+                    if i not in matched_pred and p[2] == g[2] and _iou(p, g) >= 0.9
+                ),
+                None,
+            )
             if hit is None:
-                by_type[g[2]].add(0, 0, 1)  # type: ignore[index]
+                by_type[g[2]].add(0, 0, 1)
                 by_lang[message.language].add(0, 0, 1)
             else:
                 matched_pred.add(hit)
-                by_type[g[2]].add(1, 0, 0)  # type: ignore[index]
+                by_type[g[2]].add(1, 0, 0)
                 by_lang[message.language].add(1, 0, 0)
-            mask = [False] * (g[1] - g[0])  # type: ignore[operator]
+            mask = [False] * (g[1] - g[0])
             for p in predicted:
-                for c in range(max(p[0], g[0]), min(p[1], g[1])):  # type: ignore[call-overload]
-                    mask[c - g[0]] = True  # type: ignore[operator]
+                for c in range(max(p[0], g[0]), min(p[1], g[1])):
+                    mask[c - g[0]] = True
             covered += sum(mask)
             total += len(mask)
         for i, p in enumerate(predicted):
@@ -111,9 +131,17 @@ def risk_report(messages: Sequence[Message]) -> list[str]:
         result = classify(m.text, known_names=m.names)
         predicted = {r.type for r in result.risks}
         gold = set(m.risks)
-        per_lang[m.language].add(int(bool(gold) and bool(predicted)), int(bool(predicted) and not gold), int(bool(gold) and not predicted))
+        per_lang[m.language].add(
+            int(bool(gold) and bool(predicted)),
+            int(bool(predicted) and not gold),
+            int(bool(gold) and not predicted),
+        )
         for t in gold | predicted:
-            per_type[t].add(int(t in gold and t in predicted), int(t in predicted and t not in gold), int(t in gold and t not in predicted))
+            per_type[t].add(
+                int(t in gold and t in predicted),
+                int(t in predicted and t not in gold),
+                int(t in gold and t not in predicted),
+            )
         if m.must_catch and not gold <= predicted:
             misses.append(f"{m.id}: {m.text!r} expected {sorted(gold)} got {sorted(predicted)}")
     print("\nRisk (message level: any risk), per language")
@@ -137,7 +165,7 @@ def timed(detector: Detector, batch: Sequence[Message]) -> float:
 
 def scrubadub_detector() -> Detector | None:
     try:
-        import scrubadub  # type: ignore[import-untyped]
+        import scrubadub
     except ImportError:
         print("scrubadub: not installed; peer figures skipped")
         return None
@@ -146,7 +174,10 @@ def scrubadub_detector() -> Detector | None:
                "national_insurance_number": "GB_NINO", "postalcode": "POSTAL_ADDRESS", "address": "POSTAL_ADDRESS"}  # fmt: skip
 
     def detect(message: Message) -> list[Span]:
-        return [(f.beg, f.end, mapping.get(f.type, f.type.upper())) for f in scrubber.iter_filth(message.text)]
+        return [
+            (f.beg, f.end, mapping.get(f.type, f.type.upper()))
+            for f in scrubber.iter_filth(message.text)
+        ]
 
     detect(build_corpus()[0])  # warm up (tldextract loads its suffix list once)
     return detect
@@ -161,13 +192,20 @@ def presidio_detector() -> Detector | None:
         return None
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers()
-    registry.recognizers = [r for r in registry.recognizers if r.name != "SpacyRecognizer"]
-    engine = AnalyzerEngine(nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "noop"}]), registry=registry, supported_languages=["en"])
+    registry.remove_recognizer("SpacyRecognizer")  # needs a spaCy model; pattern recognizers only
+    engine = AnalyzerEngine(
+        nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "noop"}]),
+        registry=registry,
+        supported_languages=["en"],
+    )
     mapping = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "PAYMENT_CARD", "IBAN_CODE": "IBAN",
                "US_SSN": "US_SSN", "UK_NHS": "GB_NHS", "UK_NINO": "GB_NINO", "US_BANK_NUMBER": "BANK_ACCOUNT"}  # fmt: skip
 
     def detect(message: Message) -> list[Span]:
-        return [(r.start, r.end, mapping.get(r.entity_type, r.entity_type)) for r in engine.analyze(message.text, language="en")]
+        return [
+            (r.start, r.end, mapping.get(r.entity_type, r.entity_type))
+            for r in engine.analyze(message.text, language="en")
+        ]
 
     detect(build_corpus()[0])
     return detect
@@ -202,19 +240,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 detectors[name] = detector
 
     f2_by_type: dict[str, dict[str, float]] = defaultdict(dict)
-    for name, detector in detectors.items():
-        predictions = [detector(m) for m in messages]
+    for name, detect in detectors.items():
+        predictions = [detect(m) for m in messages]
         by_type, by_lang, char_recall = score_entities(messages, predictions, set(types))
         print(f"\n=== {name} ===")
         _table("Entities per type (IoU >= 0.9, same type)", by_type, types)
         _table("Entities per language (all types)", by_lang, langs)
         overall = Tally()
-        for t in by_type.values():
-            overall.add(t.tp, t.fp, t.fn)
+        for tally in by_type.values():
+            overall.add(tally.tp, tally.fp, tally.fn)
         p, r, f2 = overall.figures()
-        print(f"  overall          P={p:.3f} R={r:.3f} F2={f2:.3f}; character-level redaction recall {char_recall:.4f}")
-        for t in types:
-            f2_by_type[t][name] = by_type.get(t, Tally()).figures()[2]
+        print(
+            f"  overall          P={p:.3f} R={r:.3f} F2={f2:.3f}; character-level redaction recall {char_recall:.4f}"
+        )
+        for type_ in types:
+            f2_by_type[type_][name] = by_type.get(type_, Tally()).figures()[2]
 
     misses = risk_report(messages)
     must = [m for m in corpus if m.must_catch]
@@ -226,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     batch = list(messages)
     while len(batch) < args.min_batch:
         batch.extend(messages)
-    speeds = {name: timed(detector, batch) for name, detector in detectors.items()}
+    speeds = {name: timed(detect, batch) for name, detect in detectors.items()}
     print(f"\nSpeed on {len(batch)} messages (after set-up):")
     for name, speed in speeds.items():
         print(f"  {name:<10} {speed:10.0f} messages/s")
@@ -234,10 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if peer in speeds:
             print(f"  ours/{peer} = {speeds['ours'] / speeds[peer]:.1f}x")
     print("\nF2 per type vs best peer")
-    for t in types:
-        peers = {k: val for k, val in f2_by_type[t].items() if k != "ours"}
+    for type_ in types:
+        peers = {k: val for k, val in f2_by_type[type_].items() if k != "ours"}
         best = max(peers.values(), default=0.0)
-        print(f"  {t:<15} ours {f2_by_type[t]['ours']:.3f}  best peer {best:.3f}")
+        print(f"  {type_:<15} ours {f2_by_type[type_]['ours']:.3f}  best peer {best:.3f}")
     return 0
 
 

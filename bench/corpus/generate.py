@@ -61,7 +61,9 @@ class Message:
     must_catch: bool = False
 
 
-def _slot_makers(language: str, rng: random.Random, names: list[str]) -> dict[str, Callable[[random.Random], v.Value]]:
+def _slot_makers(
+    language: str, rng: random.Random, names: list[str]
+) -> dict[str, Callable[[random.Random], v.Value]]:
     region = _REGION[language]
     first, full = names[0], names[1]
     return {
@@ -89,7 +91,9 @@ def _informal(text: str, rng: random.Random) -> str:
     return text
 
 
-def _fill(template: str, makers: dict[str, Callable[[random.Random], v.Value]], rng: random.Random) -> tuple[str, list[tuple[int, int, str]]]:
+def _fill(
+    template: str, makers: dict[str, Callable[[random.Random], v.Value]], rng: random.Random
+) -> tuple[str, list[tuple[int, int, str]]]:
     parts = re.split(r"\{(\w+)\}", template)
     out: list[str] = []
     spans: list[tuple[int, int, str]] = []
@@ -113,12 +117,15 @@ def build_corpus(seed: int = SEED) -> list[Message]:
     messages: list[Message] = []
     for language, templates in TEMPLATES.items():
         for t_index, raw in enumerate(templates):
+            split = "train" if t_index % 2 == 0 else "test"
+            for part in ("train", "test"):
+                if raw.startswith(part + ":"):
+                    raw, split = raw[len(part) + 1 :], part
             fields = raw.split("|")
             labels, text = fields[0], fields[-1]
             must = len(fields) == 3 and fields[1] == "!"
             risks = [] if labels == "-" else labels.split("+")
             has_slots = "{" in text
-            split = "train" if t_index % 2 == 0 else "test"
             for k in range(SLOT_REPEATS if has_slots else PLAIN_REPEATS):
                 first, last = rng.choice(v.FIRST_NAMES), rng.choice(v.LAST_NAMES)
                 names = [first, f"{first} {last}"]

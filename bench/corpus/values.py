@@ -151,14 +151,20 @@ def iban(rng: random.Random) -> Value:
 def no_account(rng: random.Random) -> Value:
     while True:
         digits = "".join(rng.choice(string.digits) for _ in range(10))
-        check = 11 - sum(int(c) * w for c, w in zip(digits, cs.NO_ACCOUNT_WEIGHTS, strict=True)) % 11
+        check = (
+            11 - sum(int(c) * w for c, w in zip(digits, cs.NO_ACCOUNT_WEIGHTS, strict=True)) % 11
+        )
         if check == 10:
             continue
         digits += str(0 if check == 11 else check)
         if cs.fnr_valid(digits):
             continue
         return rng.choice(
-            [f"{digits[:4]}.{digits[4:6]}.{digits[6:]}", f"{digits[:4]} {digits[4:6]} {digits[6:]}", digits]
+            [
+                f"{digits[:4]}.{digits[4:6]}.{digits[6:]}",
+                f"{digits[:4]} {digits[4:6]} {digits[6:]}",
+                digits,
+            ]
         ), "BANK_ACCOUNT"
 
 
@@ -167,7 +173,10 @@ def dk_account(rng: random.Random) -> Value:
 
 
 def se_account(rng: random.Random) -> Value:
-    return f"{rng.randint(8000, 8999)}-{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(100, 999)} {rng.randint(100, 999)}-{rng.randint(0, 9)}", "BANK_ACCOUNT"
+    return (
+        f"{rng.randint(8000, 8999)}-{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(100, 999)} {rng.randint(100, 999)}-{rng.randint(0, 9)}",
+        "BANK_ACCOUNT",
+    )
 
 
 def card(rng: random.Random) -> Value:
@@ -207,7 +216,13 @@ def _format_phone(region: str, national: str, rng: random.Random, international:
     if region in ("NO", "DK"):
         body = rng.choice([f"{n[:3]} {n[3:5]} {n[5:]}", f"{n[:2]} {n[2:4]} {n[4:6]} {n[6:]}", n])
     elif region == "US":
-        body = rng.choice([f"({n[:3]}) {n[3:6]}-{n[6:]}", f"{n[:3]}-{n[3:6]}-{n[6:]}", f"{n[:3]} {n[3:6]} {n[6:]}"])
+        body = rng.choice(
+            [
+                f"({n[:3]}) {n[3:6]}-{n[6:]}",
+                f"{n[:3]}-{n[3:6]}-{n[6:]}",
+                f"{n[:3]} {n[3:6]} {n[6:]}",
+            ]
+        )
         if international:
             body = f"{n[:3]} {n[3:6]} {n[6:]}"
     elif region == "GB":
@@ -221,7 +236,9 @@ def phone(region: str) -> Callable[[random.Random], Value]:
     def make(rng: random.Random) -> Value:
         while True:
             prefix, length = rng.choice(_PHONE_SHAPES[region])
-            national = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix)))
+            national = prefix + "".join(
+                rng.choice(string.digits) for _ in range(length - len(prefix))
+            )
             if region == "US" and (national[0] in "01" or national[3] in "01"):
                 continue
             try:
@@ -244,28 +261,88 @@ def pick(options: list[str], type_: str | None) -> Callable[[random.Random], Val
 
 FIRST_NAMES = "Emma Nora Sofie Olav Jonas Lukas Ingrid Sigrid Mathias Aksel Freja Ida Magnus Oscar Elsa Maja Hugo Liam Olivia Amelia Harry Jack Noah Ava Mason Ethan".split()
 LAST_NAMES = "Hansen Johansen Olsen Larsen Andersen Nielsen Jensen Pedersen Karlsson Nilsson Eriksson Lindqvist Smith Jones Taylor Brown Johnson Williams Berg Haugen".split()
-EMAIL_DOMAINS = ["gmail.com", "hotmail.no", "online.no", "outlook.dk", "telia.se", "yahoo.co.uk", "icloud.com", "live.se", "btinternet.com"]
+EMAIL_DOMAINS = [
+    "gmail.com",
+    "hotmail.no",
+    "online.no",
+    "outlook.dk",
+    "telia.se",
+    "yahoo.co.uk",
+    "icloud.com",
+    "live.se",
+    "btinternet.com",
+]
 
 
 def email(rng: random.Random) -> Value:
     first, last = rng.choice(FIRST_NAMES).lower(), rng.choice(LAST_NAMES).lower()
-    local = rng.choice([f"{first}.{last}", f"{first}{rng.randint(1, 99)}", f"{first[0]}{last}", f"{last}_{first}"])
+    local = rng.choice(
+        [f"{first}.{last}", f"{first}{rng.randint(1, 99)}", f"{first[0]}{last}", f"{last}_{first}"]
+    )
     return f"{local}@{rng.choice(EMAIL_DOMAINS)}", "EMAIL"
 
 
 def address(region: str) -> Callable[[random.Random], Value]:
     streets = {
-        "NO": ["Storgata", "Kirkeveien", "Fjellveien", "Thorvald Meyers gate", "Kong Oscars gate", "Solsvingen", "Bjerkelundveien", "Ringvegen", "Markveien", "Dronningens gate"],
-        "DK": ["Nørrebrogade", "Vesterbrogade", "Skovvej", "Ålekistevej", "Strandvejen", "Algade", "Bredgade", "Møllevænget"],
-        "SE": ["Drottninggatan", "Storgatan", "Kungsgatan", "Björkvägen", "Tallvägen", "Ringvägen", "Skolgatan"],
-        "GB": ["Acacia Avenue", "Church Road", "Station Road", "Victoria Street", "Park Lane", "Mill Close", "Queens Drive"],
-        "US": ["Maple Street", "Oak Avenue", "Pine Road", "Elm Drive", "Washington Boulevard", "Cedar Lane"],
+        "NO": [
+            "Storgata",
+            "Kirkeveien",
+            "Fjellveien",
+            "Thorvald Meyers gate",
+            "Kong Oscars gate",
+            "Solsvingen",
+            "Bjerkelundveien",
+            "Ringvegen",
+            "Markveien",
+            "Dronningens gate",
+        ],
+        "DK": [
+            "Nørrebrogade",
+            "Vesterbrogade",
+            "Skovvej",
+            "Ålekistevej",
+            "Strandvejen",
+            "Algade",
+            "Bredgade",
+            "Møllevænget",
+        ],
+        "SE": [
+            "Drottninggatan",
+            "Storgatan",
+            "Kungsgatan",
+            "Björkvägen",
+            "Tallvägen",
+            "Ringvägen",
+            "Skolgatan",
+        ],
+        "GB": [
+            "Acacia Avenue",
+            "Church Road",
+            "Station Road",
+            "Victoria Street",
+            "Park Lane",
+            "Mill Close",
+            "Queens Drive",
+        ],
+        "US": [
+            "Maple Street",
+            "Oak Avenue",
+            "Pine Road",
+            "Elm Drive",
+            "Washington Boulevard",
+            "Cedar Lane",
+        ],
     }[region]
     towns = {
         "NO": [("0150", "Oslo"), ("5003", "Bergen"), ("7011", "Trondheim"), ("9008", "Tromsø")],
         "DK": [("2200", "København N"), ("8000", "Aarhus C"), ("5000", "Odense C")],
         "SE": [("111 51", "Stockholm"), ("413 01", "Göteborg"), ("211 22", "Malmö")],
-        "GB": [("LS6 2AB", "Leeds"), ("M1 1AE", "Manchester"), ("SW1A 2AA", "London"), ("B33 8TH", "Birmingham")],
+        "GB": [
+            ("LS6 2AB", "Leeds"),
+            ("M1 1AE", "Manchester"),
+            ("SW1A 2AA", "London"),
+            ("B33 8TH", "Birmingham"),
+        ],
         "US": [("IL 62704", "Springfield"), ("TX 78701", "Austin"), ("NY 10001", "New York")],
     }[region]
 
@@ -275,21 +352,101 @@ def address(region: str) -> Callable[[random.Random], Value]:
         code, town = rng.choice(towns)
         full = rng.random() < 0.6
         if region in ("NO", "SE"):
-            return (f"{street} {number}{letter}, {code} {town}" if full else f"{street} {number}{letter}"), "POSTAL_ADDRESS"
+            return (
+                f"{street} {number}{letter}, {code} {town}"
+                if full
+                else f"{street} {number}{letter}"
+            ), "POSTAL_ADDRESS"
         if region == "DK":
             floor = rng.choice(["", ", 2. th.", ", 1. tv."])
-            return (f"{street} {number}{floor}, {code} {town}" if full else f"{street} {number}"), "POSTAL_ADDRESS"
+            return (
+                f"{street} {number}{floor}, {code} {town}" if full else f"{street} {number}"
+            ), "POSTAL_ADDRESS"
         if region == "GB":
-            return (f"{number} {street}, {town} {code}" if full else f"{number} {street}"), "POSTAL_ADDRESS"
-        return (f"{number} {street}, {town}, {code}" if full else f"{number} {street}"), "POSTAL_ADDRESS"
+            return (
+                f"{number} {street}, {town} {code}" if full else f"{number} {street}"
+            ), "POSTAL_ADDRESS"
+        return (
+            f"{number} {street}, {town}, {code}" if full else f"{number} {street}"
+        ), "POSTAL_ADDRESS"
 
     return make
 
 
 HEALTH_WORDS = {
-    "nb": ["ADHD", "depresjon", "angst", "autisme", "Ritalin", "Concerta", "BUP", "psykolog", "epilepsi", "diabetes", "spiseforstyrrelse", "Sobril", "schizofreni", "rusbehandling", "metadon", "Cipralex"],
-    "nn": ["ADHD", "depresjon", "angst", "autisme", "Ritalin", "BUP", "psykolog", "epilepsi", "spiseforstyrring", "Sobril", "psykiatrisk", "diabetes"],
-    "da": ["ADHD", "depression", "angst", "autisme", "Ritalin", "psykiater", "epilepsi", "diabetes", "børnepsykiatrisk", "misbrug", "skizofreni", "Concerta"],
-    "sv": ["ADHD", "depression", "ångest", "autism", "Ritalin", "BUP", "psykolog", "epilepsi", "diabetes", "ätstörning", "missbruk", "Concerta"],
-    "en": ["ADHD", "depression", "anxiety", "autism", "Ritalin", "CAMHS", "psychiatrist", "epilepsy", "diabetes", "eating disorder", "sertraline", "methadone", "PTSD"],
+    "nb": [
+        "ADHD",
+        "depresjon",
+        "angst",
+        "autisme",
+        "Ritalin",
+        "Concerta",
+        "BUP",
+        "psykolog",
+        "epilepsi",
+        "diabetes",
+        "spiseforstyrrelse",
+        "Sobril",
+        "schizofreni",
+        "rusbehandling",
+        "metadon",
+        "Cipralex",
+    ],
+    "nn": [
+        "ADHD",
+        "depresjon",
+        "angst",
+        "autisme",
+        "Ritalin",
+        "BUP",
+        "psykolog",
+        "epilepsi",
+        "spiseforstyrring",
+        "Sobril",
+        "psykiatrisk",
+        "diabetes",
+    ],
+    "da": [
+        "ADHD",
+        "depression",
+        "angst",
+        "autisme",
+        "Ritalin",
+        "psykiater",
+        "epilepsi",
+        "diabetes",
+        "børnepsykiatrisk",
+        "misbrug",
+        "skizofreni",
+        "Concerta",
+    ],
+    "sv": [
+        "ADHD",
+        "depression",
+        "ångest",
+        "autism",
+        "Ritalin",
+        "BUP",
+        "psykolog",
+        "epilepsi",
+        "diabetes",
+        "ätstörning",
+        "missbruk",
+        "Concerta",
+    ],
+    "en": [
+        "ADHD",
+        "depression",
+        "anxiety",
+        "autism",
+        "Ritalin",
+        "CAMHS",
+        "psychiatrist",
+        "epilepsy",
+        "diabetes",
+        "eating disorder",
+        "sertraline",
+        "methadone",
+        "PTSD",
+    ],
 }

@@ -64,20 +64,16 @@ def resolve_overlaps(candidates: Iterable[Entity]) -> list[Entity]:
 
 def find_entities(text: str, known_names: Sequence[str] = ()) -> list[Entity]:
     """Sensitive spans of ``text``, overlaps resolved, in text order."""
-    blanked = blank_hard_negatives(text)
-    emails = list(find_emails(text))
-    lettered = list(find_lettered_ids(text, _blank_spans(blanked, emails)))
-    # An ambiguous HETU ("250316-4130") stays visible so CPR and personnummer can claim it.
-    certain = [e for e in lettered if e.confidence >= 0.95]
-    numbers_view = _blank_spans(blanked, [*emails, *certain])
-    candidates = [
-        *emails,
-        *lettered,
-        *find_numbers(text, numbers_view),
-        *find_addresses(text),
-        *find_health(text),
-        *find_names(text, known_names),
-    ]
+    emails = list(find_emails(text)) if "@" in text else []
+    candidates = [*emails, *find_health(text), *find_names(text, known_names)]
+    # Identifiers, phone numbers and addresses all contain digits; most messages none.
+    if _DIGIT.search(text):
+        blanked = blank_hard_negatives(text)
+        lettered = list(find_lettered_ids(text, _blank_spans(blanked, emails)))
+        # An ambiguous HETU ("250316-4130") stays visible so CPR and personnummer can claim it.
+        certain = [e for e in lettered if e.confidence >= 0.95]
+        numbers_view = _blank_spans(blanked, [*emails, *certain])
+        candidates += [*lettered, *find_numbers(text, numbers_view), *find_addresses(text)]
     return resolve_overlaps(candidates)
 
 
@@ -110,6 +106,7 @@ def classify(text: str, *, known_names: Sequence[str] = (), language: str = "nb"
     )
 
 
+_DIGIT = re.compile(r"\d")
 _LOG_DIGITS = re.compile(r"\+?\d(?:[\d \-.()]{4,}\d)")
 
 

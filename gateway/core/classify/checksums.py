@@ -190,7 +190,9 @@ def nhs_valid(digits: str) -> bool:
     """NHS number: ten digits, modulus 11 with weights 10..2 (a remainder giving 10 is invalid)."""
     if len(digits) != 10 or not digits.isdigit():
         return False
-    check = 11 - sum((ord(c) - 48) * w for c, w in zip(digits[:9], range(10, 1, -1))) % 11
+    check = (
+        11 - sum((ord(c) - 48) * w for c, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    )
     if check == 11:
         check = 0
     return check != 10 and check == int(digits[9])

@@ -7,15 +7,14 @@ from collections.abc import Iterator, Sequence
 
 from .model import Entity
 
-EMAIL = re.compile(
-    r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}(?![\w\-@])"
-)
+EMAIL = re.compile(r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}(?![\w\-@])")
 
 # Street words: strong suffixes are specific enough to match inside a lower-case word
 # ("storgata", "drottninggatan"); weak ones need a capital ("Torget", "Bakken").
 _STRONG = r"(?:veien|vegen|vei|veg|gata|gaten|gate|vejen|vej|gade|gatan|vägen|väg|stræde|stien|gränd|gränden|alléen|allé|allè|alle)"
 _WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
-_HOUSE = r"\d{1,4}(?: ?[A-Za-z](?![\w]))?"
+# House number with an optional letter: "12B", "12 B" (not "5 i", which is "5 in").
+_HOUSE = r"\d{1,4}(?:[A-Za-z]|\s[A-H])?(?![\w])"
 _NORDIC_TAIL = (
     r"(?:,?\s\d{1,2}\.?\s?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"  # Danish floor and side
     r"(?:,?\s(?:\d{4}|\d{3} ?\d{2}|[A-Z]{2}-\d{4,5})\s[A-ZÆØÅÄÖ][\wæøåäö]+(?:\s[A-ZØ](?![\w]))?)?"
@@ -60,39 +59,52 @@ _COMMON_WORDS = frozenset(
     "liv per mark will rose hope grace bill frank king may june april bo ask sol dag tor siv "
     "stig eli ida mai vår lo kim eva".split()
 )
+_GENITIVES = ("s", "'s", "’s")
 
 
-def name_pattern(known_names: Sequence[str]) -> re.Pattern[str] | None:
-    """One pattern for the known names and their parts (given name, surname)."""
-    exact: set[str] = set()
-    folded: set[str] = set()
+def name_parts(known_names: Sequence[str]) -> list[tuple[str, bool]]:
+    """The full names and their parts, longest first, each with "must match case exactly"."""
+    parts: dict[str, bool] = {}
     for name in known_names:
-        name = " ".join(name.split())
-        if not name:
-            continue
-        parts = [name, *re.split(r"[\s]+", name)]
-        for part in parts:
-            if len(part) < 2:
-                continue
-            if len(part) <= 3 or part.lower() in _COMMON_WORDS:
-                exact.add(re.escape(part))
-            else:
-                folded.add(re.escape(part))
-    alternatives = []
-    if folded:
-        alternatives.append("(?i:" + "|".join(sorted(folded, key=len, reverse=True)) + ")")
-    if exact:
-        alternatives.append("|".join(sorted(exact, key=len, reverse=True)))
-    if not alternatives:
-        return None
+        full = " ".join(name.split())
+        for part in [full, *full.split(" ")]:
+            if len(part) >= 2:
+                parts[part] = len(part) <= 3 or part.lower() in _COMMON_WORDS
+    return sorted(parts.items(), key=lambda p: len(p[0]), reverse=True)
+
+
+def _is_word_end(text: str, end: int) -> bool:
+    if end >= len(text) or not text[end].isalnum():
+        return True
     # A genitive "s" stays outside the span: "Emmas skole" -> "[NAVN]s skole".
-    return re.compile(r"(?<![\w])(" + "|".join(alternatives) + r")(?=(?:s|'s|’s)?(?![\w]))")
+    for suffix in _GENITIVES:
+        tail = end + len(suffix)
+        if text.startswith(suffix, end) and (tail >= len(text) or not text[tail].isalnum()):
+            return True
+    return False
 
 
 def find_names(text: str, known_names: Sequence[str]) -> Iterator[Entity]:
-    """Names known from the case record (the child, siblings, the parents)."""
-    pattern = name_pattern(known_names)
-    if pattern is None:
-        return
-    for m in pattern.finditer(text):
-        yield Entity(m.start(1), m.end(1), "PERSON_NAME", "person_name.case_record", 0.95)
+    """Names known from the case record (the child, siblings, the parents).
+
+    Plain substring search rather than a regular expression: the names differ on every
+    message, and compiling a pattern each time would cost more than the search.
+    """
+    lower = text.lower()
+    if len(lower) != len(text):  # rare letters whose lower case is longer: match exactly
+        lower = text
+    taken: list[tuple[int, int]] = []
+    for part, exact in name_parts(known_names):
+        needle = part if exact else part.lower()
+        haystack = text if exact else lower
+        start = haystack.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            if (
+                (start == 0 or not text[start - 1].isalnum())
+                and _is_word_end(text, end)
+                and not any(s < end and start < e for s, e in taken)
+            ):
+                taken.append((start, end))
+                yield Entity(start, end, "PERSON_NAME", "person_name.case_record", 0.95)
+            start = haystack.find(needle, start + 1)

@@ -28,6 +28,7 @@ from .checksums import (
     no_account_valid,
     se_pnr_valid,
     ssn_valid,
+    valid_date,
 )
 from .model import Entity
 
@@ -74,16 +75,20 @@ Found = tuple[str, str, float]  # type, rule, confidence
 def phone_rule(digits: str, international: bool) -> str | None:
     """The rule that makes ``digits`` a valid phone number, or None.
 
-    ``international`` means the family wrote a leading "+" (or "00"); then any country
-    is accepted. Otherwise the number must be valid in NO, DK, SE, FI, GB or US.
+    ``international`` means the family wrote a leading "+"; then any country is
+    accepted, as it is after a "00" dialling prefix that leads to a valid number.
+    Otherwise the number must be valid in NO, DK, SE, FI, GB or US.
     """
-    if international:
+    if international or (digits.startswith("00") and len(digits) >= 10):
         e164 = "+" + (digits[2:] if digits.startswith("00") else digits)
         try:
             number = phonenumbers.parse(e164, None)
         except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_valid_number(number):
+            return "phone.international"
+        if international:
             return None
-        return "phone.international" if phonenumbers.is_valid_number(number) else None
     for region, low, high, first in _REGION_SHAPES:
         if low <= len(digits) <= high and digits[0] in first:
             try:
@@ -113,16 +118,26 @@ def _number_types(
         if no_account_valid(digits) and (grouping == (4, 2, 5) or bank_context):
             found.append(("BANK_ACCOUNT", "bank_account.no_mod11", 0.98))
         if fnr_valid(digits):
-            found.append(("NO_FNR", "no_fnr.date+mod11", 0.97 if bank_context else 0.99))
+            # Written as 11 digits or 6+5 it is surely a fødselsnummer; in a phone
+            # number's grouping ("07418 327558") a valid phone number should win.
+            usual = grouping in ((11,), (6, 5))
+            found.append(
+                ("NO_FNR", "no_fnr.date+mod11", 0.99 if usual and not bank_context else 0.86)
+            )
     elif n == 10 and not international:
+        # Birth-date numbers are written 6+4 or as ten digits; in a phone number's
+        # grouping ("070-278 50 49") a valid phone number should win the overlap.
+        usual = grouping in ((10,), (6, 4))
         if cpr_date_valid(digits):
             dk_context = bool(_CPR_CONTEXT.search(context))
             if cpr_mod11(digits):
-                found.append(("DK_CPR", "dk_cpr.date+mod11", 0.99 if dk_context else 0.95))
+                dk_conf = 0.99 if dk_context else (0.95 if usual else 0.86)
+                found.append(("DK_CPR", "dk_cpr.date+mod11", dk_conf))
             elif dk_context or grouping == (6, 4):
                 found.append(("DK_CPR", "dk_cpr.date+format", 0.98 if dk_context else 0.8))
         if se_pnr_valid(digits):
-            se_conf = 0.97 if swedish or _SE_CONTEXT.search(context) else 0.9
+            se_context = swedish or _SE_CONTEXT.search(context)
+            se_conf = (0.97 if se_context else 0.9) if usual else 0.86
             found.append(("SE_PNR", "se_pnr.date+luhn", se_conf))
         if nhs_valid(digits):
             # A mod-11 pass is one in eleven by chance, so the NHS wording or the 3-3-4
@@ -142,19 +157,33 @@ def _number_types(
         # Danish reg.nr + konto and Swedish clearing + konto carry no check digit we can
         # rely on; the words around them are the evidence.
         found.append(("BANK_ACCOUNT", "bank_account.domestic+context", 0.8))
-    if 6 <= n <= 15 and not _all_years(digits, grouping) and not _id_shaped(grouping, international):
+    if (
+        6 <= n <= 15
+        and not _all_years(digits, grouping)
+        and not _id_shaped(digits, grouping, international)
+    ):
         rule = phone_rule(digits, international)
         if rule:
             phone_context = bool(_PHONE_CONTEXT.search(context))
-            conf = 0.97 if international else (0.93 if phone_context else 0.88)
+            conf = 0.97 if rule == "phone.international" else (0.93 if phone_context else 0.88)
             found.append(("PHONE", rule, conf))
     return found
 
 
-def _id_shaped(grouping: tuple[int, ...], international: bool) -> bool:
-    """Six digits then a block ("010203 12345", "811228-9874") is how birth-date identifiers
-    are written, so an invalid one is a look-alike, not a phone number."""
-    return not international and len(grouping) == 2 and grouping[0] == 6 and grouping[1] in (4, 5)
+def _id_shaped(digits: str, grouping: tuple[int, ...], international: bool) -> bool:
+    """Whether a number is written the way identifiers, cards and accounts are.
+
+    Six digits then a block ("010203 12345", "811228-9874"), eleven digits opening with a
+    date, or three or more blocks of four ("4111 1111 1111 1112"): when such a number fails
+    its check it is a look-alike, and neither it nor its pieces are phone numbers.
+    """
+    if international:
+        return False
+    if len(grouping) == 2 and grouping[0] == 6 and grouping[1] in (4, 5):
+        return True
+    if grouping == (11,):
+        return valid_date(2000, int(digits[2:4]) % 40, int(digits[0:2]) % 40)
+    return len(grouping) >= 3 and all(g == 4 for g in grouping[:-1]) and grouping[-1] <= 4
 
 
 def _all_years(digits: str, grouping: tuple[int, ...]) -> bool:
@@ -166,11 +195,26 @@ def _all_years(digits: str, grouping: tuple[int, ...]) -> bool:
 
 def _digits_of(span: str) -> tuple[str, tuple[int, ...], bool]:
     """Digits, group lengths and whether a country code was written, for one span."""
-    international = span.lstrip().startswith("+") or span.startswith("00")
+    international = span.lstrip().startswith("+")
     span = span.replace("(0)", "")
     groups = [re.sub(r"\D", "", g) for g in re.split(r"[ \u00a0.\-]+", span)]
     groups = [g for g in groups if g]
     return "".join(groups), tuple(len(g) for g in groups), international
+
+
+# The last number, "!", "?", line break, or full stop that starts a new sentence.
+_CONTEXT_CUT = re.compile(r".*(?:[\d!?\n#]|\.\s+(?=[A-ZÆØÅÄÖ]))", re.S)
+
+
+def _context_before(text: str, lower: str, start: int) -> str:
+    """The words just before a number, back to the previous number or sentence end.
+
+    "CPR-nummer er 161162-3545. Ring på 050-315 05 53": "cpr" speaks of the first number,
+    not the phone number after it.
+    """
+    begin = max(0, start - 40)
+    cut = _CONTEXT_CUT.match(text, begin, start)
+    return lower[cut.end() if cut else begin : start]
 
 
 def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
@@ -178,7 +222,9 @@ def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
     lower = blanked.lower()
     swedish = bool(_SWEDISH_MARKERS.search(text))
     for run in _RUN.finditer(blanked):
-        groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group())]
+        groups = [
+            (m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group())
+        ]
         i = 0
         while i < len(groups):
             for j in range(min(len(groups), i + 8), i, -1):
@@ -187,14 +233,16 @@ def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
                 digits, grouping, international = _digits_of(span)
                 if len(digits) < 6:
                     continue
-                context = lower[max(0, start - 40) : start]
-                found = _number_types(digits, grouping, context, international, swedish, "(" in span)
+                context = _context_before(blanked, lower, start)
+                found = _number_types(
+                    digits, grouping, context, international, swedish, "(" in span
+                )
                 if found:
                     for type_, rule, conf in found:
                         yield Entity(start, end, type_, rule, conf)
                     i = j
                     break
-                if i == 0 and j == len(groups) and _id_shaped(grouping, international):
+                if i == 0 and j == len(groups) and _id_shaped(digits, grouping, international):
                     # An identifier-shaped number that fails its check is a look-alike;
                     # its pieces are not phone numbers either.
                     i = len(groups)
