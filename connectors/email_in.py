@@ -3,12 +3,16 @@
 Cheap checks at RCPT (our service address or a reply token on our domain, else 550 5.1.1),
 parsing in the core, storing in the intake service, 250 only after commit. Any failure while
 storing answers 451 4.3.0 so the sending MTA keeps the message and retries (never 500).
+STARTTLS with the configured certificate on the SMTP port (optionally required before MAIL),
+SMTPUTF8 and 8BITMIME on both; a sender past the hard limit is told 451 4.7.1 at MAIL, RCPT
+or DATA (``connectors.sender_limit``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +20,7 @@ import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
 from gateway.core.email import EmailLimits, ParsedEmail, attachment_payloads, parse_email
 from gateway.core.inbound import InboundAttachment, InboundMessage
@@ -31,23 +36,38 @@ ACCEPTED = "250 2.0.0 Message accepted for delivery"
 UNKNOWN_RECIPIENT = "550 5.1.1 No such recipient here"
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure storing the message; try again later"
 TOO_BIG = "552 5.3.4 Message too big for this service"
+RATE_LIMITED = "451 4.7.1 Too many messages from this sender; try again later"
+STARTTLS_REQUIRED = "530 5.7.0 Must issue a STARTTLS command first"
 
 
-class _SizeCodes:
-    """aiosmtpd answers oversize mail with a bare 552; we add the enhanced status code."""
+class _EnhancedCodes:
+    """aiosmtpd answers some refusals without an enhanced status code; we add it."""
 
     async def push(self, status: Any) -> None:
         if status.startswith("552 Error"):
             status = TOO_BIG
+        elif status.startswith("530 Must issue a STARTTLS"):
+            status = STARTTLS_REQUIRED
         await super().push(status)  # type: ignore[misc]
 
 
-class GatewaySMTP(_SizeCodes, SMTP):
+class GatewaySMTP(_EnhancedCodes, SMTP):
     pass
 
 
-class GatewayLMTP(_SizeCodes, LMTP):
+class GatewayLMTP(_EnhancedCodes, LMTP):
     pass
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The server-side TLS context for STARTTLS, or None when no certificate is configured."""
+    smtp = settings.smtp
+    if not (smtp.tls_cert_file and smtp.tls_key_file):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(smtp.tls_cert_file, smtp.tls_key_file)
+    return context
 
 
 def provider_id_for(parsed: ParsedEmail, raw: bytes, recipient: str) -> str:
@@ -99,11 +119,46 @@ def inbound_from_email(
 class ServiceMailHandler:
     """aiosmtpd handler shared by the SMTP and LMTP servers."""
 
-    def __init__(self, intake: IntakeService, settings: Settings) -> None:
+    def __init__(
+        self,
+        intake: IntakeService,
+        settings: Settings,
+        sender_limit: SenderLimit | None = None,
+    ) -> None:
         self.intake = intake
         self.settings = settings
         self.limits = EmailLimits(max_attachment_bytes=settings.smtp.max_message_bytes)
         self.service_addresses = {normalise_email(settings.email.service_address)}
+        self.sender_limit = sender_limit or SenderLimit(
+            settings.smtp.rate_limit_count, settings.smtp.rate_limit_seconds
+        )
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        # We take mail for our own addresses only and have no accounts: never offer AUTH.
+        session.host_name = hostname
+        return [r for r in responses if not r[4:].upper().startswith("AUTH")]
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if not self.sender_limit.allows(address):
+            log.info("smtp.sender_rate_limited", stage="MAIL", sender=address)
+            return RATE_LIMITED
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Sender OK"
 
     def recipient_ok(self, address: str) -> bool:
         addr = normalise_email(address)
@@ -122,10 +177,18 @@ class ServiceMailHandler:
         if not self.recipient_ok(address):
             log.info("smtp.unknown_recipient", recipient=address)
             return UNKNOWN_RECIPIENT
+        if not self.sender_limit.allows(envelope.mail_from):
+            log.info("smtp.sender_rate_limited", stage="RCPT", sender=envelope.mail_from)
+            return RATE_LIMITED
         envelope.rcpt_tos.append(address)
         return ACCEPTED_RCPT
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        lmtp = isinstance(server, LMTP)
+        if not self.sender_limit.take(envelope.mail_from):
+            # Other sessions of the same sender used up the window since MAIL was accepted.
+            log.info("smtp.sender_rate_limited", stage="DATA", sender=envelope.mail_from)
+            return "\r\n".join([RATE_LIMITED] * len(envelope.rcpt_tos)) if lmtp else RATE_LIMITED
         raw = envelope.original_content or b""
         parsed = parse_email(
             raw,
@@ -141,7 +204,9 @@ class ServiceMailHandler:
             except StoreUnavailable as exc:
                 log.error("smtp.store_unavailable", error=str(exc))
                 statuses.append(TEMPORARY_FAILURE)
-        if isinstance(server, LMTP):
+        if ACCEPTED not in statuses:
+            self.sender_limit.give_back(envelope.mail_from)  # nothing stored: not counted
+        if lmtp:
             # LMTP: one status per accepted recipient, in RCPT order (RFC 2033).
             return "\r\n".join(statuses)
         return ACCEPTED if all(s == ACCEPTED for s in statuses) else TEMPORARY_FAILURE
@@ -156,8 +221,12 @@ def server_factory(
 ) -> Callable[[], SMTP]:
     """A protocol factory for ``loop.create_server`` (shares the service's event loop)."""
     cls = GatewayLMTP if lmtp else GatewaySMTP
+    # STARTTLS only on the SMTP port; LMTP is Postfix's local hand-off (loopback or socket).
+    context = None if lmtp else tls_context(settings)
+    require = bool(context) and settings.smtp.require_starttls
 
     def make() -> SMTP:
+        # decode_data=False keeps the exact bytes (sealed as received) and advertises 8BITMIME.
         return cls(
             handler,
             data_size_limit=settings.smtp.max_message_bytes,
@@ -165,6 +234,8 @@ def server_factory(
             decode_data=False,
             hostname=settings.email.domain,
             ident="Case Gateway",
+            tls_context=context,
+            require_starttls=require,
         )
 
     return make

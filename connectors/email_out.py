@@ -22,18 +22,30 @@ class SmtpRelaySender:
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
         email = self.settings.email
-        raw = compose_reply(
-            from_address=email.service_address,
-            from_name=email.display_name,
-            to_address=out.to,
-            subject=out.subject,
-            body=out.body,
-            message_id=out.email_message_id or "",
-            reply_to=out.reply_to,
-            in_reply_to=out.in_reply_to,
-            references=out.references,
-            auto_reply=out.auto_reply,
-        )
+        try:
+            raw = compose_reply(
+                from_address=email.service_address,
+                from_name=email.display_name,
+                to_address=out.to,
+                subject=out.subject,
+                body=out.body,
+                message_id=out.email_message_id or "",
+                reply_to=out.reply_to,
+                in_reply_to=out.in_reply_to,
+                references=out.references,
+                auto_reply=out.auto_reply,
+            )
+        except ValueError:
+            # Trying again cannot help: say so on the case at once instead of retrying.
+            return SendOutcome(
+                False,
+                permanent=True,
+                error_code="bad_address",
+                error_text=(
+                    "The e-mail address on record cannot be used for a reply (replies go only "
+                    "to plain ASCII addresses); check the address or reply by SMS or letter."
+                ),
+            )
         try:
             await aiosmtplib.send(
                 raw,

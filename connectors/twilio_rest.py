@@ -7,12 +7,14 @@ job retried after a lost answer is recognisable.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
 import structlog
-from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -51,12 +53,55 @@ class RoutedTwilioHttpClient(AsyncTwilioHttpClient):
         key = _idempotency_key.get()
         if key:
             headers[IDEMPOTENCY_HEADER] = key
-        return await super().request(
-            method, url, params, data, headers, auth, timeout, allow_redirects
-        )
+        if auth is not None:  # as a header: aiohttp deprecates its BasicAuth objects
+            headers["Authorization"] = aiohttp.encode_basic_auth(*auth)
+        # The library hands aiohttp no timeout of its own; bound the whole exchange here.
+        async with asyncio.timeout(timeout or self.timeout):
+            return await super().request(
+                method, url, params, data, headers, None, None, allow_redirects
+            )
+
+
+class SendRate:
+    """A token bucket: at most ``rate`` sends per second on average, bursts up to ``burst``.
+
+    Twilio queues what exceeds a sender's throughput and fails it after hours (30001), so
+    pacing ourselves keeps the failure visible in our outbox instead. ``clock`` and ``sleep``
+    are injectable so the pacing can be tested without waiting.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = self.burst
+        self.updated = clock()
+        self.lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until one send is allowed, then take it."""
+        async with self.lock:
+            while True:
+                now = self.clock()
+                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                await self.sleep((1.0 - self.tokens) / self.rate)
 
 
 class TwilioSmsSender:
+    """Sends from the Messaging Service when one is configured, else from the service number."""
+
     def __init__(self, settings: Settings, timeout: float = 10.0) -> None:
         self.settings = settings
         self.http = RoutedTwilioHttpClient(settings.twilio.api_base_url, timeout)
@@ -64,16 +109,22 @@ class TwilioSmsSender:
             settings.twilio.account_sid, settings.twilio.auth_token, http_client=self.http
         )
         self.status_callback = settings.web.public_url.rstrip("/") + "/webhooks/twilio/status"
+        self.rate = SendRate(settings.twilio.max_per_second)
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
         tw = self.settings.twilio
         kwargs: dict[str, Any] = {
             "to": out.to,
             "body": out.body,
-            "status_callback": self.status_callback,
-            "from_": tw.from_number or values.unset,
-            "messaging_service_sid": tw.messaging_service_sid or values.unset,
+            # Our id in the callback URL: the status finds its message even before we have
+            # recorded the MessageSid Twilio answers with.
+            "status_callback": f"{self.status_callback}?message={out.message_id}",
         }
+        if tw.messaging_service_sid:
+            kwargs["messaging_service_sid"] = tw.messaging_service_sid
+        else:
+            kwargs["from_"] = tw.from_number
+        await self.rate.acquire()
         reset = _idempotency_key.set(out.idempotency_key)
         try:
             message = await self.client.messages.create_async(**kwargs)

@@ -82,10 +82,8 @@ async def inbound_sms(request: web.Request) -> web.Response:
     if settings.twilio.account_sid and params["AccountSid"] != settings.twilio.account_sid:
         log.warning("twilio.wrong_account", message_sid=params["MessageSid"])
         return problem(403, "AccountSid is not this service's account")
-    if settings.twilio.from_number:
-        ours = normalise_phone(settings.twilio.from_number, settings.sms.default_region)
-        if normalise_phone(params["To"], settings.sms.default_region) != ours:
-            return problem(404, "To is not this service's number")
+    if not _addressed_to_us(params, settings):
+        return problem(404, "To is not this service's number")
     raw = await request.read()
     media = []
     for i in range(_int(params.get("NumMedia"))):
@@ -110,6 +108,7 @@ async def inbound_sms(request: web.Request) -> web.Response:
         raw=raw,
         received_at=utcnow(),
         attachments=tuple(media),
+        flags=_twilio_flags(params),
     )
     try:
         result = await rt.intake.accept(inbound)
@@ -118,6 +117,32 @@ async def inbound_sms(request: web.Request) -> web.Response:
         return problem(503, "temporarily unable to store the message; retry")
     structlog.contextvars.bind_contextvars(message_id=result.message_id)
     return twiml()
+
+
+def _addressed_to_us(params: Mapping[str, str], settings: Settings) -> bool:
+    """Our number, or any number of our Messaging Service (its sender pool)."""
+    tw = settings.twilio
+    if tw.messaging_service_sid and params.get("MessagingServiceSid") == tw.messaging_service_sid:
+        return True
+    if not tw.from_number:
+        return True
+    region = settings.sms.default_region
+    # A number phonenumbers cannot validate compares as written, never as "both unknown".
+    ours = normalise_phone(tw.from_number, region) or tw.from_number.strip()
+    return (normalise_phone(params["To"], region) or params["To"].strip()) == ours
+
+
+def _twilio_flags(params: Mapping[str, str]) -> dict[str, object]:
+    """What the queue may show of Twilio's extra fields. Geo fields are personal data and stay
+    only in the sealed original, with every other parameter as received."""
+    flags: dict[str, object] = {}
+    if params.get("OptOutType"):
+        flags["twilio_opt_out_type"] = params["OptOutType"].upper()
+    if params.get("NumSegments", "").isdigit():
+        flags["num_segments"] = int(params["NumSegments"])
+    if params.get("MessagingServiceSid"):
+        flags["messaging_service_sid"] = params["MessagingServiceSid"]
+    return flags
 
 
 def _int(value: str | None) -> int:

@@ -52,6 +52,9 @@ async def add_user(tx: Tx, *, email: str, name: str, role: str, team: str, actor
     return user
 
 
+MAX_TOKEN_DAYS = 366
+
+
 async def create_token(
     tx: Tx, *, user_email: str, actor: str, days: int = 90, label: str = ""
 ) -> tuple[str, datetime]:
@@ -61,6 +64,10 @@ async def create_token(
     ).scalar_one_or_none()
     if user is None:
         raise AccountError(f"no user with e-mail {user_email}")
+    if not user.active:
+        raise AccountError(f"user {user.email} is deactivated")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, got {days}")
     token = "cgw_" + secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=days)
     tx.session.add(
@@ -72,8 +79,33 @@ async def create_token(
             expires_at=expires,
         )
     )
+    await tx.session.flush()
     tx.audit(actor, "token.created", f"user:{user.id}", expires_at=expires.isoformat(), label=label)
     return token, expires
+
+
+async def revoke_tokens(
+    tx: Tx, *, actor: str, token_id: int | None = None, user_email: str | None = None
+) -> int:
+    """Revoke one token (by id) or every live token of a user; returns how many were revoked."""
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    elif user_email is not None:
+        user = (
+            await tx.session.execute(select(User).where(User.email == user_email.strip().lower()))
+        ).scalar_one_or_none()
+        if user is None:
+            raise AccountError(f"no user with e-mail {user_email}")
+        query = query.where(ApiToken.user_id == user.id)
+    else:
+        raise AccountError("name a token id or a user")
+    tokens = (await tx.session.execute(query)).scalars().all()
+    now = utcnow()
+    for tok in tokens:
+        tok.revoked_at = now
+        tx.audit(actor, "token.revoked", f"user:{tok.user_id}", token_id=tok.id)
+    return len(tokens)
 
 
 async def authenticate(db: Database, token: str) -> Staff | None:

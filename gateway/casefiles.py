@@ -173,13 +173,19 @@ async def apply_import(tx: Tx, rows: list[CaseRow], actor: str) -> tuple[int, in
     for row in rows:
         worker_id = None
         if row.caseworker:
-            worker_id = (
-                await s.execute(select(User.id).where(User.email == row.caseworker))
+            worker = (
+                await s.execute(select(User).where(User.email == row.caseworker))
             ).scalar_one_or_none()
-            if worker_id is None:
+            if worker is None:
                 raise ImportError_(
                     row.line, f"case {row.ref}: no user {row.caseworker}; add them with `users add`"
                 )
+            if worker.role not in ("caseworker", "team_lead"):
+                raise ImportError_(
+                    row.line,
+                    f"case {row.ref}: {row.caseworker} has the {worker.role} role; a case's caseworker is a caseworker or team_lead",
+                )
+            worker_id = worker.id
         case = (await s.execute(select(Case).where(Case.ref == row.ref))).scalar_one_or_none()
         if case is None:
             case = Case(

@@ -54,6 +54,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except SealingError as exc:
         print(f"problem: crypto: {exc}")
         return 2
+    from gateway.practice import check_practice
+
+    template_errors, practice_lines = check_practice(settings)
+    for line in practice_lines:
+        print(line)
+    if template_errors:
+        print(f"{len(template_errors)} problem(s) in the templates:")
+        for problem in template_errors:
+            print(f"  - {problem}")
+        return 2
     print("configuration OK")
     return 0
 
@@ -168,6 +178,37 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return _run(go())
 
 
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from gateway.accounts import AccountError, revoke_tokens
+    from gateway.storage.db import Database
+
+    settings = _settings(args)
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            async with db.transaction() as tx:
+                n = await revoke_tokens(tx, actor="cli", token_id=args.id, user_email=args.user)
+        except AccountError as exc:
+            print(f"case-gateway: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(f"{n} token(s) revoked")
+        return 0
+
+    return _run(go())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from gateway.export import export_cli
+
+    settings = _settings(args)
+    return _run(
+        export_cli(settings.database.url, args.case_ref, args.format, args.output, sys.stderr)
+    )
+
+
 def cmd_cases_import(args: argparse.Namespace) -> int:
     from gateway.casefiles import import_cases_file
 
@@ -272,6 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--user", required=True, help="the user's e-mail")
     t.add_argument("--days", type=int, default=90, help="days until it expires (default 90)")
     t.set_defaults(func=cmd_tokens_create)
+    r = tokens.add_parser("revoke", help="revoke one API token (--id) or all of a user's (--user)")
+    who = r.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", type=int, help="the token's id")
+    who.add_argument("--user", help="the user's e-mail: revoke all their tokens")
+    r.set_defaults(func=cmd_tokens_revoke)
+    p = add(
+        "export", cmd_export, "export a case's complete correspondence (JSON or printable HTML)"
+    )
+    p.add_argument("case_ref")
+    p.add_argument("--format", choices=["json", "html"], default="json")
+    p.add_argument("--output", default=None, help="write to this file (default: standard output)")
     cases = sub.add_parser("cases", help="cases").add_subparsers(
         dest="cases_command", required=True
     )

@@ -49,6 +49,10 @@ def demo_settings(directory: Path, auth_token: str) -> Settings:
         ),
         crypto=replace(s.crypto, key_file=str(directory / "sealing-keys")),
         relay=replace(s.relay, poll_seconds=0.2),
+        # No mail relay runs in the demo, so automatic replies (receipts) are left out.
+        practice=replace(
+            s.practice, receipts=False, out_of_hours_notice=False, unknown_sender_notice=False
+        ),
     )
 
 

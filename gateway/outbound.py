@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from gateway.core.addresses import new_reply_token, reply_address
 from gateway.core.classify import classify
+from gateway.core.email import make_message_id
 from gateway.core.sms import SmsBodyError, check_outbound_body
 from gateway.intake import seal_into
 from gateway.sealing import Keyring
 from gateway.settings import Settings
 from gateway.storage.db import Database, Tx, utcnow
-from gateway.storage.models import Case, Contact, Message, OutboxJob, ReplyToken
+from gateway.storage.models import BlockedSender, Case, Contact, Message, OutboxJob, ReplyToken
 
 
 class ReplyError(Exception):
@@ -50,10 +51,6 @@ class ReplyResult:
     segments: int | None
     encoding: str | None
     dry_run: bool
-
-
-def _make_message_id(domain: str) -> str:
-    return f"<{uuid.uuid4().hex}@{domain}>"
 
 
 async def enqueue_outbound(
@@ -99,7 +96,7 @@ async def enqueue_outbound(
         priority="normal",
         status="queued",
         flags={"auto_reply": True} if auto_reply else {},
-        email_message_id=_make_message_id(settings.email.domain) if channel == "email" else None,
+        email_message_id=make_message_id(settings.email.domain) if channel == "email" else None,
         in_reply_to_id=in_reply_to_id,
         segments=segments,
         created_at=now,
@@ -181,35 +178,59 @@ class ReplyService:
         dry_run: bool = False,
     ) -> ReplyResult:
         """Queue a caseworker's reply (or, with ``dry_run``, only validate it and count SMS)."""
-        if not body.strip():
-            raise ReplyError("empty_body", "The reply is empty.")
         async with self.db.transaction() as tx:
-            plan = await self._plan(tx, case_ref, body, channel, contact_id)
-            if dry_run:
-                return ReplyResult(None, plan.channel, plan.segments, plan.encoding, True)
-            subject = ""
-            in_reply_to_id = await self._latest_inbound_id(tx, plan.case_id, plan.contact_id)
-            if plan.channel == "email":
-                case = await tx.session.get(Case, plan.case_id)
-                subject = f"Re: {case.ref}" if case else ""
-                await reply_token_for(tx, plan.case_id, plan.contact_id, plan.to, actor)
-            message = await enqueue_outbound(
+            return await self.reply_in(
                 tx,
-                self.keyring,
-                self.settings,
-                case_id=plan.case_id,
-                contact_id=plan.contact_id,
-                channel=plan.channel,
-                to=plan.to,
-                body=body,
                 actor=actor,
                 author_id=author_id,
-                subject=subject,
-                in_reply_to_id=in_reply_to_id,
-                segments=plan.segments,
-                now=self.clock(),
+                case_ref=case_ref,
+                body=body,
+                channel=channel,
+                contact_id=contact_id,
+                dry_run=dry_run,
             )
-            return ReplyResult(message.id, plan.channel, plan.segments, plan.encoding, False)
+
+    async def reply_in(
+        self,
+        tx: Tx,
+        *,
+        actor: str,
+        author_id: int | None,
+        case_ref: str,
+        body: str,
+        channel: str | None = None,
+        contact_id: int | None = None,
+        dry_run: bool = False,
+    ) -> ReplyResult:
+        """:meth:`reply` inside the caller's transaction (so a queue item closes with it)."""
+        if not body.strip():
+            raise ReplyError("empty_body", "The reply is empty.")
+        plan = await self._plan(tx, case_ref, body, channel, contact_id)
+        if dry_run:
+            return ReplyResult(None, plan.channel, plan.segments, plan.encoding, True)
+        subject = ""
+        in_reply_to_id = await self._latest_inbound_id(tx, plan.case_id, plan.contact_id)
+        if plan.channel == "email":
+            case = await tx.session.get(Case, plan.case_id)
+            subject = f"Re: {case.ref}" if case else ""
+            await reply_token_for(tx, plan.case_id, plan.contact_id, plan.to, actor)
+        message = await enqueue_outbound(
+            tx,
+            self.keyring,
+            self.settings,
+            case_id=plan.case_id,
+            contact_id=plan.contact_id,
+            channel=plan.channel,
+            to=plan.to,
+            body=body,
+            actor=actor,
+            author_id=author_id,
+            subject=subject,
+            in_reply_to_id=in_reply_to_id,
+            segments=plan.segments,
+            now=self.clock(),
+        )
+        return ReplyResult(message.id, plan.channel, plan.segments, plan.encoding, False)
 
     async def _latest_inbound_id(self, tx: Tx, case_id: int, contact_id: int) -> int | None:
         return (
@@ -254,6 +275,15 @@ class ReplyService:
             channel = latest[0] if latest is not None else ("sms" if contact.phone else "email")
         if channel not in {"sms", "email"}:
             raise ReplyError("bad_channel", "channel must be sms or email.", 400)
+        address = contact.phone if channel == "sms" else contact.email
+        if (
+            address
+            and (
+                await s.execute(select(BlockedSender.id).where(BlockedSender.address == address))
+            ).first()
+        ):
+            # A blocked sender is never answered, whatever the channel's consent says.
+            raise ReplyError("blocked_sender", "This address is blocked; no reply is sent.", 409)
         if channel == "sms":
             if not contact.phone:
                 raise ReplyError("no_address", "The contact has no mobile number on record.")

@@ -18,12 +18,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import OutboundEnvelope, Sender, SendOutcome
-from gateway.core.sms import retry_delay
+from gateway.case_alerts import show_on_case
+from gateway.core.sms import STATUS_RANK, explain_error, retry_delay, status_moves_forward
 from gateway.metrics import MESSAGES_OUT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
+from gateway.sms_keywords import set_sms_opt_out
 from gateway.storage.db import Database, StoreUnavailable, utcnow
-from gateway.storage.models import Message, OutboxJob, ReplyToken, SealedOriginal
+from gateway.storage.models import Contact, Message, OutboxJob, ReplyToken, SealedOriginal
 
 log = structlog.get_logger("gateway.relay")
 
@@ -33,6 +35,7 @@ class ClaimedJob:
     job_id: int
     attempts: int
     envelope: OutboundEnvelope
+    refusal: SendOutcome | None = None  # decided at claim time: not sent at all
 
 
 class Relay:
@@ -68,7 +71,7 @@ class Relay:
         """Claim one batch of due jobs and send each; returns how many were attempted."""
         claimed = await self.claim()
         for job in claimed:
-            outcome = await self._send(job)
+            outcome = job.refusal or await self._send(job)
             await self.record(job, outcome)
         return len(claimed)
 
@@ -119,7 +122,10 @@ class Relay:
                 job.state = "sending"
                 job.attempts += 1
                 job.lease_until = now + timedelta(seconds=relay.lease_seconds)
-                claimed.append(ClaimedJob(job.id, job.attempts, await self._envelope(s, job)))
+                envelope = await self._envelope(s, job)
+                claimed.append(
+                    ClaimedJob(job.id, job.attempts, envelope, await _refusal(s, envelope))
+                )
         return claimed
 
     async def _envelope(self, s: AsyncSession, job: OutboxJob) -> OutboundEnvelope:
@@ -176,7 +182,9 @@ class Relay:
             subject = f"message:{msg.id}"
             if outcome.ok:
                 job.state, job.lease_until, job.last_error = "sent", None, None
-                msg.status = "sent"
+                # A delivery callback may have overtaken us; statuses only move forward.
+                if msg.status not in STATUS_RANK or status_moves_forward(msg.status, "sent"):
+                    msg.status = "sent"
                 if outcome.provider_id:
                     msg.provider_id = outcome.provider_id
                 tx.audit(
@@ -196,6 +204,21 @@ class Relay:
                     error_code=outcome.error_code,
                     reason=outcome.error_text,
                 )
+                if msg.channel == "sms" and explain_error(outcome.error_code).opted_out:
+                    # Twilio refused: the number sent STOP to Twilio. Record it on the contact.
+                    await set_sms_opt_out(
+                        tx, msg.recipient, True, actor="relay", source=f"error:{outcome.error_code}"
+                    )
+                # A keyword confirmation is the service's own notice; the opt-out itself is
+                # already on the case, so its failure needs no caseworker.
+                if msg.direction == "out" and not msg.flags.get("keyword_reply"):
+                    await show_on_case(
+                        tx,
+                        msg,
+                        f"{msg.channel.upper()} not sent: {outcome.error_text}",
+                        actor="relay",
+                        now=now,
+                    )
             else:
                 delay = retry_delay(
                     job.attempts, base=relay.backoff_base_seconds, cap=relay.backoff_cap_seconds
@@ -220,3 +243,25 @@ class Relay:
             permanent=outcome.permanent,
             error_code=outcome.error_code,
         )
+
+
+async def _refusal(s: AsyncSession, envelope: OutboundEnvelope) -> SendOutcome | None:
+    """Refuse an SMS to a family that opted out after it was queued (keyword confirmations
+    excepted: the confirmation of STOP must still reach them)."""
+    if envelope.channel != "sms":
+        return None
+    msg = await s.get(Message, envelope.message_id)
+    if msg is None or msg.contact_id is None or msg.flags.get("keyword_reply"):
+        return None
+    contact = await s.get(Contact, msg.contact_id)
+    if contact is None or not contact.opted_out_sms:
+        return None
+    return SendOutcome(
+        False,
+        permanent=True,
+        error_code="opted_out",
+        error_text=(
+            "The family opted out of SMS (STOP) after this was queued, so it was not sent. "
+            "Reach them by e-mail, letter or phone."
+        ),
+    )

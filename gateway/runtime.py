@@ -9,11 +9,17 @@ from datetime import datetime
 from connectors.base import Sender
 from connectors.email_out import SmtpRelaySender
 from connectors.log_sms import LogSmsSender
+from connectors.twilio_media import MediaFetcher, media_fetch_hook
+from gateway.bounces import mark_bounced_replies
 from gateway.intake import IntakeHook, IntakeService
+from gateway.notifications import NotificationWorker, StaffNotifications
 from gateway.outbound import ReplyService
+from gateway.practice import AutoReplies, Practice, StaffProtection
+from gateway.ratelimit import InboundRateLimit
 from gateway.relay import Relay
 from gateway.sealing import Keyring, load_keyring
 from gateway.settings import Settings
+from gateway.sms_keywords import sms_keyword_hook
 from gateway.storage.db import Database, utcnow
 
 
@@ -26,6 +32,9 @@ class Runtime:
     replies: ReplyService
     relay: Relay
     senders: dict[str, Sender] = field(default_factory=dict)
+    media: MediaFetcher | None = None  # MMS media worker, run next to the relay
+    practice: Practice | None = None  # office hours and templates, loaded once
+    notifier: NotificationWorker | None = None  # staff notifications, run next to the relay
 
     async def close(self) -> None:
         await self.db.close()
@@ -42,9 +51,21 @@ def default_senders(settings: Settings) -> dict[str, Sender]:
     return {"sms": sms, "email": SmtpRelaySender(settings)}
 
 
-def default_hooks(settings: Settings, keyring: Keyring) -> list[IntakeHook]:
+def default_hooks(
+    settings: Settings, keyring: Keyring, practice: Practice | None = None
+) -> list[IntakeHook]:
     """The policies run on every stored message, in order (each lives in its own module)."""
-    return []
+    practice = practice or Practice(settings)
+    return [
+        media_fetch_hook(),
+        sms_keyword_hook(settings, keyring),
+        mark_bounced_replies,  # a bounce of our e-mail reply marks it failed on the case
+        # The rate limit and staff protection set flags that auto-replies and notifications read.
+        InboundRateLimit(settings),
+        StaffProtection(),
+        AutoReplies(settings, keyring, practice),
+        StaffNotifications(settings, practice),
+    ]
 
 
 def build_runtime(
@@ -59,12 +80,18 @@ def build_runtime(
     )
     keyring = keyring or load_keyring(settings.crypto.key, settings.crypto.key_file)
     senders = senders if senders is not None else default_senders(settings)
+    practice = Practice(settings)
     return Runtime(
         settings=settings,
         db=db,
         keyring=keyring,
-        intake=IntakeService(db, keyring, settings, clock, hooks=default_hooks(settings, keyring)),
+        intake=IntakeService(
+            db, keyring, settings, clock, hooks=default_hooks(settings, keyring, practice)
+        ),
         replies=ReplyService(db, keyring, settings, clock),
         relay=Relay(db, keyring, senders, settings, clock),
         senders=senders,
+        media=MediaFetcher(db, keyring, settings, clock),
+        practice=practice,
+        notifier=NotificationWorker(db, settings, practice, senders.get("sms"), clock=clock),
     )

@@ -30,6 +30,8 @@ class RunningGateway:
     mail_servers: list[asyncio.Server]
     relay_task: asyncio.Task[None] | None
     stop_relay: asyncio.Event = field(default_factory=asyncio.Event)
+    media_task: asyncio.Task[None] | None = None
+    notifier_task: asyncio.Task[None] | None = None
 
     @property
     def smtp_port(self) -> int | None:
@@ -56,6 +58,12 @@ class RunningGateway:
         if self.relay_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.relay_task, timeout=30)
+        if self.media_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.media_task, timeout=30)
+        if self.notifier_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.notifier_task, timeout=30)
         await self.runtime.close()
         log.info("gateway.stopped")
 
@@ -81,6 +89,14 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
         gateway.relay_task = asyncio.create_task(
             runtime.relay.run(gateway.stop_relay), name="relay"
         )
+        if runtime.media is not None:
+            gateway.media_task = asyncio.create_task(
+                runtime.media.run(gateway.stop_relay), name="media"
+            )
+        if runtime.notifier is not None:
+            gateway.notifier_task = asyncio.create_task(
+                runtime.notifier.run(gateway.stop_relay), name="notifier"
+            )
     log.info(
         "gateway.started",
         web_port=web_port,

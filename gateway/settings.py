@@ -9,12 +9,22 @@ one go (``case-gateway check-config``).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from gateway.core.hours import (
+    DEFAULT_TIMEZONE,
+    HoursConfigError,
+    OfficeHours,
+    describe_hours,
+    parse_holiday_file,
+    parse_office_hours,
+)
 
 ENV_PREFIX = "CASE_GATEWAY_"
 DEFAULT_CONFIG_PATH = "./case-gateway.toml"
@@ -49,6 +59,13 @@ class SmtpSettings:
     host: str = "127.0.0.1"
     port: int = 8025
     max_message_bytes: int = 25 * 1024 * 1024
+    # STARTTLS on the SMTP port (PEM files); require_starttls refuses MAIL before it (530).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    require_starttls: bool = False
+    # Hard per-sender limit at MAIL/RCPT/DATA (451 4.7.1), per process; 0 turns it off.
+    rate_limit_count: int = 60
+    rate_limit_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,15 @@ class EmailSettings:
 class SmsSettings:
     provider: str = "log"
     default_region: str = "NO"
+    # MMS media: what is fetched from Twilio and kept (sniffed type, comma-separated).
+    media_max_bytes: int = 5 * 1024 * 1024
+    media_types: str = (
+        "image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,video/mp4,"
+        "video/3gpp,video/quicktime,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,"
+        "text/vcard,text/x-vcard,text/plain"
+    )
+    media_timeout_seconds: float = 30.0
+    media_max_attempts: int = 8
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,12 @@ class TwilioSettings:
     from_number: str = ""
     messaging_service_sid: str = ""
     api_base_url: str = "https://api.twilio.com"
+    # Sends per second from our number or Messaging Service (Twilio queues beyond its limit).
+    max_per_second: float = 1.0
+    # The only hosts media is fetched from, redirects included (comma-separated, "*." wildcards).
+    media_hosts: str = "api.twilio.com,media.twiliocdn.com,*.twiliocdn.com"
+    # Delete the media at Twilio once it is sealed here.
+    delete_media: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +154,53 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class PracticeSettings:
+    """One practice for every family: auto-replies, staff notifications, inbound limits.
+
+    The default language of families' messages is ``service.language``.
+    """
+
+    receipts: bool = True  # receipt on the first message of a conversation
+    out_of_hours_notice: bool = True
+    unknown_sender_notice: bool = True
+    # At most one auto-reply per sender and conversation within this period (loops, spam).
+    min_reply_interval_minutes: int = 720
+    # A sender's message starts a new conversation after this long without one on the case.
+    conversation_days: int = 3
+    emergency_numbers: str = "112"
+    signature: str = "service"  # name | role | service: how replies are signed to families
+    digest_minutes: int = 0  # 0: one notification per message (per-person override on users)
+    templates_dir: str = ""  # files here replace the built-in templates of the same name
+    holiday_file: str = ""  # re-read whenever its modification time changes
+    duty_email: str = ""  # the duty desk's notification targets (teams may override)
+    duty_sms: str = ""
+    triage_email: str = ""  # told about messages waiting for triage
+    rate_limit_count: int = 20  # inbound messages per sender within rate_limit_minutes
+    rate_limit_minutes: int = 60
+
+
+# The weekly hours a team gets when the configuration names none (and no [teams."*"]).
+DEFAULT_WEEKLY_HOURS: dict[str, Any] = {
+    "timezone": DEFAULT_TIMEZONE,
+    "public_holidays": "NO",
+    "weekly": {day: ["08:00-15:30"] for day in ("mon", "tue", "wed", "thu", "fri")},
+}
+DEFAULT_TEAM = "*"
+_TEAM_KEYS = ("hours", "email", "duty_email", "duty_sms")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """One team's office hours and notification targets (``[teams."Team Nord"]``)."""
+
+    hours: OfficeHours
+    email: str = ""  # the team's work address, told when no caseworker is assigned
+    duty_email: str = ""  # overrides practice.duty_email for this team's urgent items
+    duty_sms: str = ""  # the on-call phone, never a caseworker's private number
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -135,6 +214,14 @@ class Settings:
     relay: RelaySettings = field(default_factory=RelaySettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    practice: PracticeSettings = field(default_factory=PracticeSettings)
+    # Nested tables, parsed by _parse_teams (not overridable from the environment).
+    teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
+
+    def team(self, name: str | None) -> TeamSettings:
+        """The team's settings, else ``[teams."*"]``, else the built-in weekday hours."""
+        found = self.teams.get(name or "") or self.teams.get(DEFAULT_TEAM)
+        return found or TeamSettings(parse_office_hours(DEFAULT_WEEKLY_HOURS))
 
 
 class ConfigError(Exception):
@@ -208,6 +295,8 @@ def load_settings(
         if name not in known_sections:
             problems.append(f"[{name}]: unknown section (known: {', '.join(known_sections)})")
     for sec_field in fields(Settings):
+        if sec_field.metadata.get("nested"):
+            continue
         defaults: Any = sec_field.default_factory()  # type: ignore[operator]
         table = data.get(sec_field.name, {})
         if not isinstance(table, dict):
@@ -249,11 +338,101 @@ def load_settings(
             if value is not None:
                 values[kf.name] = value
         sections[sec_field.name] = replace(defaults, **values)
+    sections["teams"] = _parse_teams(data.get("teams", {}), problems)
     settings = Settings(**sections)
     problems.extend(validate(settings))
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _parse_teams(raw: Any, problems: list[str]) -> dict[str, TeamSettings]:
+    """``[teams."Team Nord"]`` tables; every problem names its key, e.g. teams.Team Nord.email."""
+    if not isinstance(raw, dict):
+        problems.append('[teams]: expected tables like [teams."Team Nord"]')
+        return {}
+    teams: dict[str, TeamSettings] = {}
+    for name, table in raw.items():
+        where = f"teams.{name}"
+        if not isinstance(table, dict):
+            problems.append(f'{where}: expected a table like [teams."{name}"]')
+            continue
+        for key in table:
+            if key not in _TEAM_KEYS:
+                problems.append(f"{where}.{key}: unknown key (known: {', '.join(_TEAM_KEYS)})")
+        hours_raw = table.get("hours", DEFAULT_WEEKLY_HOURS)
+        if not isinstance(hours_raw, dict):
+            problems.append(f"{where}.hours: expected a table with timezone and weekly")
+            continue
+        try:
+            hours = parse_office_hours(hours_raw, where=f"{where}.hours")
+        except HoursConfigError as exc:
+            problems.append(str(exc))
+            continue
+        texts: dict[str, str] = {}
+        for key in ("email", "duty_email", "duty_sms"):
+            value = table.get(key, "")
+            if not isinstance(value, str):
+                problems.append(f"{where}.{key}: expected text, got {value!r}")
+                value = ""
+            texts[key] = value.strip()
+        teams[name] = TeamSettings(hours=hours, **texts)
+    return teams
+
+
+def _practice_problems(s: Settings) -> list[str]:
+    out: list[str] = []
+    p = s.practice
+    if p.signature not in {"name", "role", "service"}:
+        out.append(f"practice.signature: expected name, role or service, got {p.signature!r}")
+    for key in ("min_reply_interval_minutes", "digest_minutes"):
+        if getattr(p, key) < 0:
+            out.append(f"practice.{key}: expected 0 or more minutes")
+    for key in ("conversation_days", "rate_limit_count", "rate_limit_minutes"):
+        if getattr(p, key) < 1:
+            out.append(f"practice.{key}: expected at least 1")
+    if p.templates_dir and not Path(p.templates_dir).is_dir():
+        out.append(f"practice.templates_dir: {p.templates_dir} is not a directory")
+    if p.holiday_file:
+        try:
+            parse_holiday_file(Path(p.holiday_file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            out.append(f"practice.holiday_file: cannot read {p.holiday_file} ({exc.strerror})")
+        except (HoursConfigError, UnicodeDecodeError) as exc:
+            out.append(f"practice.holiday_file: {p.holiday_file}: {exc}")
+    addresses = [("practice", p.duty_email, p.duty_sms, p.triage_email)]
+    addresses += [(f"teams.{n}", t.duty_email, t.duty_sms, t.email) for n, t in s.teams.items()]
+    for where, duty_email, duty_sms, other_email in addresses:
+        other = "triage_email" if where == "practice" else "email"
+        for key, value in (("duty_email", duty_email), (other, other_email)):
+            if value and value.count("@") != 1:
+                out.append(f"{where}.{key}: expected an e-mail address, got {value!r}")
+        if duty_sms and not _E164.match(duty_sms):
+            out.append(
+                f"{where}.duty_sms: expected the on-call number in E.164 like +4791234567, "
+                f"got {duty_sms!r}"
+            )
+    return out
+
+
+def _smtp_problems(s: Settings) -> list[str]:
+    out: list[str] = []
+    smtp = s.smtp
+    if bool(smtp.tls_cert_file) != bool(smtp.tls_key_file):
+        out.append("smtp.tls_cert_file: set it and smtp.tls_key_file together (PEM files)")
+    for key in ("tls_cert_file", "tls_key_file"):
+        path = getattr(smtp, key)
+        if path and not Path(path).is_file():
+            out.append(f"smtp.{key}: cannot read {path}")
+    if smtp.require_starttls and not (smtp.tls_cert_file and smtp.tls_key_file):
+        out.append("smtp.require_starttls: needs smtp.tls_cert_file and smtp.tls_key_file")
+    if smtp.rate_limit_count < 0:
+        out.append("smtp.rate_limit_count: expected 0 (off) or more messages")
+    if smtp.rate_limit_seconds < 1:
+        out.append("smtp.rate_limit_seconds: expected at least 1")
+    if smtp.max_message_bytes < 1:
+        out.append("smtp.max_message_bytes: expected a positive number of bytes")
+    return out
 
 
 def validate(s: Settings) -> list[str]:
@@ -284,6 +463,7 @@ def validate(s: Settings) -> list[str]:
         out.append(
             "email.service_address: its domain must be email.domain (reply tokens use that domain)"
         )
+    out.extend(_smtp_problems(s))
     if s.email.dmarc_fail_policy not in {"triage", "flag"}:
         out.append(
             f"email.dmarc_fail_policy: expected triage or flag, got {s.email.dmarc_fail_policy!r}"
@@ -303,6 +483,18 @@ def validate(s: Settings) -> list[str]:
             out.append(
                 "twilio.from_number: set it or twilio.messaging_service_sid when sms.provider = twilio"
             )
+    if s.twilio.max_per_second <= 0:
+        out.append(
+            f"twilio.max_per_second: expected a positive number, got {s.twilio.max_per_second}"
+        )
+    if not [h for h in s.twilio.media_hosts.split(",") if h.strip()]:
+        out.append("twilio.media_hosts: expected at least one host, like api.twilio.com")
+    if s.sms.media_max_bytes < 1:
+        out.append("sms.media_max_bytes: expected a positive number of bytes")
+    if s.sms.media_timeout_seconds <= 0:
+        out.append("sms.media_timeout_seconds: expected a positive number of seconds")
+    if s.sms.media_max_attempts < 1:
+        out.append("sms.media_max_attempts: expected at least 1")
     if s.log.format not in {"json", "console", "auto"}:
         out.append(f"log.format: expected json, console or auto, got {s.log.format!r}")
     if s.log.level.lower() not in {"debug", "info", "warning", "error"}:
@@ -313,6 +505,7 @@ def validate(s: Settings) -> list[str]:
         )
     if s.relay.max_attempts < 1:
         out.append("relay.max_attempts: expected at least 1")
+    out.extend(_practice_problems(s))
     return out
 
 
@@ -327,6 +520,8 @@ def describe(s: Settings) -> list[str]:
     """The effective configuration as ``section.key = value`` lines, secrets masked."""
     lines = []
     for sec_field in fields(s):
+        if sec_field.metadata.get("nested"):
+            continue
         section = getattr(s, sec_field.name)
         for kf in fields(section):
             value = getattr(section, kf.name)
@@ -337,4 +532,10 @@ def describe(s: Settings) -> list[str]:
             else:
                 shown = repr(value)
             lines.append(f"{sec_field.name}.{kf.name} = {shown}")
+    for name, team in s.teams.items():
+        hours = f"{describe_hours(team.hours, 'en')} ({team.hours.timezone})"
+        lines.append(f"teams.{name}.hours = {hours!r}")
+        for key in ("email", "duty_email", "duty_sms"):
+            if getattr(team, key):
+                lines.append(f"teams.{name}.{key} = {getattr(team, key)!r}")
     return lines

@@ -106,6 +106,11 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         relay=replace(
             s.relay, poll_seconds=0.05, backoff_base_seconds=0.0, backoff_cap_seconds=0.0
         ),
+        # Automatic replies off, so each test sees only the outbound it makes
+        # (tests/practice turns them on).
+        practice=replace(
+            s.practice, receipts=False, out_of_hours_notice=False, unknown_sender_notice=False
+        ),
     )
     for section, values in overrides.items():
         settings = replace(settings, **{section: replace(getattr(settings, section), **values)})

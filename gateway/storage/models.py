@@ -47,6 +47,8 @@ class User(Base):
     team: Mapped[str] = mapped_column(String(100))
     absent: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Minutes between notifications to this person (a digest); None: practice.digest_minutes.
+    notify_digest_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
 
@@ -105,6 +107,8 @@ class Message(Base):
     __tablename__ = "message"
     __table_args__ = (
         UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
+        # Per-sender inbound rate limits count recent messages from one address.
+        Index("ix_message_sender_created", "sender", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -229,3 +233,44 @@ class BlockedSender(Base):
     reason: Mapped[str] = mapped_column(String(500))
     blocked_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+
+
+class StaffNotification(Base):
+    """One staff notification to send: where, and about which case; never any content.
+
+    Rows due for the same address are sent together as one digest when the person has a
+    digest period; ``carried_by`` names the row whose send covered this one.
+    """
+
+    __tablename__ = "staff_notification"
+    __table_args__ = (Index("ix_staff_notification_due", "state", "send_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    target: Mapped[str] = mapped_column(String(20))  # owner | duty_desk | team_lead
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms
+    address: Mapped[str] = mapped_column(String(320))  # a work address or the on-call phone
+    case_ref: Mapped[str | None] = mapped_column(String(64))
+    source_channel: Mapped[str] = mapped_column(String(10))  # channel the family used
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sending|sent|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    carried_by: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class SmsStatusEvent(Base):
+    """One Twilio delivery callback; several share a MessageSid, so (sid, status) is the key."""
+
+    __tablename__ = "sms_status_event"
+    __table_args__ = (UniqueConstraint("sid", "status", name="uq_sms_status_event_sid_status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # as Twilio sent it
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime]

@@ -8,7 +8,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from connectors import twilio_sms
+from connectors import twilio_sms, twilio_status
 from gateway.metrics import HTTP_REQUESTS
 from gateway.runtime import Runtime
 from gateway.web import api
@@ -72,5 +72,6 @@ def make_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms.inbound_sms)
+    app.router.add_post("/webhooks/twilio/status", twilio_status.delivery_status)
     api.add_routes(app)
     return app

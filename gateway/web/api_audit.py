@@ -1,0 +1,104 @@
+"""Audit log reading (auditors) and case export (auditors; caseworkers for their team)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.accounts import Staff
+from gateway.export import export_case
+from gateway.permissions import AUDITORS, EXPORT
+from gateway.storage.models import AuditEvent
+from gateway.web.api_common import (
+    ApiError,
+    Page,
+    Param,
+    decode_cursor,
+    encode_cursor,
+    endpoint,
+    query_int,
+)
+from gateway.web.api_messages import visible_case
+from gateway.web.keys import RUNTIME
+
+
+@endpoint(
+    "GET",
+    "/api/v1/audit",
+    summary="Audit events in order (filters: subject, action, actor); cursor pagination",
+    roles=AUDITORS,
+    tag="audit",
+    query=(
+        Param("subject", description="e.g. case:3, message:17, user:2"),
+        Param("action", description="e.g. original.revealed"),
+        Param("actor"),
+        Param("cursor"),
+        Param("limit", "integer", description="1-500, default 100"),
+    ),
+)
+async def list_audit(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
+    q = request.query
+    conditions = []
+    for name, column in (
+        ("subject", AuditEvent.subject),
+        ("action", AuditEvent.action),
+        ("actor", AuditEvent.actor),
+    ):
+        if q.get(name):
+            conditions.append(column == q[name])
+    if q.get("cursor"):
+        (after,) = decode_cursor(q["cursor"], 1)
+        conditions.append(AuditEvent.seq > after)
+    limit = query_int(request, "limit", 100, 1, 500)
+    async with request.app[RUNTIME].db.read() as s:
+        rows = (
+            (
+                await s.execute(
+                    select(AuditEvent).where(*conditions).order_by(AuditEvent.seq).limit(limit + 1)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    page = Page(
+        [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "details": e.details,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in rows[:limit]
+        ]
+    )
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1].seq)
+    return page.response()
+
+
+@endpoint(
+    "GET",
+    "/api/v1/cases/{ref}/export",
+    summary="The complete correspondence of a case as JSON or printable HTML (format); the "
+    "export is recorded in the audit log with its digest",
+    roles=EXPORT,
+    tag="audit",
+    query=(Param("format", enum=("json", "html")),),
+    errors=(404,),
+)
+async def export(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "html"):
+        raise ApiError(400, "bad_request", "format must be json or html.")
+    async with request.app[RUNTIME].db.transaction() as tx:
+        case = await visible_case(tx.session, staff, request.match_info["ref"])
+        doc, text = await export_case(tx, case, actor=staff.email, fmt=fmt)
+    if fmt == "html":
+        return web.Response(text=text, content_type="text/html", charset="utf-8")
+    return web.json_response(doc)

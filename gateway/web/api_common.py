@@ -1,0 +1,311 @@
+"""What every /api/v1 endpoint shares: authentication, the role check, strict JSON bodies,
+errors as ``{"error": {"code", "message"}}`` and the route table the OpenAPI document is built
+from (so a route cannot exist undocumented).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from gateway.accounts import Staff, authenticate
+from gateway.outbound import ReplyError
+from gateway.storage.db import StoreUnavailable
+from gateway.web.keys import RUNTIME
+from gateway.workqueue import Refused
+
+# Ids are 32-bit integers in the database; a larger number names nothing that exists.
+DB_INT_MAX = 2**31 - 1
+
+
+class ApiError(Exception):
+    """Raised by an endpoint; answered as a JSON error with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def not_found(what: str) -> ApiError:
+    """The answer for anything missing or outside the caller's scope (never 403 for those)."""
+    return ApiError(404, "not_found", f"No {what} that you can see.")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a JSON request body, checked before the endpoint runs."""
+
+    kind: str  # string | integer | boolean | object
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    min_length: int = 0
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    nullable: bool = False
+    description: str = ""
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind}
+        if self.enum:
+            out["enum"] = list(self.enum)
+        if self.kind == "string" and self.min_length:
+            out["minLength"] = self.min_length
+        if self.max_length is not None:
+            out["maxLength"] = self.max_length
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        if self.nullable:
+            out["nullable"] = True
+        if self.description:
+            out["description"] = self.description
+        return out
+
+    def check(self, name: str, value: Any) -> str | None:
+        if value is None:
+            return None if self.nullable or not self.required else f"{name} is required."
+        ok = {
+            "string": isinstance(value, str),
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "boolean": isinstance(value, bool),
+            "object": isinstance(value, dict),
+        }[self.kind]
+        if not ok:
+            return f"{name} must be {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind}."
+        if self.kind == "string":
+            text = value.strip()
+            if len(text) < self.min_length:
+                return (
+                    f"{name} must not be empty."
+                    if self.min_length <= 1
+                    else f"{name} must be at least {self.min_length} characters."
+                )
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"{name} must be at most {self.max_length} characters."
+            if self.enum and value not in self.enum:
+                return f"{name} must be one of {', '.join(self.enum)}."
+        if self.kind == "integer":
+            if not -DB_INT_MAX <= value <= DB_INT_MAX:
+                return f"{name} is out of range."
+            if self.minimum is not None and value < self.minimum:
+                return f"{name} must be at least {self.minimum}."
+            if self.maximum is not None and value > self.maximum:
+                return f"{name} must be at most {self.maximum}."
+        return None
+
+
+Body = dict[str, Field]
+
+
+def body_schema(body: Body) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: f.schema() for name, f in body.items()},
+    }
+    required = [name for name, f in body.items() if f.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def check_body(data: Any, body: Body) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "Expected a JSON object.")
+    unknown = set(data) - set(body)
+    if unknown:
+        raise ApiError(400, "unknown_fields", f"Unknown fields: {', '.join(sorted(unknown))}.")
+    for name, spec in body.items():
+        problem = spec.check(name, data.get(name))
+        if problem:
+            raise ApiError(400, "bad_request", problem)
+    return data
+
+
+async def read_json(request: web.Request, body: Body) -> dict[str, Any]:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(
+            413,
+            "too_large",
+            f"The request body is larger than {request.client_max_size} bytes.",
+        ) from exc
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "bad_json", "The request body is not valid JSON.") from exc
+    return check_body(data, body)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter."""
+
+    name: str
+    kind: str = "string"
+    enum: tuple[str, ...] = ()
+    description: str = ""
+
+
+Endpoint = Callable[[web.Request, Staff, dict[str, Any]], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    summary: str
+    roles: tuple[str, ...]
+    tag: str
+    body: Body | None
+    query: tuple[Param, ...]
+    ok: int
+    errors: tuple[int, ...]
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    response_type: str = "application/json"
+    extra_ok: tuple[int, ...] = ()
+
+
+ROUTES: list[Route] = []
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    roles: Sequence[str],
+    tag: str,
+    body: Body | None = None,
+    query: Sequence[Param] = (),
+    ok: int = 200,
+    extra_ok: Sequence[int] = (),
+    errors: Sequence[int] = (),
+    response_type: str = "application/json",
+) -> Callable[[Endpoint], Endpoint]:
+    """Register an endpoint: authentication (401), role (403), body (400/413), store (503)."""
+
+    def register(fn: Endpoint) -> Endpoint:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            try:
+                staff = await authenticate(request.app[RUNTIME].db, token)
+                if staff is None:
+                    return error(
+                        401,
+                        "unauthenticated",
+                        "Send a valid API token: Authorization: Bearer <token>.",
+                    )
+                if staff.role not in roles:
+                    return error(403, "forbidden", f"The {staff.role} role cannot do this.")
+                data = await read_json(request, body) if body is not None else {}
+                return await fn(request, staff, data)
+            except (ApiError, Refused) as exc:
+                return error(exc.status, exc.code, exc.message)
+            except ReplyError as exc:
+                return error(exc.http_status, exc.code, exc.message)
+            except StoreUnavailable:
+                return error(503, "unavailable", "The database is unavailable; try again shortly.")
+
+        base = {401, 403, 503}
+        if body is not None:
+            base |= {400, 413}
+        if query:
+            base.add(400)
+        ROUTES.append(
+            Route(
+                method,
+                path,
+                summary,
+                tuple(roles),
+                tag,
+                body,
+                tuple(query),
+                ok,
+                tuple(sorted(base | set(errors))),
+                handler,
+                response_type,
+                tuple(extra_ok),
+            )
+        )
+        return fn
+
+    return register
+
+
+def int_param(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value <= DB_INT_MAX:
+        raise ApiError(404, "not_found", f"No {name.replace('_', ' ')} {raw!r}.")
+    return value
+
+
+def query_bool(request: web.Request, name: str) -> bool | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in {"true", "1", "yes"}:
+        return True
+    if raw.lower() in {"false", "0", "no"}:
+        return False
+    raise ApiError(400, "bad_request", f"{name} must be true or false.")
+
+
+def query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", f"{name} must be a whole number.") from exc
+    if not lo <= value <= hi:
+        raise ApiError(400, "bad_request", f"{name} must be between {lo} and {hi}.")
+    return value
+
+
+def encode_cursor(*parts: int) -> str:
+    return base64.urlsafe_b64encode(".".join(map(str, parts)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str, n: int) -> tuple[int, ...]:
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        parts = tuple(int(p) for p in text.split("."))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "bad_cursor", "cursor is not one this API handed out.") from exc
+    if len(parts) != n or not all(0 <= p <= DB_INT_MAX for p in parts):
+        raise ApiError(400, "bad_cursor", "cursor is not one this API handed out.")
+    return parts
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next_cursor: str | None = None
+
+    def response(self) -> web.Response:
+        return web.json_response({"items": self.items, "next_cursor": self.next_cursor})
