@@ -30,8 +30,9 @@ from gateway.core.sms import retry_delay
 from gateway.intake import IntakeContext, IntakeHook, seal_into
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Database, StoreUnavailable, utcnow
+from gateway.storage.db import Database, utcnow
 from gateway.storage.models import Attachment, OutboxJob
+from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("connectors.twilio_media")
 
@@ -217,18 +218,8 @@ class MediaFetcher:
         self.clock = clock
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; a store failure waits a poll interval and tries again."""
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except StoreUnavailable as exc:
-                log.warning("media.store_unavailable", error=str(exc))
-                done = 0
-            if done == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.relay.poll_seconds)
-                except TimeoutError:
-                    pass
+        """Work until ``stop`` is set."""
+        await poll_until_stopped("media", self.run_once, stop, self.settings.relay.poll_seconds)
 
     async def run_once(self) -> int:
         """Claim one batch of due jobs and work each; returns how many were claimed."""

@@ -12,22 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.routing import CaseOwnership, queue_targets
+from gateway.queues import REASON_MAX, case_ownership, enqueue_for_owners
 from gateway.storage.db import Tx, utcnow
-from gateway.storage.models import Case, Message, QueueItem, User
+from gateway.storage.models import Case, Message, QueueItem
 
-REASON_MAX = 200  # QueueItem.reason
-
-
-async def case_ownership(s: AsyncSession, case: Case) -> CaseOwnership:
-    """Who owns ``case`` right now (an absent or deactivated worker counts as nobody)."""
-    absent = False
-    if case.caseworker_id is not None:
-        worker = await s.get(User, case.caseworker_id)
-        absent = worker is None or worker.absent or not worker.active
-    return CaseOwnership(case.team, case.caseworker_id, absent)
+__all__ = ["case_ownership", "show_on_case"]
 
 
 async def show_on_case(
@@ -53,23 +43,9 @@ async def show_on_case(
     if existing is not None:
         return []
     case = await s.get(Case, message.case_id) if message.case_id is not None else None
-    ownership = await case_ownership(s, case) if case is not None else None
-    items = []
-    for target in queue_targets(ownership, urgent=False, triage_reason=reason):
-        item = QueueItem(
-            message_id=message.id,
-            case_id=message.case_id,
-            owner_kind=target.owner_kind,
-            owner_user_id=target.user_id,
-            owner_team=target.team,
-            urgent=False,
-            reason=reason,
-            state="new",
-            created_at=now,
-            updated_at=now,
-        )
-        s.add(item)
-        items.append(item)
+    items = await enqueue_for_owners(
+        s, message.id, case, urgent=False, triage_reason=reason, now=now, reason=reason
+    )
     await s.flush()
     tx.audit(
         actor,

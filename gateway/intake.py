@@ -22,13 +22,13 @@ from gateway.core.classify import Classification, classify
 from gateway.core.inbound import InboundMessage
 from gateway.core.routing import (
     CaseLink,
-    CaseOwnership,
     Match,
     MatchFacts,
     TokenLookup,
     match_case,
-    queue_targets,
 )
+from gateway.metrics import MESSAGES_IN
+from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
 from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
@@ -38,10 +38,8 @@ from gateway.storage.models import (
     Case,
     Contact,
     Message,
-    QueueItem,
     ReplyToken,
     SealedOriginal,
-    User,
 )
 
 log = structlog.get_logger("gateway.intake")
@@ -141,6 +139,7 @@ class IntakeService:
         if row is None:
             return None
         log.info("message.duplicate", message_id=row[0], channel=msg.channel)
+        MESSAGES_IN.labels(msg.channel, "duplicate").inc()
         return IntakeResult(row[0], True, row[1], row[2], row[3] == "urgent")
 
     async def _store(self, msg: InboundMessage) -> IntakeResult:
@@ -195,24 +194,15 @@ class IntakeService:
             s.add(message)
             await s.flush()
             await self._store_attachments(tx, message.id, msg)
-            ownership = await self._ownership(s, case) if case else None
-            for target in queue_targets(
-                ownership, urgent=body.urgent, triage_reason=match.triage_reason, blocked=blocked
-            ):
-                s.add(
-                    QueueItem(
-                        message_id=message.id,
-                        case_id=match.case_id,
-                        owner_kind=target.owner_kind,
-                        owner_user_id=target.user_id,
-                        owner_team=target.team,
-                        urgent=target.urgent,
-                        reason=target.reason,
-                        state="new",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+            await enqueue_for_owners(
+                s,
+                message.id,
+                case,
+                urgent=body.urgent,
+                triage_reason=match.triage_reason,
+                now=now,
+                blocked=blocked,
+            )
             tx.audit(
                 "system",
                 "message.received",
@@ -233,6 +223,7 @@ class IntakeService:
             result = IntakeResult(
                 message.id, False, case.ref if case else None, match.triage_reason, body.urgent
             )
+        MESSAGES_IN.labels(msg.channel, "triage" if result.triage_reason else "case").inc()
         log.info(
             "message.accepted",
             message_id=result.message_id,
@@ -331,13 +322,6 @@ class IntakeService:
             .all()
         )
         return [n for n in rows if n]
-
-    async def _ownership(self, s: AsyncSession, case: Case) -> CaseOwnership:
-        absent = False
-        if case.caseworker_id is not None:
-            worker = await s.get(User, case.caseworker_id)
-            absent = worker is None or worker.absent or not worker.active
-        return CaseOwnership(case.team, case.caseworker_id, absent)
 
 
 def _classification_record(

@@ -39,8 +39,9 @@ from gateway.intake import IntakeContext
 from gateway.practice import STAFF_THREAT, TEAM_LEAD_REASON, Practice
 from gateway.ratelimit import RATE_LIMITED
 from gateway.settings import Settings
-from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
+from gateway.storage.db import Database, Tx, as_utc, utcnow
 from gateway.storage.models import QueueItem, StaffNotification, User
+from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.notifications")
 
@@ -228,18 +229,10 @@ class NotificationWorker:
         self.clock = clock
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set, polling like the outbox relay."""
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except StoreUnavailable as exc:
-                log.warning("notifications.store_unavailable", error=str(exc))
-                done = 0
-            if done == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.relay.poll_seconds)
-                except TimeoutError:
-                    pass
+        """Work until ``stop`` is set."""
+        await poll_until_stopped(
+            "notifications", self.run_once, stop, self.settings.relay.poll_seconds
+        )
 
     async def run_once(self) -> int:
         """Send every due batch once; returns how many batches were attempted."""

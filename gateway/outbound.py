@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from gateway.core.addresses import new_reply_token, reply_address
 from gateway.core.classify import classify
-from gateway.core.email import make_message_id
+from gateway.core.email import make_message_id, reply_subject
 from gateway.core.sms import SmsBodyError, check_outbound_body
 from gateway.intake import seal_into
 from gateway.sealing import Keyring
@@ -211,8 +211,7 @@ class ReplyService:
         subject = ""
         in_reply_to_id = await self._latest_inbound_id(tx, plan.case_id, plan.contact_id)
         if plan.channel == "email":
-            case = await tx.session.get(Case, plan.case_id)
-            subject = f"Re: {case.ref}" if case else ""
+            subject = await self._reply_subject(tx, plan.case_id, plan.contact_id)
             await reply_token_for(tx, plan.case_id, plan.contact_id, plan.to, actor)
         message = await enqueue_outbound(
             tx,
@@ -231,6 +230,23 @@ class ReplyService:
             now=self.clock(),
         )
         return ReplyResult(message.id, plan.channel, plan.segments, plan.encoding, False)
+
+    async def _reply_subject(self, tx: Tx, case_id: int, contact_id: int) -> str:
+        """The family's own subject (as stored, redacted), never our case number."""
+        latest = (
+            await tx.session.execute(
+                select(Message.subject)
+                .where(
+                    Message.case_id == case_id,
+                    Message.contact_id == contact_id,
+                    Message.direction == "in",
+                    Message.channel == "email",
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return reply_subject(latest) if latest else self.settings.service.name
 
     async def _latest_inbound_id(self, tx: Tx, case_id: int, contact_id: int) -> int | None:
         return (

@@ -41,6 +41,7 @@ from gateway.core.hours import (
     parse_holiday_file,
 )
 from gateway.core.notify import channel_label
+from gateway.core.routing import QueueTarget
 from gateway.core.sms import SmsBodyError, check_outbound_body, keyword_command
 from gateway.core.templates import (
     LANGUAGES,
@@ -53,11 +54,12 @@ from gateway.core.templates import (
 )
 from gateway.intake import IntakeContext
 from gateway.outbound import enqueue_outbound, reply_token_for
+from gateway.queues import queue_item_for
 from gateway.ratelimit import RATE_LIMITED, set_flag
 from gateway.sealing import Keyring
 from gateway.settings import Settings
 from gateway.storage.db import Tx, as_utc, utcnow
-from gateway.storage.models import Contact, Message, QueueItem, User
+from gateway.storage.models import Contact, Message, User
 
 log = structlog.get_logger("gateway.practice")
 
@@ -212,19 +214,8 @@ class StaffProtection:
         message.priority = "urgent"
         queued = ctx.case is not None and not ctx.blocked
         if ctx.case is not None and queued:
-            ctx.tx.session.add(
-                QueueItem(
-                    message_id=message.id,
-                    case_id=ctx.case.id,
-                    owner_kind="team",
-                    owner_team=ctx.case.team,
-                    urgent=True,
-                    reason=TEAM_LEAD_REASON,
-                    state="new",
-                    created_at=ctx.now,
-                    updated_at=ctx.now,
-                )
-            )
+            target = QueueTarget("team", None, ctx.case.team, True, TEAM_LEAD_REASON)
+            ctx.tx.session.add(queue_item_for(message.id, ctx.case.id, target, ctx.now))
         ctx.tx.audit(
             "system",
             "message.staff_threat_flagged",

@@ -24,8 +24,9 @@ from gateway.metrics import MESSAGES_OUT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.sms_keywords import set_sms_opt_out
-from gateway.storage.db import Database, StoreUnavailable, utcnow
+from gateway.storage.db import Database, utcnow
 from gateway.storage.models import Contact, Message, OutboxJob, ReplyToken, SealedOriginal
+from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.relay")
 
@@ -54,18 +55,8 @@ class Relay:
         self.clock = clock
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; a store failure waits a poll interval and tries again."""
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except StoreUnavailable as exc:
-                log.warning("relay.store_unavailable", error=str(exc))
-                done = 0
-            if done == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.relay.poll_seconds)
-                except TimeoutError:
-                    pass
+        """Work until ``stop`` is set."""
+        await poll_until_stopped("relay", self.run_once, stop, self.settings.relay.poll_seconds)
 
     async def run_once(self) -> int:
         """Claim one batch of due jobs and send each; returns how many were attempted."""

@@ -37,6 +37,11 @@ class Runtime:
     notifier: NotificationWorker | None = None  # staff notifications, run next to the relay
 
     async def close(self) -> None:
+        """Close outbound HTTP sessions (senders that hold one) and the database pool."""
+        for sender in self.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
         await self.db.close()
 
 

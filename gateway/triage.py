@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from gateway.accounts import Staff
-from gateway.core.routing import CaseOwnership, queue_targets
+from gateway.queues import enqueue_for_owners
 from gateway.storage.db import Tx, utcnow
-from gateway.storage.models import BlockedSender, Case, Contact, Message, QueueItem, User
+from gateway.storage.models import BlockedSender, Case, Contact, Message, QueueItem
 from gateway.workqueue import Refused
 
 
@@ -93,30 +93,9 @@ async def link_to_case(
     message.status = "received"
     message.flags = {**message.flags, "linked_by_triage": True}
     await _close_items(tx, message.id, f"linked to {case.ref}")
-    absent = False
-    if case.caseworker_id is not None:
-        worker = await s.get(User, case.caseworker_id)
-        absent = worker is None or worker.absent or not worker.active
-    now = utcnow()
-    for target in queue_targets(
-        CaseOwnership(case.team, case.caseworker_id, absent),
-        urgent=message.priority == "urgent",
-        triage_reason=None,
-    ):
-        s.add(
-            QueueItem(
-                message_id=message.id,
-                case_id=case.id,
-                owner_kind=target.owner_kind,
-                owner_user_id=target.user_id,
-                owner_team=target.team,
-                urgent=target.urgent,
-                reason=target.reason,
-                state="new",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    await enqueue_for_owners(
+        s, message.id, case, urgent=message.priority == "urgent", triage_reason=None, now=utcnow()
+    )
     tx.audit(
         staff.email,
         "triage.linked",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.accounts import Staff
+from gateway.attachments import AttachmentUnavailable, attachment_for_display
 from gateway.permissions import CONTENT, message_scope, sees_case
 from gateway.sealing import SealedBlob, SealingError
 from gateway.storage.models import Attachment, Case, Message, OutboxJob, SealedOriginal
@@ -298,3 +299,39 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
             raw.decode("utf-8", "replace") if m.direction == "out" else _readable(raw, m.channel)
         )
     return web.json_response(payload)
+
+
+@endpoint(
+    "GET",
+    "/api/v1/attachments/{attachment_id}",
+    summary="An attachment as caseworkers see it: pictures re-encoded without EXIF/GPS location "
+    "(the sealed original keeps them; revealing it is a separate, audited act)",
+    roles=CONTENT,
+    tag="messages",
+    errors=(403, 404, 409, 422),
+    response_type="application/octet-stream",
+)
+async def attachment_display(
+    request: web.Request, staff: Staff, _data: dict[str, Any]
+) -> web.Response:
+    rt = request.app[RUNTIME]
+    attachment_id = int_param(request, "attachment_id")
+    async with rt.db.read() as s:
+        attachment = await s.get(Attachment, attachment_id)
+        if attachment is None:
+            raise not_found(f"attachment {attachment_id}")
+        await visible_message(s, staff, attachment.message_id)
+    try:
+        filename, content_type, data = await attachment_for_display(
+            rt.db, rt.keyring, attachment_id
+        )
+    except AttachmentUnavailable as exc:
+        raise ApiError(exc.http_status, exc.code, exc.message) from exc
+    return web.Response(
+        body=data,
+        content_type=content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.db import utcnow
-from gateway.storage.models import ApiToken, BlockedSender
+from gateway.storage.models import ApiToken, Attachment, BlockedSender
 from gateway.web.api_common import ROUTES
 from tests.api.world import ROLES, TEAM_A, TEAM_B, Person, World, make_world
 
@@ -110,6 +110,16 @@ async def b_reply(w: World, c: Person, t: str) -> tuple[str, Any]:
 
 async def b_reveal(w: World, c: Person, t: str) -> tuple[str, Any]:
     return f"/api/v1/messages/{await _message(w, t)}/reveal", {"reason": "sjekker ordlyd"}
+
+
+async def b_attachment(w: World, c: Person, t: str) -> tuple[str, Any]:
+    case = await w.case(t, w.person("caseworker", t))
+    mid, _ = await w.inbound(case, owner="none", attachment=b"%PDF-1.4 vedtak")
+    async with w.rt.db.read() as s:
+        att = (
+            await s.execute(select(Attachment.id).where(Attachment.message_id == mid))
+        ).scalar_one()
+    return f"/api/v1/attachments/{att}", None
 
 
 async def b_link(w: World, c: Person, t: str) -> tuple[str, Any]:
@@ -216,6 +226,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, bool]] = {
     ("GET", "/api/v1/messages/{message_id}"): (b_message, True),
     ("POST", "/api/v1/cases/{ref}/replies"): (b_reply, True),
     ("POST", "/api/v1/messages/{message_id}/reveal"): (b_reveal, True),
+    ("GET", "/api/v1/attachments/{attachment_id}"): (b_attachment, True),
     ("POST", "/api/v1/triage/{message_id}/link"): (b_link, True),
     ("POST", "/api/v1/triage/{message_id}/spam"): (b_spam, True),
     ("POST", "/api/v1/triage/{message_id}/block"): (b_block, True),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import io
 
+import aiohttp
+from PIL import Image
 from sqlalchemy import select
 
 from connectors.base import SendOutcome
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
-from gateway.storage.models import AuditEvent
+from gateway.storage.models import Attachment, AuditEvent
 from tests.api.world import TEAM_A, TEAM_B, make_world
 from tests.conftest import RecordingSender
 
@@ -144,3 +147,40 @@ async def test_reveal_returns_the_original_and_audits_who_what_when_why(
         (worker.email, f"message:{mid}", f"attachment:{att_id}", "lese vedtaket"),
     ]
     assert all(e.at and len(e.details["sha256"]) == 64 for e in events)
+
+
+async def test_attachment_is_shown_without_gps_while_the_original_keeps_it(
+    runtime: Runtime, gateway: RunningGateway
+) -> None:
+    from tests.email.test_attachment_display import GPS, jpeg_with_gps
+
+    w = await make_world(runtime, gateway.web_port)
+    worker = w.person("caseworker", TEAM_A)
+    case = await w.case(TEAM_A, worker)
+    photo = jpeg_with_gps()
+    mid, _ = await w.inbound(case, owner="none", attachment=photo)
+    async with runtime.db.transaction() as tx:
+        att = (
+            await tx.session.execute(select(Attachment).where(Attachment.message_id == mid))
+        ).scalar_one()
+        att.content_type, att.filename = "image/jpeg", "bilde.jpg"
+        att_id = att.id
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"http://127.0.0.1:{gateway.web_port}/api/v1/attachments/{att_id}",
+            headers={"Authorization": f"Bearer {worker.token}"},
+        ) as resp,
+    ):
+        assert resp.status == 200
+        assert resp.content_type == "image/jpeg"
+        shown = await resp.read()
+    assert Image.open(io.BytesIO(shown)).getexif().get_ifd(GPS) == {}
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS) != {}
+    status, answer = await w.call(
+        "POST",
+        f"/api/v1/messages/{mid}/reveal",
+        worker,
+        {"reason": "politiet ber om originalen", "attachment_id": att_id},
+    )
+    assert status == 200 and base64.b64decode(answer["content_base64"]) == photo

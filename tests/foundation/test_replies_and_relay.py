@@ -142,3 +142,27 @@ async def test_two_workers_send_each_job_once(
     await asyncio.gather(*(drain(w) for w in workers))
     bodies = sorted(e.body for e in sms_sender.sent)
     assert bodies == sorted(f"svar {i}" for i in range(12))
+
+
+async def test_email_reply_keeps_the_familys_subject_not_our_case_number(
+    runtime: Runtime, gateway: RunningGateway, email_sender: RecordingSender
+) -> None:
+    from tests.foundation.test_email_intake import SERVICE, mail, smtp_session
+
+    token = await seed_case(runtime)
+    out = await asyncio.to_thread(smtp_session, gateway.smtp_port, [SERVICE], mail())
+    assert out["data"][0] == 250  # type: ignore[index]
+    status, _ = await api(
+        gateway.web_port,
+        "POST",
+        "/api/v1/cases/2026-0412/replies",
+        token,
+        {"body": "Det passer fint.", "channel": "email"},
+    )
+    assert status == 202
+    await runtime.relay.run_once()
+    [sent] = email_sender.sent
+    assert sent.subject == "Re: Møte"
+    assert "2026-0412" not in sent.subject
+    assert sent.in_reply_to == "<m1@example.org>"
+    assert sent.reply_to is not None and sent.reply_to.startswith("case.")

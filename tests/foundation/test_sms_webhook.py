@@ -129,10 +129,16 @@ async def test_malformed_body_is_400_and_service_keeps_running(
             assert resp.status == 200
 
 
-async def test_readyz_reports_database_state(runtime: Runtime, gateway: RunningGateway) -> None:
+async def test_readyz_and_metrics(runtime: Runtime, gateway: RunningGateway) -> None:
+    assert (await post_twilio(gateway.web_port, twilio_params(sender="+4740000000")))[0] == 200
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{gateway.web_port}/readyz") as resp:
             assert resp.status == 200
             assert (await resp.json())["status"] == "ok"
         async with http.get(f"http://127.0.0.1:{gateway.web_port}/metrics") as resp:
-            assert "case_gateway_http_requests_total" in await resp.text()
+            metrics_text = await resp.text()
+            assert "case_gateway_http_requests_total" in metrics_text
+            assert (
+                'case_gateway_messages_received_total{channel="sms",outcome="triage"}'
+                in metrics_text
+            )
