@@ -96,6 +96,8 @@ def test_finds_sensitive_spans(text: str, expected: list[tuple[str, str]]) -> No
         "reference 22334455 on the letter",
         "Case number 2025/88231, bill was £1.250",
         "sporingsnummer 40012345 kom i går",
+        "Vi åpner igjen (man-fre 08.00-15.30). Haster det, ring 112.",
+        "Öppet 8:00 – 16:30 på vardagar",
     ],
 )
 def test_hard_negatives_are_not_sensitive(text: str) -> None:

@@ -47,9 +47,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys) -> None:  # type: ignore[n
     assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "SMS from the parent (signed Twilio webhook): HTTP 200" in out
+    assert "Twilio retries the same MessageSid: HTTP 200 (stored once)" in out
     assert "E-mail from the parent over SMTP: 2.0.0" in out
-    assert "status ['sent']" in out
     assert "unknown sender" in out
+    assert "duty   URGENT [2026-0412] sms" in out  # the risk signal reached the duty desk
+    assert "caseworker: 'Takk for beskjed, Kari." in out and " sent " in out
+    assert "v***@barnevern.example.no" in out  # the duty desk was told by e-mail
     assert "01010750160" not in out  # the child's national id is redacted in the queue
     assert "Audit chain: OK" in out
 

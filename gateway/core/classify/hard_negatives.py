@@ -22,6 +22,10 @@ _DATE = re.compile(
 _TIME = re.compile(
     r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)|\b(?:kl|klokka|klockan)\.?\s?\d{1,2}(?:[.:]\d{2})?\b"
 )
+# Opening hours as services and families write them: "08.00-15.30", "8:00 – 15:30".
+_TIME_RANGE = re.compile(
+    r"(?<![\d.])(?:[01]?\d|2[0-3])[.:][0-5]\d\s?[-–]\s?(?:[01]?\d|2[0-3])[.:][0-5]\d(?![\d.])"
+)
 _AMOUNT_NUM = r"\d{1,3}(?:[ .,\u00a0']\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
 _AMOUNT = re.compile(
     rf"(?:\b(?:kr|nok|sek|dkk|eur|usd|gbp)\.?|[€$£])\s?(?:{_AMOUNT_NUM})"
@@ -73,6 +77,8 @@ def blank_hard_negatives(text: str) -> str:
     patterns = [_AMOUNT] if _CURRENCY_HINT.search(lower) else []
     if ":" in lower or "kl" in lower:
         patterns.append(_TIME)
+    if "-" in lower or "–" in lower:
+        patterns.append(_TIME_RANGE)
     for pattern in patterns:
         for m in pattern.finditer(lower):
             _blank(chars, m.start(), m.end())
