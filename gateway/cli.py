@@ -256,7 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    add("serve", cmd_serve, "run the gateway: web (webhooks, API), SMTP/LMTP intake and the relay")
+    add(
+        "serve",
+        cmd_serve,
+        "run the gateway: webhooks and API, SMTP/LMTP intake, the outbox relay, MMS media and staff notification workers",
+    )
     add("migrate", cmd_migrate, "create or upgrade the database schema")
     add(
         "check-config",

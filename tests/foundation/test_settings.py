@@ -110,3 +110,10 @@ def test_check_config_prints_masked_config_and_problems(
     out = capsys.readouterr().out
     assert "web.port = 9090" in out and "configuration OK" in out
     assert "very-secret-value" not in out
+
+
+def test_example_configuration_is_valid() -> None:
+    example = Path(__file__).parents[2] / "case-gateway.example.toml"
+    s = load_settings(example, {})
+    assert s.sms.provider == "log"
+    assert s.web.public_url.startswith("https://")
