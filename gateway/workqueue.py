@@ -14,6 +14,7 @@ from sqlalchemy import CursorResult, select, update
 
 from gateway.accounts import Staff
 from gateway.permissions import ASSIGNABLE, queue_scope
+from gateway.queues import case_ownership
 from gateway.storage.db import Tx, utcnow
 from gateway.storage.models import Case, QueueItem, User
 
@@ -210,3 +211,38 @@ async def _reload(tx: Tx, item_id: int) -> QueueItem:
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
+
+
+async def follow_case_owner(tx: Tx, case: Case) -> int:
+    """Move the case's unclaimed items to whoever owns the case now; returns how many moved.
+
+    Used when an admin changes a case's caseworker or team: what nobody has started on follows
+    the case (claimed items stay with the colleague who is working on them). Duty desk and
+    triage items are not the case owner's and stay where they are.
+    """
+    ownership = await case_ownership(tx.session, case)
+    if ownership.caseworker_id is not None and not ownership.caseworker_absent:
+        values: dict[str, Any] = {
+            "owner_kind": "user",
+            "owner_user_id": ownership.caseworker_id,
+            "owner_team": case.team,
+            "reason": "assigned caseworker",
+        }
+    else:
+        values = {
+            "owner_kind": "team",
+            "owner_user_id": None,
+            "owner_team": case.team,
+            "reason": "no caseworker assigned",
+        }
+    result = await tx.session.execute(
+        update(QueueItem)
+        .where(
+            QueueItem.case_id == case.id,
+            QueueItem.owner_kind.in_(("user", "team")),
+            QueueItem.state == "new",
+        )
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

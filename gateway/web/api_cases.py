@@ -27,6 +27,7 @@ from gateway.web.api_common import (
 )
 from gateway.web.api_messages import visible_case
 from gateway.web.keys import RUNTIME
+from gateway.workqueue import follow_case_owner
 
 LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
@@ -197,7 +198,18 @@ async def patch_case(request: web.Request, staff: Staff, data: dict[str, Any]) -
             )
         for key, value in changes.items():
             setattr(case, key, value.strip() if isinstance(value, str) else value)
-        tx.audit(staff.email, "case.changed", f"case:{case.id}", ref=case.ref, **changes)
+        moved = 0
+        if "caseworker_id" in changes or "team" in changes:
+            await tx.session.flush()
+            moved = await follow_case_owner(tx, case)
+        tx.audit(
+            staff.email,
+            "case.changed",
+            f"case:{case.id}",
+            ref=case.ref,
+            items_moved=moved,
+            **changes,
+        )
     return web.json_response(case_json(case))
 
 

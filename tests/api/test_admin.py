@@ -212,3 +212,24 @@ async def test_import_refuses_an_admin_as_caseworker(runtime: Runtime) -> None:
             await apply_import(
                 tx, [CaseRow(3, "2026-1", "T", TEAM_A, "admin@b.no", "open")], "test"
             )
+
+
+async def test_changing_the_caseworker_moves_unclaimed_items_to_the_new_one(
+    runtime: Runtime, gateway: RunningGateway
+) -> None:
+    w = await make_world(runtime, gateway.web_port)
+    admin, old = w.person("admin", TEAM_A), w.person("caseworker", TEAM_A)
+    new = await w.add_person("caseworker", TEAM_A)
+    case = await w.case(TEAM_A, old)
+    _, unclaimed = await w.inbound(case, owner="user", owner_user=old, team=TEAM_A)
+    _, started = await w.inbound(case, owner="user", owner_user=old, team=TEAM_A)
+    assert (await w.call("POST", f"/api/v1/queue/{started}/claim", old))[0] == 200
+    status, _ = await w.call("PATCH", f"/api/v1/cases/{case.ref}", admin, {"caseworker_id": new.id})
+    assert status == 200
+    _, mine = await w.call("GET", "/api/v1/queue", new)
+    assert [i["id"] for i in mine["items"]] == [unclaimed]
+    _, theirs = await w.call("GET", "/api/v1/queue", old)
+    assert [i["id"] for i in theirs["items"]] == [started]  # what they started stays with them
+    status, _ = await w.call("PATCH", f"/api/v1/cases/{case.ref}", admin, {"caseworker_id": None})
+    _, team_queue = await w.call("GET", "/api/v1/queue", w.person("team_lead", TEAM_A))
+    assert unclaimed in [i["id"] for i in team_queue["items"]]
