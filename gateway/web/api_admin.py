@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from gateway.accounts import AccountError, Staff, add_user, create_token, revoke_tokens
+from gateway.notifications import set_digest_minutes
 from gateway.permissions import ADMINS, ASSIGNABLE, ROLES
 from gateway.storage.db import Tx
 from gateway.storage.models import ApiToken, Case, User
@@ -30,6 +31,7 @@ def user_json(u: User) -> dict[str, Any]:
         "team": u.team,
         "absent": u.absent,
         "active": u.active,
+        "notify_digest_minutes": u.notify_digest_minutes,
         "created_at": u.created_at.isoformat(),
     }
 
@@ -103,7 +105,8 @@ async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -
 @endpoint(
     "PATCH",
     "/api/v1/users/{user_id}",
-    summary="Change a staff account (name, role, team, active)",
+    summary="Change a staff account (name, role, team, active, notify_digest_minutes: one "
+    "notification per that many minutes, 0 for one per message, null for the service default)",
     roles=ADMINS,
     tag="admin",
     body={
@@ -111,6 +114,7 @@ async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -
         "role": Field("string", enum=ROLES),
         "team": Field("string", min_length=1, max_length=100),
         "active": Field("boolean"),
+        "notify_digest_minutes": Field("integer", minimum=0, maximum=24 * 60, nullable=True),
     },
     errors=(404, 409),
 )
@@ -135,6 +139,9 @@ async def patch_user(request: web.Request, staff: Staff, data: dict[str, Any]) -
                     "has_cases",
                     f"{user.name} is the caseworker of {assigned} open case(s); reassign them first.",
                 )
+        if "notify_digest_minutes" in data:
+            changes.pop("notify_digest_minutes", None)
+            await set_digest_minutes(tx, user, data["notify_digest_minutes"], staff.email)
         for key, value in changes.items():
             setattr(user, key, value.strip() if isinstance(value, str) else value)
         if changes.get("active") is False:

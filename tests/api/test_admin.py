@@ -233,3 +233,23 @@ async def test_changing_the_caseworker_moves_unclaimed_items_to_the_new_one(
     status, _ = await w.call("PATCH", f"/api/v1/cases/{case.ref}", admin, {"caseworker_id": None})
     _, team_queue = await w.call("GET", "/api/v1/queue", w.person("team_lead", TEAM_A))
     assert unclaimed in [i["id"] for i in team_queue["items"]]
+
+
+async def test_admin_sets_a_persons_notification_digest(
+    runtime: Runtime, gateway: RunningGateway
+) -> None:
+    w = await make_world(runtime, gateway.web_port)
+    admin, worker = w.person("admin", TEAM_A), w.person("caseworker", TEAM_A)
+    status, user = await w.call(
+        "PATCH", f"/api/v1/users/{worker.id}", admin, {"notify_digest_minutes": 30}
+    )
+    assert status == 200 and user["notify_digest_minutes"] == 30
+    assert (await w.user_row(worker.id)).notify_digest_minutes == 30
+    status, _ = await w.call(
+        "PATCH", f"/api/v1/users/{worker.id}", admin, {"notify_digest_minutes": -5}
+    )
+    assert status == 400
+    status, user = await w.call(
+        "PATCH", f"/api/v1/users/{worker.id}", admin, {"notify_digest_minutes": None}
+    )
+    assert status == 200 and user["notify_digest_minutes"] is None
