@@ -23,11 +23,12 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from gateway.core.email.sniffing import sniff_content_type
 from gateway.core.sms import retry_delay
 from gateway.intake import IntakeContext, IntakeHook, seal_into
+from gateway.relay import claim_due
 from gateway.sealing import Keyring
 from gateway.settings import Settings
 from gateway.storage.db import Database, utcnow
@@ -244,32 +245,9 @@ class MediaFetcher:
         relay = self.settings.relay
         async with self.db.transaction() as tx:
             s = tx.session
-            rows = (
-                (
-                    await s.execute(
-                        select(OutboxJob)
-                        .where(
-                            OutboxJob.kind == FETCH_KIND,
-                            or_(
-                                and_(
-                                    OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now
-                                ),
-                                and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
-                            ),
-                        )
-                        .order_by(OutboxJob.id)
-                        .limit(relay.batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = await claim_due(s, FETCH_KIND, now, relay.batch_size, relay.lease_seconds)
             jobs = []
             for row in rows:
-                row.state = "sending"
-                row.attempts += 1
-                row.lease_until = now + timedelta(seconds=relay.lease_seconds)
                 attachments = (
                     await s.execute(
                         select(Attachment)

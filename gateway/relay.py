@@ -39,6 +39,41 @@ class ClaimedJob:
     refusal: SendOutcome | None = None  # decided at claim time: not sent at all
 
 
+async def claim_due(
+    s: AsyncSession, kind: str, now: datetime, limit: int, lease_seconds: float
+) -> list[OutboxJob]:
+    """Claim due outbox jobs of one kind for this worker, with a lease.
+
+    Due: pending and past their next attempt, or claimed by a worker whose lease ran out (it
+    died mid-job). ``SKIP LOCKED`` lets several workers claim side by side on PostgreSQL
+    without waiting for or taking each other's jobs; SQLite serialises the claim instead.
+    """
+    jobs = (
+        (
+            await s.execute(
+                select(OutboxJob)
+                .where(
+                    OutboxJob.kind == kind,
+                    or_(
+                        and_(OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now),
+                        and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
+                    ),
+                )
+                .order_by(OutboxJob.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for job in jobs:
+        job.state = "sending"
+        job.attempts += 1
+        job.lease_until = now + timedelta(seconds=lease_seconds)
+    return list(jobs)
+
+
 class Relay:
     def __init__(
         self,
@@ -87,32 +122,9 @@ class Relay:
         relay = self.settings.relay
         async with self.db.transaction() as tx:
             s = tx.session
-            jobs = (
-                (
-                    await s.execute(
-                        select(OutboxJob)
-                        .where(
-                            OutboxJob.kind == "send",
-                            or_(
-                                and_(
-                                    OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now
-                                ),
-                                and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
-                            ),
-                        )
-                        .order_by(OutboxJob.id)
-                        .limit(relay.batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            jobs = await claim_due(s, "send", now, relay.batch_size, relay.lease_seconds)
             claimed: list[ClaimedJob] = []
             for job in jobs:
-                job.state = "sending"
-                job.attempts += 1
-                job.lease_until = now + timedelta(seconds=relay.lease_seconds)
                 envelope = await self._envelope(s, job)
                 claimed.append(
                     ClaimedJob(job.id, job.attempts, envelope, await _refusal(s, envelope))

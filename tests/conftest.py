@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy.engine import make_url
 
 from connectors.base import OutboundEnvelope, SendOutcome
@@ -32,6 +33,13 @@ TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "a" * 32
 SERVICE_NUMBER = "+4759440000"
 PUBLIC_URL = "https://gateway.test.example"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A test that configures logging (serve, demo) must not change what later tests capture."""
+    yield
+    structlog.reset_defaults()
 
 
 def pg_unavailable(reason: str) -> None:
