@@ -88,7 +88,8 @@ async def bench_pipeline(url: str, n: int) -> tuple[float, float]:
         )
         await tx.session.execute(
             text(
-                "CREATE TABLE bare_intake (id INTEGER PRIMARY KEY, provider_id TEXT UNIQUE, raw BLOB)"
+                "CREATE TABLE bare_intake (id INTEGER PRIMARY KEY, provider_id TEXT UNIQUE, "
+                f"raw {'BLOB' if rt.db.is_sqlite else 'BYTEA'})"
             )
         )
     msgs = [inbound(i) for i in range(n)]
@@ -131,7 +132,7 @@ async def bench_webhook(url: str, n: int) -> tuple[float, float]:
     requests = []
     for i in range(n):
         params = {
-            "MessageSid": f"SM{i:032d}",
+            "MessageSid": f"SW{i:032d}",
             "AccountSid": "AC" + "b" * 32,
             "From": "+4791234567",
             "To": "+4759440000",
