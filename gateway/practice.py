@@ -435,4 +435,12 @@ def check_practice(settings: Settings) -> tuple[list[str], list[str]]:
             f"{len(hours.holidays)} extra holidays, {len(hours.closures)} closures"
             f"{', public holidays ' + hours.public_holidays if hours.public_holidays else ''})"
         )
+    p = settings.practice
+    if not (p.duty_email or p.duty_sms) and not any(
+        t.duty_email or t.duty_sms for t in settings.teams.values()
+    ):
+        lines.append(
+            "warning: no duty desk target (practice.duty_email / practice.duty_sms or per team): "
+            "urgent messages are queued for the duty desk but nobody is told"
+        )
     return errors, lines

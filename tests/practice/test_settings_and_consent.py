@@ -211,3 +211,18 @@ async def test_receipt_is_signed_as_configured_and_never_with_a_staff_address(
     [receipt] = h.sms.sent
     assert receipt.body.endswith("Hilsen Saksbehandler, Barneverntjenesten")
     assert "ola" not in receipt.body.lower() and "@" not in receipt.body
+
+
+def test_check_config_warns_when_nobody_would_be_told_of_urgent_messages() -> None:
+    from dataclasses import replace
+
+    from gateway.practice import check_practice
+    from gateway.settings import Settings
+
+    s = Settings()
+    _, lines = check_practice(s)
+    assert any(line.startswith("warning: no duty desk target") for line in lines)
+    _, lines = check_practice(
+        replace(s, practice=replace(s.practice, duty_email="vakt@example.no"))
+    )
+    assert not any(line.startswith("warning: no duty desk target") for line in lines)
