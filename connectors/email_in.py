@@ -112,6 +112,7 @@ def inbound_from_email(
         bounce_of=parsed.bounced_message_ids,
         sender_auth_failed="fail" in (auth.dmarc, auth.dkim),
         attachments=attachments,
+        html=parsed.html_sanitized,
         flags=flags,
     )
 

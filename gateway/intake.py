@@ -164,6 +164,11 @@ class IntakeService:
                 if value
             }
             sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
+            sealed_html = (
+                await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
+                if msg.html
+                else None
+            )
             flags = dict(msg.flags)
             for flag in match.flags:
                 flags[flag] = True
@@ -183,6 +188,7 @@ class IntakeService:
                 redacted_text=body.redacted,
                 stripped=stripped,
                 sealed_id=sealed.id,
+                sealed_html_id=sealed_html.id if sealed_html else None,
                 classification=_classification_record(body, subject, match),
                 priority="urgent" if body.urgent else "normal",
                 status="received" if match.case_id else "triage",

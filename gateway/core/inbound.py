@@ -41,4 +41,5 @@ class InboundMessage:
     bounce_of: tuple[str, ...] = ()
     sender_auth_failed: bool = False
     attachments: tuple[InboundAttachment, ...] = ()
+    html: str | None = None  # sanitized HTML copy for display (sealed, never redacted)
     flags: dict[str, Any] = field(default_factory=dict)

@@ -125,6 +125,8 @@ class Message(Base):
         default=dict
     )  # redacted quoted text / signature
     sealed_id: Mapped[int | None] = mapped_column(ForeignKey("sealed_blob.id"))
+    # A sanitized HTML copy of an HTML e-mail, sealed like the original (it is not redacted).
+    sealed_html_id: Mapped[int | None] = mapped_column(ForeignKey("sealed_blob.id"))
     classification: Mapped[dict[str, Any]] = mapped_column(default=dict)
     priority: Mapped[str] = mapped_column(String(10), default="normal")  # normal | urgent
     status: Mapped[str] = mapped_column(String(20))

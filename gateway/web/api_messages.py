@@ -251,6 +251,9 @@ def _readable(raw: bytes, channel: str) -> str:
     body={
         "reason": Field("string", required=True, min_length=5, max_length=500),
         "attachment_id": Field("integer"),
+        "html": Field(
+            "boolean", description="the sanitized HTML copy of an HTML e-mail instead of its text"
+        ),
     },
     errors=(404,),
 )
@@ -266,6 +269,10 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
             if attachment is None or attachment.message_id != m.id:
                 raise not_found(f"attachment {attachment_id} on message {m.id}")
             sealed_id, context = attachment.sealed_id, b"attachment"
+        elif data.get("html"):
+            if m.sealed_html_id is None:
+                raise ApiError(404, "no_html", "This message has no HTML copy.")
+            sealed_id, context = m.sealed_html_id, b"html"
         else:
             sealed_id = m.sealed_id
             context = b"original" if m.direction == "in" else b"outbound"
@@ -276,7 +283,11 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
             raw = rt.keyring.open(SealedBlob(row.key_id, row.nonce, row.ciphertext), context)
         except SealingError as exc:
             raise ApiError(500, "sealing", f"The original does not open: {exc}") from exc
-        what = f"attachment:{attachment.id}" if attachment else "text"
+        what = (
+            f"attachment:{attachment.id}"
+            if attachment
+            else ("html" if context == b"html" else "text")
+        )
         tx.audit(
             staff.email,
             "original.revealed",
@@ -294,6 +305,8 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
     }
     if attachment is not None:
         payload |= {"filename": attachment.filename, "content_type": attachment.content_type}
+    elif what == "html":
+        payload["html"] = raw.decode("utf-8", "replace")
     else:
         payload["text"] = (
             raw.decode("utf-8", "replace") if m.direction == "out" else _readable(raw, m.channel)

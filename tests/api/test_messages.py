@@ -184,3 +184,43 @@ async def test_attachment_is_shown_without_gps_while_the_original_keeps_it(
         {"reason": "politiet ber om originalen", "attachment_id": att_id},
     )
     assert status == 200 and base64.b64decode(answer["content_base64"]) == photo
+
+
+async def test_html_mail_keeps_a_sanitized_copy_revealed_only_with_a_reason(
+    runtime: Runtime, gateway: RunningGateway
+) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from tests.foundation.test_email_intake import SERVICE, smtp_session
+
+    w = await make_world(runtime, gateway.web_port)
+    worker = w.person("caseworker", TEAM_A)
+    case = await w.case(TEAM_A, worker)
+    raw = (
+        Path(__file__).parents[1] / "fixtures" / "email" / "html_only_nb_tracking.eml"
+    ).read_bytes()
+    # the family is a known contact of the case, so the mail lands there
+    async with runtime.db.transaction() as tx:
+        from gateway.storage.models import Contact
+
+        contact = await tx.session.get(Contact, case.contact_id)
+        assert contact is not None
+        contact.email = "lise.dahl@online.no"
+    out = await asyncio.to_thread(smtp_session, gateway.smtp_port, [SERVICE], raw)
+    assert out["data"][0] == 250  # type: ignore[index]
+    _, thread = await w.call("GET", f"/api/v1/cases/{case.ref}/messages", worker)
+    [mail] = [m for m in thread["messages"] if m["channel"] == "email"]
+    assert "<" not in mail["text"]  # the queue shows text, never markup
+    status, answer = await w.call(
+        "POST",
+        f"/api/v1/messages/{mail['id']}/reveal",
+        worker,
+        {"reason": "se formateringen", "html": True},
+    )
+    assert status == 200 and answer["what"] == "html"
+    assert "<script" not in answer["html"].lower() and "<p" in answer["html"].lower()
+    status, answer = await w.call(
+        "POST", f"/api/v1/messages/{mail['id']}/reveal", worker, {"reason": "se formateringen"}
+    )
+    assert status == 200 and answer["what"] == "text"

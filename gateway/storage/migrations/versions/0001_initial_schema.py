@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("redacted_text", sa.Text(), nullable=False),
         sa.Column("stripped", sa.JSON(), nullable=False),
         sa.Column("sealed_id", sa.Integer(), nullable=True),
+        sa.Column("sealed_html_id", sa.Integer(), nullable=True),
         sa.Column("classification", sa.JSON(), nullable=False),
         sa.Column("priority", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -167,6 +168,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["in_reply_to_id"], ["message.id"], name=op.f("fk_message_in_reply_to_id_message")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sealed_html_id"],
+            ["sealed_blob.id"],
+            name=op.f("fk_message_sealed_html_id_sealed_blob"),
         ),
         sa.ForeignKeyConstraint(
             ["sealed_id"], ["sealed_blob.id"], name=op.f("fk_message_sealed_id_sealed_blob")
