@@ -22,7 +22,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Clear JSON errors for every failure; an unexpected one is 500 and logged, never a crash."""
+    """Clear JSON errors for every failure; an unexpected one is 503 and logged, never a crash."""
     structlog.contextvars.clear_contextvars()
     route = (
         request.match_info.route.resource.canonical
@@ -39,10 +39,17 @@ async def errors_and_metrics(request: web.Request, handler: Handler) -> web.Stre
         else:
             raise
     except Exception:
+        # Invariant 1: an internal failure is a temporary error, so Twilio (or a client) retries;
+        # every write is one transaction, so nothing half-done was kept.
         log.exception("http.unhandled", route=route)
         response = web.json_response(
-            {"error": {"code": "internal", "message": "internal error; nothing was changed"}},
-            status=500,
+            {
+                "error": {
+                    "code": "internal",
+                    "message": "internal error; nothing was changed, try again",
+                }
+            },
+            status=503,
         )
     HTTP_REQUESTS.labels(route, str(response.status)).inc()
     return response
