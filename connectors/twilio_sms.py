@@ -7,7 +7,7 @@ A store failure answers 503 so Twilio retries; a retry of a stored MessageSid an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import structlog
 from aiohttp import web
@@ -57,9 +57,13 @@ def problem(status: int, message: str) -> web.Response:
 
 
 async def read_signed_form(
-    request: web.Request, settings: Settings
+    request: web.Request, settings: Settings, required: Sequence[str]
 ) -> dict[str, str] | web.Response:
-    """The form parameters of a correctly signed Twilio request, or the response to give."""
+    """The parameters of a correctly signed Twilio request for our account, or the answer to give.
+
+    Checked in order, each with its own answer: form encoding and required fields (400),
+    signature (403), our account (403).
+    """
     if request.content_type != "application/x-www-form-urlencoded":
         return problem(400, "expected application/x-www-form-urlencoded from Twilio")
     form = await request.post()
@@ -67,21 +71,21 @@ async def read_signed_form(
     if not signature_valid(request, params, settings):
         log.warning("twilio.signature_mismatch", path=request.path, remote=request.remote)
         return problem(403, "X-Twilio-Signature does not match")
+    missing = [name for name in required if not params.get(name)]
+    if missing:
+        return problem(400, f"missing required Twilio parameters: {', '.join(missing)}")
+    if settings.twilio.account_sid and params["AccountSid"] != settings.twilio.account_sid:
+        log.warning("twilio.wrong_account", message_sid=params.get("MessageSid", ""))
+        return problem(403, "AccountSid is not this service's account")
     return params
 
 
 async def inbound_sms(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     settings = rt.settings
-    params = await read_signed_form(request, settings)
+    params = await read_signed_form(request, settings, REQUIRED_INBOUND)
     if isinstance(params, web.Response):
         return params
-    missing = [name for name in REQUIRED_INBOUND if not params.get(name)]
-    if missing:
-        return problem(400, f"missing required Twilio parameters: {', '.join(missing)}")
-    if settings.twilio.account_sid and params["AccountSid"] != settings.twilio.account_sid:
-        log.warning("twilio.wrong_account", message_sid=params["MessageSid"])
-        return problem(403, "AccountSid is not this service's account")
     if not _addressed_to_us(params, settings):
         return problem(404, "To is not this service's number")
     raw = await request.read()

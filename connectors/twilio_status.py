@@ -39,15 +39,9 @@ FAILED = frozenset({"undelivered", "failed"})
 async def delivery_status(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     settings = rt.settings
-    params = await read_signed_form(request, settings)
+    params = await read_signed_form(request, settings, REQUIRED_STATUS)
     if isinstance(params, web.Response):
         return params
-    missing = [name for name in REQUIRED_STATUS if not params.get(name)]
-    if missing:
-        return problem(400, f"missing required Twilio parameters: {', '.join(missing)}")
-    if settings.twilio.account_sid and params["AccountSid"] != settings.twilio.account_sid:
-        log.warning("twilio.wrong_account", message_sid=params["MessageSid"])
-        return problem(403, "AccountSid is not this service's account")
     try:
         status = map_twilio_status(params["MessageStatus"])
     except ValueError:
