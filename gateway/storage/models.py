@@ -276,3 +276,16 @@ class SmsStatusEvent(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     error_code: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[datetime]
+
+
+class AccessLogEntry(Base):
+    """Who read which case content, and when (reads are not state changes, so not chained)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_case", "case_ref", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40))  # case.thread | message.read | attachment.read
+    subject: Mapped[str] = mapped_column(String(200))
+    case_ref: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""Audit log reading (auditors) and case export (auditors; caseworkers for their team)."""
+"""Audit and access log reading (auditors) and case export (auditors; caseworkers for their team)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from gateway.accounts import Staff
 from gateway.export import export_case
 from gateway.permissions import AUDITORS, EXPORT
-from gateway.storage.models import AuditEvent
+from gateway.storage.models import AccessLogEntry, AuditEvent
 from gateway.web.api_common import (
     ApiError,
     Page,
@@ -79,6 +79,61 @@ async def list_audit(request: web.Request, _staff: Staff, _data: dict[str, Any])
     )
     if len(rows) > limit:
         page.next_cursor = encode_cursor(rows[limit - 1].seq)
+    return page.response()
+
+
+@endpoint(
+    "GET",
+    "/api/v1/access-log",
+    summary="Who read which case content and when (filters: case, actor); cursor pagination",
+    roles=AUDITORS,
+    tag="audit",
+    query=(
+        Param("case", description="a case ref"),
+        Param("actor", description="a staff e-mail"),
+        Param("cursor"),
+        Param("limit", "integer", description="1-500, default 100"),
+    ),
+)
+async def list_access(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
+    q = request.query
+    conditions = []
+    if q.get("case"):
+        conditions.append(AccessLogEntry.case_ref == q["case"])
+    if q.get("actor"):
+        conditions.append(AccessLogEntry.actor == q["actor"].lower())
+    if q.get("cursor"):
+        (after,) = decode_cursor(q["cursor"], 1)
+        conditions.append(AccessLogEntry.id > after)
+    limit = query_int(request, "limit", 100, 1, 500)
+    async with request.app[RUNTIME].db.read() as s:
+        rows = (
+            (
+                await s.execute(
+                    select(AccessLogEntry)
+                    .where(*conditions)
+                    .order_by(AccessLogEntry.id)
+                    .limit(limit + 1)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    page = Page(
+        [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "case": e.case_ref,
+            }
+            for e in rows[:limit]
+        ]
+    )
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1].id)
     return page.response()
 
 

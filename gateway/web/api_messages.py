@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.access_log import record_access
 from gateway.accounts import Staff
 from gateway.attachments import AttachmentUnavailable, attachment_for_display
 from gateway.permissions import CONTENT, message_scope, sees_case
@@ -151,6 +152,7 @@ async def case_thread(request: web.Request, staff: Staff, _data: dict[str, Any])
             .all()
         )
         atts, jobs = await messages_with_parts(s, msgs)
+    await record_access(request.app[RUNTIME].db, staff, "case.thread", f"case:{case.id}", case.ref)
     return web.json_response(
         {
             "case": {
@@ -176,6 +178,8 @@ async def one_message(request: web.Request, staff: Staff, _data: dict[str, Any])
     async with request.app[RUNTIME].db.read() as s:
         m, case = await visible_message(s, staff, int_param(request, "message_id"))
         atts, jobs = await messages_with_parts(s, [m])
+    ref = case.ref if case else None
+    await record_access(request.app[RUNTIME].db, staff, "message.read", f"message:{m.id}", ref)
     return web.json_response(
         message_json(m, case.ref if case else None, atts[m.id], jobs.get(m.id))
     )
@@ -333,13 +337,16 @@ async def attachment_display(
         attachment = await s.get(Attachment, attachment_id)
         if attachment is None:
             raise not_found(f"attachment {attachment_id}")
-        await visible_message(s, staff, attachment.message_id)
+        _m, case = await visible_message(s, staff, attachment.message_id)
     try:
         filename, content_type, data = await attachment_for_display(
             rt.db, rt.keyring, attachment_id
         )
     except AttachmentUnavailable as exc:
         raise ApiError(exc.http_status, exc.code, exc.message) from exc
+    await record_access(
+        rt.db, staff, "attachment.read", f"attachment:{attachment_id}", case.ref if case else None
+    )
     return web.Response(
         body=data,
         content_type=content_type,

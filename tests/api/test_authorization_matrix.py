@@ -211,6 +211,10 @@ async def b_audit(w: World, c: Person, t: str) -> tuple[str, Any]:
     return "/api/v1/audit", None
 
 
+async def b_access_log(w: World, c: Person, t: str) -> tuple[str, Any]:
+    return "/api/v1/access-log", None
+
+
 async def b_export(w: World, c: Person, t: str) -> tuple[str, Any]:
     return f"/api/v1/cases/{await _case_ref(w, t)}/export?format=json", None
 
@@ -250,6 +254,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, bool]] = {
     ("PATCH", "/api/v1/contacts/{contact_id}"): (b_contact_patch, False),
     ("DELETE", "/api/v1/contacts/{contact_id}"): (b_contact_delete, False),
     ("GET", "/api/v1/audit"): (b_audit, False),
+    ("GET", "/api/v1/access-log"): (b_access_log, False),
     ("GET", "/api/v1/cases/{ref}/export"): (b_export, True),
 }
 

@@ -224,3 +224,28 @@ async def test_html_mail_keeps_a_sanitized_copy_revealed_only_with_a_reason(
         "POST", f"/api/v1/messages/{mail['id']}/reveal", worker, {"reason": "se formateringen"}
     )
     assert status == 200 and answer["what"] == "text"
+
+
+async def test_every_read_of_case_content_is_in_the_access_log(
+    runtime: Runtime, gateway: RunningGateway
+) -> None:
+    w = await make_world(runtime, gateway.web_port)
+    worker, auditor = w.person("caseworker", TEAM_A), w.person("auditor", TEAM_A)
+    case = await w.case(TEAM_A, worker)
+    mid, _ = await w.inbound(case, owner="none", attachment=b"%PDF-1.4 brev")
+    assert (await w.call("GET", f"/api/v1/cases/{case.ref}/messages", worker))[0] == 200
+    _, one = await w.call("GET", f"/api/v1/messages/{mid}", worker)
+    att_id = one["attachments"][0]["id"]
+    assert (await w.call("GET", f"/api/v1/attachments/{att_id}", worker))[0] == 200
+    # a read outside one's scope is refused and shows nothing, so it is not "access"
+    assert (await w.call("GET", f"/api/v1/messages/{mid}", w.person("caseworker", TEAM_B)))[
+        0
+    ] == 404
+    status, log = await w.call("GET", f"/api/v1/access-log?case={case.ref}", auditor)
+    assert status == 200
+    assert [(e["actor"], e["action"], e["subject"]) for e in log["items"]] == [
+        (worker.email, "case.thread", f"case:{case.case_id}"),
+        (worker.email, "message.read", f"message:{mid}"),
+        (worker.email, "attachment.read", f"attachment:{att_id}"),
+    ]
+    assert (await w.call("GET", "/api/v1/access-log", worker))[0] == 403
