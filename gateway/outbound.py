@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from gateway.core.addresses import new_reply_token, reply_address
+from gateway.core.addresses import new_reply_token
 from gateway.core.classify import classify
 from gateway.core.email import make_message_id, reply_subject
 from gateway.core.sms import SmsBodyError, check_outbound_body
@@ -323,7 +323,3 @@ class ReplyService:
         if not contact.consent_email:
             raise ReplyError("no_consent", "The contact has not consented to e-mail.", 409)
         return ReplyPlan(case.id, contact.id, channel, contact.email, None, None)
-
-
-def reply_to_address(token: str, settings: Settings) -> str:
-    return reply_address(token, settings.email.domain)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import OutboundEnvelope, Sender, SendOutcome
 from gateway.case_alerts import show_on_case
+from gateway.core.addresses import reply_address
 from gateway.core.sms import STATUS_RANK, explain_error, retry_delay, status_moves_forward
 from gateway.metrics import MESSAGES_OUT
 from gateway.sealing import Keyring, SealedBlob
@@ -154,7 +155,7 @@ class Relay:
                 )
             ).scalar_one_or_none()
             if token:
-                reply_to = f"case.{token}@{self.settings.email.domain}"
+                reply_to = reply_address(token, self.settings.email.domain)
             if msg.in_reply_to_id is not None:
                 parent = await s.get(Message, msg.in_reply_to_id)
                 if parent is not None and parent.email_message_id:

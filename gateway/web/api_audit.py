@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.accounts import Staff
 from gateway.export import export_case
@@ -22,6 +24,54 @@ from gateway.web.api_common import (
 )
 from gateway.web.api_messages import visible_case
 from gateway.web.keys import RUNTIME
+
+
+def audit_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "subject": e.subject,
+        "details": e.details,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def access_json(e: AccessLogEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "subject": e.subject,
+        "case": e.case_ref,
+    }
+
+
+async def log_page(
+    request: web.Request,
+    key: InstrumentedAttribute[int],
+    conditions: list[ColumnElement[bool]],
+    to_json: Callable[[Any], dict[str, Any]],
+) -> web.Response:
+    """One page of a log in ``key`` order, after the cursor, with the next cursor if more."""
+    if request.query.get("cursor"):
+        (after,) = decode_cursor(request.query["cursor"], 1)
+        conditions = [*conditions, key > after]
+    limit = query_int(request, "limit", 100, 1, 500)
+    model = key.class_
+    async with request.app[RUNTIME].db.read() as s:
+        rows = (
+            (await s.execute(select(model).where(*conditions).order_by(key).limit(limit + 1)))
+            .scalars()
+            .all()
+        )
+    page = Page([to_json(r) for r in rows[:limit]])
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(getattr(rows[limit - 1], key.key))
+    return page.response()
 
 
 @endpoint(
@@ -48,38 +98,7 @@ async def list_audit(request: web.Request, _staff: Staff, _data: dict[str, Any])
     ):
         if q.get(name):
             conditions.append(column == q[name])
-    if q.get("cursor"):
-        (after,) = decode_cursor(q["cursor"], 1)
-        conditions.append(AuditEvent.seq > after)
-    limit = query_int(request, "limit", 100, 1, 500)
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (
-            (
-                await s.execute(
-                    select(AuditEvent).where(*conditions).order_by(AuditEvent.seq).limit(limit + 1)
-                )
-            )
-            .scalars()
-            .all()
-        )
-    page = Page(
-        [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "details": e.details,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in rows[:limit]
-        ]
-    )
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1].seq)
-    return page.response()
+    return await log_page(request, AuditEvent.seq, conditions, audit_json)
 
 
 @endpoint(
@@ -102,39 +121,7 @@ async def list_access(request: web.Request, _staff: Staff, _data: dict[str, Any]
         conditions.append(AccessLogEntry.case_ref == q["case"])
     if q.get("actor"):
         conditions.append(AccessLogEntry.actor == q["actor"].lower())
-    if q.get("cursor"):
-        (after,) = decode_cursor(q["cursor"], 1)
-        conditions.append(AccessLogEntry.id > after)
-    limit = query_int(request, "limit", 100, 1, 500)
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (
-            (
-                await s.execute(
-                    select(AccessLogEntry)
-                    .where(*conditions)
-                    .order_by(AccessLogEntry.id)
-                    .limit(limit + 1)
-                )
-            )
-            .scalars()
-            .all()
-        )
-    page = Page(
-        [
-            {
-                "id": e.id,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "case": e.case_ref,
-            }
-            for e in rows[:limit]
-        ]
-    )
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1].id)
-    return page.response()
+    return await log_page(request, AccessLogEntry.id, conditions, access_json)
 
 
 @endpoint(
