@@ -93,12 +93,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log.format, settings.log.level)
-    try:
-        runtime = build_runtime(settings)
-    except SealingError as exc:
-        print(f"case-gateway: {exc}", file=sys.stderr)
-        return 2
-    return _run(serve(runtime))
+
+    async def go() -> int:
+        # Built inside the running loop: HTTP clients (Twilio's) bind to the loop they start on.
+        try:
+            runtime = build_runtime(settings)
+        except SealingError as exc:
+            print(f"case-gateway: {exc}", file=sys.stderr)
+            return 2
+        return await serve(runtime)
+
+    return _run(go())
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
