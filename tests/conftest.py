@@ -42,10 +42,19 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-def pg_unavailable(reason: str) -> None:
+def unavailable(what: str, reason: str) -> None:
+    """Skip a test whose outside tool is missing on this machine; in CI, fail instead.
+
+    CI installs every tool the suite needs (`.ci/apt-packages`), so a missing one there is a
+    broken CI, never a reason to pass.
+    """
     if IN_CI:
-        pytest.fail(f"PostgreSQL tests must run in CI: {reason}")
-    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+        pytest.fail(f"{what} tests must run in CI: {reason}")
+    pytest.skip(f"{what} tests skipped: {reason}")
+
+
+def pg_unavailable(reason: str) -> None:
+    unavailable("PostgreSQL", reason)
 
 
 async def _pg_admin(url: str, sql: str) -> None:
