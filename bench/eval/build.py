@@ -269,6 +269,8 @@ def main(argv: list[str]) -> int:
                 errors.append(f"{where}: invalid JSON: {exc}")
                 continue
             problems = validate(obj, path)
+            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+                problems += strip_markup(obj["text"])[2]
             if problems:
                 errors.extend(f"{where}: {p}" for p in problems)
                 continue
