@@ -5,6 +5,7 @@ Norwegian/Danish IBANs, payment cards).  Public algorithms only.
 
 Usage: python3 bench/eval/a_ids.py [seed]
 """
+
 import random
 import sys
 
@@ -13,7 +14,7 @@ W2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
 
 
 def mod11(digits, weights):
-    k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    k = 11 - sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11
     return 0 if k == 11 else k  # 10 means "no valid check digit"
 
 
@@ -43,7 +44,7 @@ def cpr(rng, year):
             c = rng.choice("0123")
         base = f"{day:02d}{month:02d}{year % 100:02d}{c}{rng.randint(0, 99):02d}"
         w = [4, 3, 2, 7, 6, 5, 4, 3, 2]
-        k = 11 - sum(int(a) * b for a, b in zip(base, w)) % 11
+        k = 11 - sum(int(a) * b for a, b in zip(base, w, strict=False)) % 11
         k = 0 if k == 11 else k
         if k == 10:
             continue
@@ -52,8 +53,10 @@ def cpr(rng, year):
 
 def no_account(rng):
     while True:
-        base = f"{rng.choice([1503, 1506, 1594, 3000, 3201, 9710, 1822, 1254, 6345, 4202])}" \
-               f"{rng.randint(0, 99):02d}{rng.randint(0, 9999):04d}"
+        base = (
+            f"{rng.choice([1503, 1506, 1594, 3000, 3201, 9710, 1822, 1254, 6345, 4202])}"
+            f"{rng.randint(0, 99):02d}{rng.randint(0, 9999):04d}"
+        )
         k = mod11(base, W2)
         if k == 10:
             continue
@@ -82,7 +85,7 @@ def luhn_complete(prefix, length=16, rng=None):
 
 
 def group4(s):
-    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+    return " ".join(s[i : i + 4] for i in range(0, len(s), 4))
 
 
 def main():

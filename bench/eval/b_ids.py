@@ -13,6 +13,7 @@ All numbers are invented; the algorithms are the public ones:
 `python3 b_ids.py` prints a pool of fresh numbers;
 `python3 b_ids.py check FILE...` validates every checksummed entity in JSONL files.
 """
+
 import json
 import random
 import re
@@ -95,15 +96,18 @@ def nino_ok(s):
     m = re.fullmatch(r"([A-Z])([A-Z])(\d{6})([A-D])", t)
     if not m:
         return False
-    return (m.group(1) not in NINO_BAD_FIRST and m.group(2) not in NINO_BAD_SECOND
-            and m.group(1) + m.group(2) not in NINO_BAD_PREFIX)
+    return (
+        m.group(1) not in NINO_BAD_FIRST
+        and m.group(2) not in NINO_BAD_SECOND
+        and m.group(1) + m.group(2) not in NINO_BAD_PREFIX
+    )
 
 
 def nhs(rng):
     while True:
         d = [rng.randint(0, 9) for _ in range(9)]
         d[0] = rng.randint(4, 7)
-        c = 11 - sum(x * w for x, w in zip(d, range(10, 1, -1))) % 11
+        c = 11 - sum(x * w for x, w in zip(d, range(10, 1, -1), strict=False)) % 11
         if c == 11:
             c = 0
         if c == 10:
@@ -116,7 +120,7 @@ def nhs_ok(s):
     d = re.sub(r"[\s\-.]", "", s)
     if not (len(d) == 10 and d.isdigit()):
         return False
-    c = 11 - sum(int(x) * w for x, w in zip(d[:9], range(10, 1, -1))) % 11
+    c = 11 - sum(int(x) * w for x, w in zip(d[:9], range(10, 1, -1), strict=False)) % 11
     if c == 11:
         c = 0
     return c != 10 and c == int(d[9])
@@ -145,7 +149,7 @@ def _iban_num(s):
 def iban_make(country, bban):
     chk = 98 - _iban_num(bban + country + "00") % 97
     raw = f"{country}{chk:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def iban_ok(s):
@@ -162,7 +166,9 @@ def iban_se(rng):
 
 def iban_fi(rng):
     # Finnish BBAN (14 digits) carries its own Luhn check digit.
-    bban = luhn_complete(rng.choice(["1", "4", "5", "8"]) + "".join(str(rng.randint(0, 9)) for _ in range(12)))
+    bban = luhn_complete(
+        rng.choice(["1", "4", "5", "8"]) + "".join(str(rng.randint(0, 9)) for _ in range(12))
+    )
     return iban_make("FI", bban)
 
 
@@ -174,7 +180,7 @@ def iban_gb(rng):
 def card(rng):
     base = rng.choice(["4", "5"]) + "".join(str(rng.randint(0, 9)) for _ in range(14))
     c = luhn_complete(base)
-    return " ".join(c[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(c[i : i + 4] for i in range(0, 16, 4))
 
 
 def card_ok(s):
@@ -182,10 +188,24 @@ def card_ok(s):
     return len(d) in (15, 16) and d.isdigit() and luhn_ok(d)
 
 
-CHECKS = {"SE_PNR": se_pnr_ok, "FI_HETU": hetu_ok, "GB_NINO": nino_ok, "GB_NHS": nhs_ok,
-          "US_SSN": ssn_ok, "IBAN": iban_ok, "PAYMENT_CARD": card_ok}
-TYPES = set(CHECKS) | {"NO_FNR", "DK_CPR", "BANK_ACCOUNT", "PHONE", "EMAIL",
-                       "POSTAL_ADDRESS", "HEALTH"}
+CHECKS = {
+    "SE_PNR": se_pnr_ok,
+    "FI_HETU": hetu_ok,
+    "GB_NINO": nino_ok,
+    "GB_NHS": nhs_ok,
+    "US_SSN": ssn_ok,
+    "IBAN": iban_ok,
+    "PAYMENT_CARD": card_ok,
+}
+TYPES = set(CHECKS) | {
+    "NO_FNR",
+    "DK_CPR",
+    "BANK_ACCOUNT",
+    "PHONE",
+    "EMAIL",
+    "POSTAL_ADDRESS",
+    "HEALTH",
+}
 RISKS = {"THREAT", "SELF_HARM", "CHILD_AT_RISK", "HARASSMENT"}
 MARK = re.compile(r"\[\[([A-Z_]+)\|(.+?)\]\]", re.S)
 
@@ -198,20 +218,26 @@ def check(paths):
             where = f"{path}:{n} {r.get('id')}"
             risks = r["risks"]
             if not set(risks) <= RISKS:
-                print(where, "unknown risk", risks); bad += 1
+                print(where, "unknown risk", risks)
+                bad += 1
             if bool(risks) != (r["severity"] is not None):
-                print(where, "severity/risk mismatch"); bad += 1
+                print(where, "severity/risk mismatch")
+                bad += 1
             if r["trap"] and risks:
-                print(where, "trap with risk"); bad += 1
+                print(where, "trap with risk")
+                bad += 1
             stripped = MARK.sub(lambda m: m.group(2), r["text"])
             if "[[" in stripped or "]]" in stripped:
-                print(where, "broken markup"); bad += 1
+                print(where, "broken markup")
+                bad += 1
             for m in MARK.finditer(r["text"]):
                 t, v = m.groups()
                 if t not in TYPES:
-                    print(where, "unknown type", t); bad += 1
+                    print(where, "unknown type", t)
+                    bad += 1
                 elif t in CHECKS and not CHECKS[t](v):
-                    print(where, "invalid", t, v); bad += 1
+                    print(where, "invalid", t, v)
+                    bad += 1
     return bad
 
 
@@ -219,7 +245,15 @@ if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "check":
         sys.exit(1 if check(sys.argv[2:]) else 0)
     rng = random.Random(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
-    for name, f in [("SE_PNR", se_pnr), ("FI_HETU", hetu), ("GB_NINO", nino), ("GB_NHS", nhs),
-                    ("US_SSN", ssn), ("IBAN SE", iban_se), ("IBAN FI", iban_fi),
-                    ("IBAN GB", iban_gb), ("PAYMENT_CARD", card)]:
+    for name, f in [
+        ("SE_PNR", se_pnr),
+        ("FI_HETU", hetu),
+        ("GB_NINO", nino),
+        ("GB_NHS", nhs),
+        ("US_SSN", ssn),
+        ("IBAN SE", iban_se),
+        ("IBAN FI", iban_fi),
+        ("IBAN GB", iban_gb),
+        ("PAYMENT_CARD", card),
+    ]:
         print(name + ":", "  ".join(f(rng) for _ in range(8)))

@@ -13,6 +13,7 @@ Luhn, mod-97 ...) are reported as warnings, or as errors with --strict.
 Usage: python3 bench/eval/build.py [--strict] [--check]
   --check   validate only, do not write the split files
 """
+
 from __future__ import annotations
 
 import collections
@@ -25,16 +26,26 @@ HERE = pathlib.Path(__file__).resolve().parent
 SRC = HERE / "src"
 
 ENTITY_TYPES = {
-    "NO_FNR", "DK_CPR", "SE_PNR", "FI_HETU", "GB_NINO", "GB_NHS", "US_SSN",
-    "IBAN", "BANK_ACCOUNT", "PAYMENT_CARD", "PHONE", "EMAIL",
-    "POSTAL_ADDRESS", "HEALTH",
+    "NO_FNR",
+    "DK_CPR",
+    "SE_PNR",
+    "FI_HETU",
+    "GB_NINO",
+    "GB_NHS",
+    "US_SSN",
+    "IBAN",
+    "BANK_ACCOUNT",
+    "PAYMENT_CARD",
+    "PHONE",
+    "EMAIL",
+    "POSTAL_ADDRESS",
+    "HEALTH",
 }
 RISK_TYPES = {"THREAT", "SELF_HARM", "CHILD_AT_RISK", "HARASSMENT"}
 SEVERITIES = {"high", "medium", "low", None}
 CHANNELS = {"sms", "email"}
 LANGUAGES = {"nb", "nn", "da", "sv", "fi-sv", "en-GB", "en-US"}
-FIELDS = {"id", "author", "language", "channel", "persona", "text", "risks",
-          "severity", "trap"}
+FIELDS = {"id", "author", "language", "channel", "persona", "text", "risks", "severity", "trap"}
 
 SPLIT = {
     "test": {"a02", "a07", "a12", "b02", "b06", "b09", "b13"},
@@ -52,6 +63,7 @@ def split_of(author: str) -> str:
 
 
 # --- checksums (public algorithms), used for warnings -----------------------
+
 
 def _digits(s: str) -> str:
     return "".join(c for c in s if c.isdigit())
@@ -75,16 +87,16 @@ def fnr_ok(s: str) -> bool:
         return False
     w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2]
     w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
-    k1 = 11 - sum(int(a) * b for a, b in zip(d, w1)) % 11
+    k1 = 11 - sum(int(a) * b for a, b in zip(d, w1, strict=False)) % 11
     k1 = 0 if k1 == 11 else k1
-    k2 = 11 - sum(int(a) * b for a, b in zip(d, w2)) % 11
+    k2 = 11 - sum(int(a) * b for a, b in zip(d, w2, strict=False)) % 11
     k2 = 0 if k2 == 11 else k2
     return k1 < 10 and k2 < 10 and int(d[9]) == k1 and int(d[10]) == k2
 
 
 def no_account_ok(d: str) -> bool:
     w = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
-    k = 11 - sum(int(a) * b for a, b in zip(d, w)) % 11
+    k = 11 - sum(int(a) * b for a, b in zip(d, w, strict=False)) % 11
     k = 0 if k == 11 else k
     return k < 10 and int(d[10]) == k
 
@@ -130,11 +142,11 @@ def _valid_ddmm(dd: int, mm: int) -> bool:
 
 def fnr_date_ok(d: str) -> bool:
     dd, mm = int(d[0:2]), int(d[2:4])
-    if dd > 40:          # D-number
+    if dd > 40:  # D-number
         dd -= 40
-    if mm > 80:          # synthetic test numbers (Skatteetaten)
+    if mm > 80:  # synthetic test numbers (Skatteetaten)
         mm -= 80
-    elif mm > 40:        # H-number
+    elif mm > 40:  # H-number
         mm -= 40
     return _valid_ddmm(dd, mm)
 
@@ -158,17 +170,27 @@ def checksum_problem(etype: str, surface: str) -> str | None:
         return "HETU check character wrong"
     if etype == "SE_PNR" and not se_pnr_ok(surface):
         return "personnummer fails Luhn"
-    if etype == "BANK_ACCOUNT" and len(d) == 11 and re.fullmatch(
-            r"\d{4}([ .]?)\d{2}\1\d{5}", surface.strip()) and not no_account_ok(d):
+    if (
+        etype == "BANK_ACCOUNT"
+        and len(d) == 11
+        and re.fullmatch(r"\d{4}([ .]?)\d{2}\1\d{5}", surface.strip())
+        and not no_account_ok(d)
+    ):
         return "Norwegian account number fails mod-11"
     if etype == "US_SSN":
-        if len(d) != 9 or d[:3] in ("000", "666") or d[0] == "9" \
-                or d[3:5] == "00" or d[5:] == "0000":
+        if (
+            len(d) != 9
+            or d[:3] in ("000", "666")
+            or d[0] == "9"
+            or d[3:5] == "00"
+            or d[5:] == "0000"
+        ):
             return "invalid SSN"
     return None
 
 
 # --- parsing -----------------------------------------------------------------
+
 
 def strip_markup(text: str) -> tuple[str, list[dict], list[str]]:
     """Return (clean text, entities, problems)."""
@@ -178,7 +200,7 @@ def strip_markup(text: str) -> tuple[str, list[dict], list[str]]:
     pos = 0
     length = 0
     for m in MARK.finditer(text):
-        before = text[pos:m.start()]
+        before = text[pos : m.start()]
         out.append(before)
         length += len(before)
         etype, surface = m.group(1), m.group(2)
@@ -283,16 +305,25 @@ def main(argv: list[str]) -> int:
                 errors.extend(f"{where}: {p}" for p in problems)
                 continue
             for ent in entities:
-                surface = clean[ent["start"]:ent["end"]]
+                surface = clean[ent["start"] : ent["end"]]
                 prob = checksum_problem(ent["type"], surface)
                 if prob:
                     (errors if strict else warnings).append(
-                        f"{where}: {ent['type']} {surface!r}: {prob}")
-            splits[split_of(obj["author"])].append({
-                "id": obj["id"], "author": obj["author"], "language": obj["language"],
-                "channel": obj["channel"], "text": clean, "entities": entities,
-                "risks": obj["risks"], "severity": obj["severity"], "trap": obj["trap"],
-            })
+                        f"{where}: {ent['type']} {surface!r}: {prob}"
+                    )
+            splits[split_of(obj["author"])].append(
+                {
+                    "id": obj["id"],
+                    "author": obj["author"],
+                    "language": obj["language"],
+                    "channel": obj["channel"],
+                    "text": clean,
+                    "entities": entities,
+                    "risks": obj["risks"],
+                    "severity": obj["severity"],
+                    "trap": obj["trap"],
+                }
+            )
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if errors:
@@ -319,8 +350,10 @@ def report(splits: dict[str, list[dict]]) -> None:
         ents = collections.Counter(e["type"] for r in rows for e in r["entities"])
         print(f"{name}: {len(rows)} messages, {len(authors)} authors ({' '.join(authors)})")
         print(f"  languages: {dict(sorted(langs.items()))}")
-        print(f"  with risk: {sum(1 for r in rows if r['risks'])}, "
-              f"traps: {sum(1 for r in rows if r['trap'])}")
+        print(
+            f"  with risk: {sum(1 for r in rows if r['risks'])}, "
+            f"traps: {sum(1 for r in rows if r['trap'])}"
+        )
         print(f"  risks: {dict(sorted(risks.items()))}")
         print(f"  severity: {dict(sorted(sev.items()))}")
         print(f"  entities: {dict(sorted(ents.items()))}")
