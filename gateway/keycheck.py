@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.command_errors import CommandError, database_place, open_database
@@ -32,7 +32,7 @@ async def key_problems(db: Database, keyring: Keyring) -> list[str]:
         recorded = {
             r.key_id: r.fingerprint for r in (await s.execute(select(SealingKeyRecord))).scalars()
         }
-        used = set((await s.execute(select(distinct(SealedOriginal.key_id)))).scalars())
+        used = set((await s.execute(select(SealedOriginal.key_id).distinct())).scalars())
     problems = []
     for key_id in sorted(used | set(recorded)):
         key = keyring.keys.get(key_id)
