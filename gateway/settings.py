@@ -66,6 +66,8 @@ class SmtpSettings:
     # Hard per-sender limit at MAIL/RCPT/DATA (451 4.7.1), per process; 0 turns it off.
     rate_limit_count: int = 60
     rate_limit_seconds: int = 3600
+    # On stop: sessions in a mail transaction get this long to finish (and their 250).
+    drain_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class LmtpSettings:
     host: str = "127.0.0.1"
     port: int = 8024
     socket: str = ""
+    # The unix socket's mode and group, so Postfix (group postfix) can connect; "" keeps ours.
+    socket_mode: str = "0660"
+    socket_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -432,6 +437,23 @@ def _smtp_problems(s: Settings) -> list[str]:
         out.append("smtp.rate_limit_seconds: expected at least 1")
     if smtp.max_message_bytes < 1:
         out.append("smtp.max_message_bytes: expected a positive number of bytes")
+    if smtp.drain_seconds < 0:
+        out.append("smtp.drain_seconds: expected 0 or more seconds")
+    out.extend(_lmtp_socket_problems(s.lmtp))
+    return out
+
+
+def _lmtp_socket_problems(lmtp: LmtpSettings) -> list[str]:
+    out: list[str] = []
+    if not re.fullmatch(r"0?[0-7]{3}", lmtp.socket_mode):
+        out.append(f"lmtp.socket_mode: expected an octal mode like 0660, got {lmtp.socket_mode!r}")
+    if lmtp.socket_group:
+        import grp
+
+        try:
+            grp.getgrnam(lmtp.socket_group)
+        except KeyError:
+            out.append(f"lmtp.socket_group: no group {lmtp.socket_group!r} on this host")
     return out
 
 
