@@ -22,6 +22,7 @@ from gateway.core.hours import (
     HoursConfigError,
     OfficeHours,
     describe_hours,
+    office_hours_problems,
     parse_holiday_file,
     parse_office_hours,
 )
@@ -372,7 +373,8 @@ def _parse_teams(raw: Any, problems: list[str]) -> dict[str, TeamSettings]:
         try:
             hours = parse_office_hours(hours_raw, where=f"{where}.hours")
         except HoursConfigError as exc:
-            problems.append(str(exc))
+            # Every problem in the team's hours, not only the first (fixed in one go).
+            problems.extend(office_hours_problems(hours_raw, where=f"{where}.hours") or [str(exc)])
             continue
         texts: dict[str, str] = {}
         for key in ("email", "duty_email", "duty_sms"):
