@@ -263,3 +263,36 @@ def test_serve_on_a_port_in_use_names_the_setting(op: Operator) -> None:
             "web.port",
         )
     assert "smtp.port" not in line
+
+
+def test_the_documented_examples_import_the_same_cases(tmp_path: Path) -> None:
+    docs = Path(__file__).resolve().parent.parent.parent / "docs" / "examples"
+    counts = []
+    for name in ("cases.json", "cases.csv"):
+        home = tmp_path / name.replace(".", "_")
+        home.mkdir()
+        op = Operator(home)
+        op.ok("migrate")
+        op.ok(*USERS_ADD[:3], "ola.hansen@barnevern.example.no", *USERS_ADD[4:])
+        out = op.ok("cases", "import", str(docs / name)).out
+        with sqlite3.connect(op.db_path) as db:
+            counts.append(
+                db.execute(
+                    "SELECT c.ref, k.name, k.phone, k.consent_sms, k.consent_email FROM contact k "
+                    "JOIN case_file c ON c.id = k.case_id ORDER BY c.ref, k.name"
+                ).fetchall()
+            )
+        assert "2 case(s) created" in out and "3 contact(s)" in out
+    assert counts[0] == counts[1]
+    # Consent not given in the file is no consent.
+    assert ("2026-0102", "Sigrid Haugen", "+4741234567", 0, 0) in counts[0]
+
+
+def test_postgresql_before_and_after_migrate(op: Operator, pg_url: str) -> None:
+    env = {"CASE_GATEWAY_DATABASE_URL": pg_url}
+    op.ok("keys", "generate", "--file", str(op.keys))
+    for args in (USERS_ADD, ("audit", "verify"), ("serve",)):
+        assert_one_line(op.run(*args, env=env), "database not migrated", MIGRATE)
+    op.ok("migrate", env=env)
+    op.ok(*USERS_ADD, env=env)
+    assert "reachable, schema up to date" in op.ok("check-config", env=env).out

@@ -12,10 +12,12 @@ family's signed SMS arrives and lands on its case, answered 200, not 403.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,7 @@ import aiohttp
 from twilio.request_validator import RequestValidator
 
 from gateway.cli import build_parser
+from gateway.sealing import fingerprint
 from tests.fakes.twilio_api import FakeTwilio
 from tests.operator.cli_process import free_port
 
@@ -131,6 +134,12 @@ async def test_readme_first_deployment_path(tmp_path: Path) -> None:
     assert ran[:3] == ["keys generate", "check-config", "migrate"]
     assert {"users add", "tokens create", "cases import", "serve"} <= set(ran)
     assert "configuration OK" in d.outputs["check-config"]
+    # serve recorded the key that seals new originals, by id and fingerprint (never the key).
+    key_line = (tmp_path / "etc" / "sealing-keys").read_text().strip().splitlines()[-1]
+    key_id = key_line.split(":")[0]
+    with sqlite3.connect(tmp_path / "var" / "case-gateway.db") as db:
+        rows = db.execute("SELECT key_id, fingerprint FROM sealing_key").fetchall()
+    assert rows == [(key_id, fingerprint(base64.b64decode(key_line.split(":")[1])))]
 
 
 def _setting(config: str, key: str) -> str:
