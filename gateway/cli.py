@@ -17,10 +17,12 @@ trail and put in the caseworker's queue; replies go back over the same channel.
 """
 
 EPILOG = """\
-configuration: a TOML file (--config, default ./case-gateway.toml); every key can be set by an
-environment variable CASE_GATEWAY_<SECTION>_<KEY>, e.g. CASE_GATEWAY_DATABASE_URL. Secrets
+configuration: a TOML file (--config or CASE_GATEWAY_CONFIG, default ./case-gateway.toml; a file
+named either way must exist); every key can be set by an environment variable
+CASE_GATEWAY_<SECTION>_<KEY>, e.g. CASE_GATEWAY_DATABASE_URL. Secrets
 (CASE_GATEWAY_TWILIO_AUTH_TOKEN, CASE_GATEWAY_CRYPTO_KEY) come only from the environment or
 from files named by <key>_file. Run `case-gateway check-config` to see every problem.
+A command that fails prints one line naming the problem and the fix and exits non-zero.
 """
 
 
