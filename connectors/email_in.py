@@ -284,7 +284,10 @@ async def start_mail_servers(
         sessions = weakref.WeakSet()
         factory = server_factory(handler, settings, lmtp=True, sessions=sessions)
         if settings.lmtp.socket:
-            server = await loop.create_unix_server(factory, settings.lmtp.socket)
+            try:
+                server = await loop.create_unix_server(factory, settings.lmtp.socket)
+            except OSError as exc:  # name the socket's path, so the operator knows which one
+                raise type(exc)(exc.errno, exc.strerror, settings.lmtp.socket) from exc
             _share_socket(
                 settings.lmtp.socket, settings.lmtp.socket_mode, settings.lmtp.socket_group
             )

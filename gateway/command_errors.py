@@ -160,6 +160,6 @@ def explain(exc: BaseException, settings: Settings | None = None) -> str | None:
         return (
             f"database at {place} failed ({_reason(exc)}): check that it is running and reachable"
         )
-    if isinstance(exc, PermissionError | FileNotFoundError | IsADirectoryError):
-        return f"{exc.filename or 'file'}: {exc.strerror}: check the path and its permissions"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror}: check the path and its permissions"
     return None

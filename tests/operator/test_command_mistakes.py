@@ -296,3 +296,11 @@ def test_postgresql_before_and_after_migrate(op: Operator, pg_url: str) -> None:
     op.ok("migrate", env=env)
     op.ok(*USERS_ADD, env=env)
     assert "reachable, schema up to date" in op.ok("check-config", env=env).out
+
+
+def test_lmtp_socket_in_a_missing_directory(op: Operator) -> None:
+    op.ok("keys", "generate", "--file", str(op.keys))
+    op.ok("migrate")
+    socket_path = op.home / "no-such-dir" / "lmtp.sock"
+    env = {"CASE_GATEWAY_LMTP_ENABLED": "true", "CASE_GATEWAY_LMTP_SOCKET": str(socket_path)}
+    assert_one_line(op.run("serve", env=env), str(socket_path), "No such file or directory")
