@@ -11,8 +11,12 @@ or DATA (``connectors.sender_limit``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import grp
 import hashlib
+import os
 import ssl
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +42,7 @@ TEMPORARY_FAILURE = "451 4.3.0 Temporary failure storing the message; try again 
 TOO_BIG = "552 5.3.4 Message too big for this service"
 RATE_LIMITED = "451 4.7.1 Too many messages from this sender; try again later"
 STARTTLS_REQUIRED = "530 5.7.0 Must issue a STARTTLS command first"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down; try again later"
 
 
 class _EnhancedCodes:
@@ -133,6 +138,7 @@ class ServiceMailHandler:
         self.sender_limit = sender_limit or SenderLimit(
             settings.smtp.rate_limit_count, settings.smtp.rate_limit_seconds
         )
+        self.draining = False  # set on stop: new transactions get 421, open ones finish
 
     async def handle_EHLO(
         self,
@@ -154,6 +160,8 @@ class ServiceMailHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        if self.draining:
+            return SHUTTING_DOWN
         if not self.sender_limit.allows(address):
             log.info("smtp.sender_rate_limited", stage="MAIL", sender=address)
             return RATE_LIMITED
@@ -218,9 +226,17 @@ class ServiceMailHandler:
 
 
 def server_factory(
-    handler: ServiceMailHandler, settings: Settings, *, lmtp: bool
+    handler: ServiceMailHandler,
+    settings: Settings,
+    *,
+    lmtp: bool,
+    sessions: weakref.WeakSet[SMTP] | None = None,
 ) -> Callable[[], SMTP]:
-    """A protocol factory for ``loop.create_server`` (shares the service's event loop)."""
+    """A protocol factory for ``loop.create_server`` (shares the service's event loop).
+
+    Every session it makes is added to ``sessions``, so a stop can drain them.
+    """
+    sessions = sessions if sessions is not None else weakref.WeakSet()
     cls = GatewayLMTP if lmtp else GatewaySMTP
     # STARTTLS only on the SMTP port; LMTP is Postfix's local hand-off (loopback or socket).
     context = None if lmtp else tls_context(settings)
@@ -228,7 +244,7 @@ def server_factory(
 
     def make() -> SMTP:
         # decode_data=False keeps the exact bytes (sealed as received) and advertises 8BITMIME.
-        return cls(
+        session = cls(
             handler,
             data_size_limit=settings.smtp.max_message_bytes,
             enable_SMTPUTF8=True,
@@ -238,8 +254,16 @@ def server_factory(
             tls_context=context,
             require_starttls=require,
         )
+        sessions.add(session)
+        return session
 
     return make
+
+
+# The sessions of each listening server, for draining on stop.
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.Server, weakref.WeakSet[SMTP]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def start_mail_servers(
@@ -248,26 +272,77 @@ async def start_mail_servers(
     loop = asyncio.get_running_loop()
     servers = []
     if settings.smtp.enabled:
-        servers.append(
-            await loop.create_server(
-                server_factory(handler, settings, lmtp=False),
-                settings.smtp.host,
-                settings.smtp.port,
-            )
+        sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        server = await loop.create_server(
+            server_factory(handler, settings, lmtp=False, sessions=sessions),
+            settings.smtp.host,
+            settings.smtp.port,
         )
+        _SESSIONS[server] = sessions
+        servers.append(server)
     if settings.lmtp.enabled:
+        sessions = weakref.WeakSet()
+        factory = server_factory(handler, settings, lmtp=True, sessions=sessions)
         if settings.lmtp.socket:
-            servers.append(
-                await loop.create_unix_server(
-                    server_factory(handler, settings, lmtp=True), settings.lmtp.socket
-                )
+            try:
+                server = await loop.create_unix_server(factory, settings.lmtp.socket)
+            except OSError as exc:  # name the socket's path, so the operator knows which one
+                raise type(exc)(exc.errno, exc.strerror, settings.lmtp.socket) from exc
+            _share_socket(
+                settings.lmtp.socket, settings.lmtp.socket_mode, settings.lmtp.socket_group
             )
         else:
-            servers.append(
-                await loop.create_server(
-                    server_factory(handler, settings, lmtp=True),
-                    settings.lmtp.host,
-                    settings.lmtp.port,
-                )
-            )
+            server = await loop.create_server(factory, settings.lmtp.host, settings.lmtp.port)
+        _SESSIONS[server] = sessions
+        servers.append(server)
     return servers
+
+
+def _share_socket(path: str, mode: str, group: str) -> None:
+    """Give the LMTP socket its mode and group, so Postfix's lmtp client may connect."""
+    if group:
+        os.chown(path, -1, grp.getgrnam(group).gr_gid)
+    os.chmod(path, int(mode, 8))
+
+
+def _in_transaction(session: SMTP) -> bool:
+    """Between MAIL and the answer to DATA: what a stop lets finish."""
+    envelope = session.envelope
+    return envelope is not None and envelope.mail_from is not None
+
+
+async def drain_mail_servers(servers: list[asyncio.Server], timeout: float) -> None:
+    """Stop taking mail without cutting a delivery short.
+
+    The listening sockets close at once (new connections are refused). Idle sessions are told
+    421 and closed; sessions in a transaction may finish it (their message is stored and gets
+    its 250) for up to ``timeout`` seconds, then they are closed too. Whatever was cut was never
+    acknowledged, so the sending MTA still has it and retries.
+    """
+    sessions = [s for server in servers for s in list(_SESSIONS.get(server, ()))]
+    for server in servers:
+        server.close()
+    for session in sessions:
+        if isinstance(session.event_handler, ServiceMailHandler):
+            session.event_handler.draining = True
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        busy = False
+        for session in sessions:
+            if session.transport is None:
+                continue
+            if _in_transaction(session) and loop.time() < deadline:
+                busy = True
+                continue
+            with contextlib.suppress(Exception):  # the peer may be gone already
+                session.transport.write((SHUTTING_DOWN + "\r\n").encode())  # type: ignore[attr-defined]
+            session.transport.close()
+        if not busy:
+            break
+        await asyncio.sleep(0.05)
+    if any(_in_transaction(s) for s in sessions if s.transport is not None):
+        log.warning("smtp.drain_timeout", seconds=timeout)
+    for server in servers:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), timeout=5)

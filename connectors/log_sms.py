@@ -1,7 +1,10 @@
 """The `log` SMS provider: records what would be sent, for running without Twilio credentials.
 
-It logs the masked recipient and the segment count, never the body (invariant 7); the body
-stays in the sealed outbound message where the case thread shows it.
+It is the development provider. Every send logs the masked recipient, the number of characters
+and segments and the encoding. The text itself is shown only in console logs (a developer's
+terminal, ``log.format = "console"``): JSON logs are what production ships to a log store, and a
+reply's body never goes there (invariant 7). The body always stays in the sealed outbound
+message, where the case thread shows it.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ log = structlog.get_logger("connectors.log_sms")
 
 
 class LogSmsSender:
-    def __init__(self) -> None:
+    def __init__(self, *, show_text: bool = False) -> None:
         self.sent: list[OutboundEnvelope] = []
+        self.show_text = show_text
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
         segments = count_segments(out.body)
-        log.info(
-            "sms.would_send",
-            message_id=out.message_id,
-            to=out.to,
-            segments=segments.count,
-            encoding=segments.encoding,
-            idempotency_key=out.idempotency_key,
-        )
+        fields: dict[str, object] = {
+            "message_id": out.message_id,
+            "to": out.to,
+            "characters": len(out.body),
+            "segments": segments.count,
+            "encoding": segments.encoding,
+            "idempotency_key": out.idempotency_key,
+        }
+        if self.show_text:
+            # "sms_text" is not a content key, so the console shows it (development only).
+            fields["sms_text"] = out.body
+        log.info("sms.would_send", **fields)
         self.sent.append(out)
         return SendOutcome(ok=True, provider_id=f"LOG{out.idempotency_key[:28]}")

@@ -21,3 +21,22 @@ async def record_access(
                 at=utcnow(), actor=staff.email, action=action, subject=subject, case_ref=case_ref
             )
         )
+
+
+async def record_listing(
+    db: Database, staff: Staff, action: str, subject: str, case_refs: list[str | None]
+) -> None:
+    """A listing that shows (redacted) content of several cases: one entry per case on it.
+
+    Items not yet on a case (triage) are one entry without a case. Nothing is written for an
+    empty page: no content was shown.
+    """
+    refs = list(dict.fromkeys(case_refs))
+    if not refs:
+        return
+    at = utcnow()
+    async with db.transaction() as tx:
+        tx.session.add_all(
+            AccessLogEntry(at=at, actor=staff.email, action=action, subject=subject, case_ref=ref)
+            for ref in refs
+        )

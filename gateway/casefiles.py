@@ -18,9 +18,10 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
+from gateway.command_errors import CommandError, cli_actor, open_database
 from gateway.core.addresses import normalise_email, normalise_phone
 from gateway.settings import Settings
-from gateway.storage.db import Database, Tx, utcnow
+from gateway.storage.db import Tx, utcnow
 from gateway.storage.models import Case, Contact, User
 
 LANGUAGES = {"nb", "nn", "da", "sv", "en"}
@@ -125,7 +126,12 @@ def parse_json(text: str, region: str) -> list[CaseRow]:
         if not isinstance(raw, dict):
             raise ImportError_(line, "each case must be an object")
         row = _case(line, raw)
-        for c in raw.get("contacts") or []:
+        contacts = raw.get("contacts")
+        if contacts is not None and not isinstance(contacts, list):
+            raise ImportError_(
+                line, f"case {row.ref}: contacts must be a list of objects, got {contacts!r}"[:200]
+            )
+        for c in contacts or []:
             if not isinstance(c, dict):
                 raise ImportError_(line, "each contact must be an object")
             row.contacts.append(_contact(line, c, region))
@@ -239,22 +245,28 @@ async def apply_import(tx: Tx, rows: list[CaseRow], actor: str) -> tuple[int, in
 
 
 async def import_cases_file(settings: Settings, path: str, out: TextIO, err: TextIO) -> int:
+    """Check the whole file, then import it in one transaction; problems are one line each."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"case-gateway: cannot read {path}: {exc}", file=err)
-        return 2
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            f"cannot read {path}: not UTF-8 text (at byte {exc.start}); export it as UTF-8 JSON or CSV"
+        ) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
     region = settings.sms.default_region
-    db = Database(settings.database.url)
     try:
         rows = (
             parse_json(text, region) if text.lstrip().startswith("{") else parse_csv(text, region)
         )
-        async with db.transaction() as tx:
-            created, updated = await apply_import(tx, rows, "cli:import")
     except ImportError_ as exc:
-        print(f"case-gateway: {path}: {exc}; nothing was imported", file=err)
-        return 2
+        raise CommandError(f"{path}: {exc}; nothing was imported") from exc
+    db = await open_database(settings)
+    try:
+        async with db.transaction() as tx:
+            created, updated = await apply_import(tx, rows, cli_actor())
+    except ImportError_ as exc:
+        raise CommandError(f"{path}: {exc}; nothing was imported") from exc
     finally:
         await db.close()
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -16,16 +17,23 @@ trail and put in the caseworker's queue; replies go back over the same channel.
 """
 
 EPILOG = """\
-configuration: a TOML file (--config, default ./case-gateway.toml); every key can be set by an
-environment variable CASE_GATEWAY_<SECTION>_<KEY>, e.g. CASE_GATEWAY_DATABASE_URL. Secrets
+configuration: a TOML file (--config or CASE_GATEWAY_CONFIG, default ./case-gateway.toml; a file
+named either way must exist); every key can be set by an environment variable
+CASE_GATEWAY_<SECTION>_<KEY>, e.g. CASE_GATEWAY_DATABASE_URL. Secrets
 (CASE_GATEWAY_TWILIO_AUTH_TOKEN, CASE_GATEWAY_CRYPTO_KEY) come only from the environment or
 from files named by <key>_file. Run `case-gateway check-config` to see every problem.
+A command that fails prints one line naming the problem and the fix and exits non-zero.
 """
+
+
+def _config_named(args: argparse.Namespace) -> bool:
+    """An operator who names a configuration file means it: a missing one is an error."""
+    return args.config is not None or bool(os.environ.get("CASE_GATEWAY_CONFIG"))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     try:
-        return load_settings(args.config)
+        return load_settings(args.config, require_file=_config_named(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"case-gateway: configuration: {problem}", file=sys.stderr)
@@ -38,7 +46,7 @@ def _run(coro: Awaitable[int]) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, require_file=_config_named(args))
     except ConfigError as exc:
         print(f"{len(exc.problems)} problem(s) in the configuration:")
         for problem in exc.problems:
@@ -64,17 +72,27 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for problem in template_errors:
             print(f"  - {problem}")
         return 2
+    from gateway.keycheck import check_database_for_config
+
+    db_problems, db_lines = asyncio.run(check_database_for_config(settings, keyring))
+    for line in db_lines:
+        print(line)
+    if db_problems:
+        print(f"{len(db_problems)} problem(s) with the database:")
+        for problem in db_problems:
+            print(f"  - {problem}")
+        return 2
     print("configuration OK")
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from gateway.storage.db import Database
+    from gateway.command_errors import open_database
 
     settings = _settings(args)
 
     async def go() -> int:
-        db = Database(settings.database.url)
+        db = await open_database(settings, for_migrate=True)
         try:
             rev = await db.migrate()
         finally:
@@ -88,20 +106,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.runtime import build_runtime
-    from gateway.sealing import SealingError
+    from gateway.sealing import load_keyring
     from gateway.server import serve
 
     settings = _settings(args)
     configure_logging(settings.log.format, settings.log.level)
 
     async def go() -> int:
-        # Built inside the running loop: HTTP clients (Twilio's) bind to the loop they start on.
+        from gateway.command_errors import open_database
+        from gateway.keycheck import require_sealing_keys
+
+        # Checked before anything listens: a missing database is reported, never created, and
+        # a key that sealed stored originals must be in the key file.
+        keyring = load_keyring(settings.crypto.key, settings.crypto.key_file)
+        db = await open_database(settings)
         try:
-            runtime = build_runtime(settings)
-        except SealingError as exc:
-            print(f"case-gateway: {exc}", file=sys.stderr)
-            return 2
-        return await serve(runtime)
+            await require_sealing_keys(db, keyring)
+        finally:
+            await db.close()
+        # Built inside the running loop: HTTP clients (Twilio's) bind to the loop they start on.
+        runtime = build_runtime(settings, keyring=keyring)
+        try:
+            return await serve(runtime)
+        except OSError:
+            await runtime.close()  # e.g. a port in use: close clients before the one-line error
+            raise
 
     return _run(go())
 
@@ -114,9 +143,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from gateway.audit import verify
+    from gateway.command_errors import open_database
 
     settings = _settings(args)
-    return _run(verify(settings.database.url, sys.stdout))
+
+    async def go() -> int:
+        await (await open_database(settings)).close()  # exists, reachable, migrated
+        return await verify(settings.database.url, sys.stdout)
+
+    return _run(go())
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> int:
@@ -131,12 +166,12 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     from gateway.accounts import AccountError, add_user
-    from gateway.storage.db import Database
+    from gateway.command_errors import cli_actor, open_database
 
     settings = _settings(args)
 
     async def go() -> int:
-        db = Database(settings.database.url)
+        db = await open_database(settings)
         try:
             async with db.transaction() as tx:
                 user = await add_user(
@@ -145,7 +180,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                     name=args.name,
                     role=args.role,
                     team=args.team,
-                    actor="cli",
+                    actor=cli_actor(),
                 )
                 print(f"user {user.id}: {user.email} ({user.role}, team {user.team})")
         except AccountError as exc:
@@ -160,16 +195,16 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     from gateway.accounts import AccountError, create_token
-    from gateway.storage.db import Database
+    from gateway.command_errors import cli_actor, open_database
 
     settings = _settings(args)
 
     async def go() -> int:
-        db = Database(settings.database.url)
+        db = await open_database(settings)
         try:
             async with db.transaction() as tx:
                 token, expires = await create_token(
-                    tx, user_email=args.user, actor="cli", days=args.days
+                    tx, user_email=args.user, actor=cli_actor(), days=args.days
                 )
         except AccountError as exc:
             print(f"case-gateway: {exc}", file=sys.stderr)
@@ -185,15 +220,17 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
 
 def cmd_tokens_revoke(args: argparse.Namespace) -> int:
     from gateway.accounts import AccountError, revoke_tokens
-    from gateway.storage.db import Database
+    from gateway.command_errors import cli_actor, open_database
 
     settings = _settings(args)
 
     async def go() -> int:
-        db = Database(settings.database.url)
+        db = await open_database(settings)
         try:
             async with db.transaction() as tx:
-                n = await revoke_tokens(tx, actor="cli", token_id=args.id, user_email=args.user)
+                n = await revoke_tokens(
+                    tx, actor=cli_actor(), token_id=args.id, user_email=args.user
+                )
         except AccountError as exc:
             print(f"case-gateway: {exc}", file=sys.stderr)
             return 2
@@ -210,7 +247,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     return _run(
-        export_cli(settings.database.url, args.case_ref, args.format, args.output, sys.stderr)
+        export_cli(
+            settings, args.case_ref, args.format, args.output, sys.stderr, lang=args.language
+        )
     )
 
 
@@ -230,16 +269,26 @@ def cmd_classify(args: argparse.Namespace) -> int:
     language = args.language
     if language is None:
         try:
-            language = load_settings(args.config).service.language
+            language = load_settings(args.config, require_file=_config_named(args)).service.language
         except ConfigError:
+            if _config_named(args):
+                raise
             language = "nb"
     return run_jsonl(sys.stdin, sys.stdout, explain=args.explain, language=language)
 
 
 def cmd_inspect_email(args: argparse.Namespace) -> int:
+    from gateway.core.email import EmailLimits
     from gateway.inspect_email import inspect_email_main
 
-    return inspect_email_main(args.file, sys.stdout)
+    # The same settings as `serve` (file and environment), so it shows what the gateway sees.
+    settings = _settings(args)
+    return inspect_email_main(
+        args.file,
+        sys.stdout,
+        limits=EmailLimits(max_attachment_bytes=settings.smtp.max_message_bytes),
+        trusted_authserv_id=settings.email.trusted_authserv_id or None,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case_ref")
     p.add_argument("--format", choices=["json", "html"], default="json")
     p.add_argument("--output", default=None, help="write to this file (default: standard output)")
+    p.add_argument(
+        "--language",
+        choices=["nb", "en"],
+        default=None,
+        help="language of the HTML export (default: service.language; nb unless it is en)",
+    )
     cases = sub.add_parser("cases", help="cases").add_subparsers(
         dest="cases_command", required=True
     )
@@ -346,7 +401,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"case-gateway: configuration: {problem}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # one line for every expected failure, never a traceback
+        from gateway.command_errors import explain
+
+        line = explain(exc, _settings_or_none(args))
+        if line is not None:
+            print(f"case-gateway: {line}", file=sys.stderr)
+            return 2
+        if os.environ.get("CASE_GATEWAY_TRACEBACK"):
+            raise
+        print(
+            f"case-gateway: unexpected error ({type(exc).__name__}: {_one_line(exc)}); set "
+            "CASE_GATEWAY_TRACEBACK=1 to see where, and report it",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else "no detail"
+
+
+def _settings_or_none(args: argparse.Namespace) -> Settings | None:
+    try:
+        return load_settings(args.config)
+    except ConfigError:
+        return None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +20,9 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.storage.db import Database, Tx, utcnow
+from gateway.command_errors import CommandError, cli_actor, open_database
+from gateway.settings import Settings
+from gateway.storage.db import Tx, utcnow
 from gateway.storage.models import (
     Attachment,
     AuditEvent,
@@ -230,13 +233,17 @@ def digest_of(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-async def export_case(tx: Tx, case: Case, *, actor: str, fmt: str) -> tuple[dict[str, Any], str]:
+async def export_case(
+    tx: Tx, case: Case, *, actor: str, fmt: str, lang: str = "nb"
+) -> tuple[dict[str, Any], str]:
     """Build the export and record it in the audit log (same transaction); returns (doc, text)."""
     doc = await build_export(tx.session, case, actor=actor)
     tx.audit(
         actor, "case.exported", f"case:{case.id}", ref=case.ref, format=fmt, digest=doc["digest"]
     )
-    text = render_html(doc) if fmt == "html" else json.dumps(doc, ensure_ascii=False, indent=2)
+    text = (
+        render_html(doc, lang) if fmt == "html" else json.dumps(doc, ensure_ascii=False, indent=2)
+    )
     return doc, text
 
 
@@ -257,48 +264,166 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def render_html(doc: dict[str, Any]) -> str:
+# The printable page in the service's language (nb unless the service speaks en); JSON keys
+# stay English for machines.
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "case": "Case",
+        "correspondence": "correspondence",
+        "team": "Team",
+        "caseworker": "caseworker",
+        "status": "status",
+        "exported": "Exported",
+        "by": "by",
+        "digest": "digest",
+        "contacts": "Contacts",
+        "name": "Name",
+        "role": "Role",
+        "phone": "Phone",
+        "email": "E-mail",
+        "consent": "Consent",
+        "opted_out": "Opted out",
+        "none": "none",
+        "messages": "Correspondence ({n} messages)",
+        "from": "From",
+        "to": "To",
+        "the_service": "the service",
+        "received": "received",
+        "sent": "sent",
+        "status_label": "Status",
+        "delivery": "delivery",
+        "attempts": "attempt(s)",
+        "error": "error",
+        "priority": "priority",
+        "labels": "labels",
+        "subject": "Subject",
+        "attachment": "Attachment",
+        "bytes": "bytes",
+        "original": "Original SHA-256",
+        "audit": "Audit",
+        "handling": "Handling",
+        "message": "Message",
+        "queue": "Queue",
+        "state": "State",
+        "journal_ref": "Journal reference",
+        "handled_by": "Handled by",
+        "audit_events": "Audit events",
+        "seq": "Seq",
+        "at": "At",
+        "actor": "Actor",
+        "action": "Action",
+        "subject_col": "Subject",
+        "hash": "Hash",
+    },
+    "nb": {
+        "case": "Sak",
+        "correspondence": "korrespondanse",
+        "team": "Team",
+        "caseworker": "saksbehandler",
+        "status": "status",
+        "exported": "Eksportert",
+        "by": "av",
+        "digest": "sjekksum",
+        "contacts": "Kontakter",
+        "name": "Navn",
+        "role": "Rolle",
+        "phone": "Telefon",
+        "email": "E-post",
+        "consent": "Samtykke",
+        "opted_out": "Reservert",
+        "none": "ingen",
+        "messages": "Korrespondanse ({n} meldinger)",
+        "from": "Fra",
+        "to": "Til",
+        "the_service": "tjenesten",
+        "received": "mottatt",
+        "sent": "sendt",
+        "status_label": "Status",
+        "delivery": "levering",
+        "attempts": "forsøk",
+        "error": "feil",
+        "priority": "prioritet",
+        "labels": "merking",
+        "subject": "Emne",
+        "attachment": "Vedlegg",
+        "bytes": "byte",
+        "original": "Original SHA-256",
+        "audit": "Revisjonslogg",
+        "handling": "Behandling",
+        "message": "Melding",
+        "queue": "Kø",
+        "state": "Tilstand",
+        "journal_ref": "Journalreferanse",
+        "handled_by": "Behandlet av",
+        "audit_events": "Revisjonshendelser",
+        "seq": "Nr.",
+        "at": "Tidspunkt",
+        "actor": "Utført av",
+        "action": "Handling",
+        "subject_col": "Gjelder",
+        "hash": "Hash",
+    },
+}
+
+
+def export_language(service_language: str) -> str:
+    """The HTML export's language for a service: en when it speaks English, else nb."""
+    return "en" if service_language == "en" else "nb"
+
+
+def render_html(doc: dict[str, Any], lang: str = "nb") -> str:
     """A printable page a person reads: the same content as the JSON export."""
+    t = LABELS.get(lang, LABELS["nb"])
     case = doc["case"]
     out = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Case {_e(case['ref'])} — correspondence</title><style>{_CSS}</style></head><body>",
-        f"<h1>Case {_e(case['ref'])}: {_e(case['title'])}</h1>",
-        f"<p class=meta>Team {_e(case['team'])} · caseworker {_e(case['caseworker'] or '—')} · "
-        f"status {_e(case['status'])}<br>Exported {_e(doc['exported_at'])} by "
-        f"{_e(doc['exported_by'])} · digest <span class=hash>{_e(doc['digest'])}</span></p>",
-        "<h2>Contacts</h2><table><tr><th>Name</th><th>Role</th><th>Phone</th><th>E-mail</th>"
-        "<th>Consent</th><th>Opted out</th></tr>",
+        f'<html lang="{_e(lang)}"><head><meta charset="utf-8">',
+        f"<title>{t['case']} {_e(case['ref'])} — {t['correspondence']}</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{t['case']} {_e(case['ref'])}: {_e(case['title'])}</h1>",
+        f"<p class=meta>{t['team']} {_e(case['team'])} · {t['caseworker']} "
+        f"{_e(case['caseworker'] or '—')} · {t['status']} {_e(case['status'])}<br>"
+        f"{t['exported']} {_e(doc['exported_at'])} {t['by']} "
+        f"{_e(doc['exported_by'])} · {t['digest']} <span class=hash>{_e(doc['digest'])}</span></p>",
+        f"<h2>{t['contacts']}</h2><table><tr><th>{t['name']}</th><th>{t['role']}</th>"
+        f"<th>{t['phone']}</th><th>{t['email']}</th>"
+        f"<th>{t['consent']}</th><th>{t['opted_out']}</th></tr>",
     ]
     for c in doc["contacts"]:
-        consent = ", ".join(k for k, v in c["consent"].items() if v) or "none"
+        consent = ", ".join(k for k, v in c["consent"].items() if v) or t["none"]
         opted = ", ".join(k for k, v in c["opted_out"].items() if v) or "—"
         out.append(
             f"<tr><td>{_e(c['name'])}</td><td>{_e(c['role'])}</td><td>{_e(c['phone'])}</td>"
             f"<td>{_e(c['email'])}</td><td>{_e(consent)}</td><td>{_e(opted)}</td></tr>"
         )
-    out.append(f"</table><h2>Correspondence ({len(doc['messages'])} messages)</h2>")
+    out.append(f"</table><h2>{t['messages'].format(n=len(doc['messages']))}</h2>")
     for m in doc["messages"]:
         who = (
-            f"From {_e(m['contact'] or m['from'])}"
+            f"{t['from']} {_e(m['contact'] or m['from'])}"
             if m["direction"] == "in"
-            else f"To {_e(m['contact'] or m['to'])}, by {_e(m['author'] or 'the service')}"
+            else f"{t['to']} {_e(m['contact'] or m['to'])}, {t['by']} "
+            f"{_e(m['author'] or t['the_service'])}"
         )
         delivery = m["delivery"]
         status = _e(m["status"])
         if delivery:
-            status += f" (delivery {_e(delivery['state'])}, {_e(delivery['attempts'])} attempt(s)"
-            status += f", error: {_e(delivery['last_error'])})" if delivery["last_error"] else ")"
-        labels = ", ".join(m["classification"]["labels"]) or "none"
+            status += (
+                f" ({t['delivery']} {_e(delivery['state'])}, {_e(delivery['attempts'])} "
+                f"{t['attempts']}"
+            )
+            status += (
+                f", {t['error']}: {_e(delivery['last_error'])})" if delivery["last_error"] else ")"
+            )
+        labels = ", ".join(m["classification"]["labels"]) or t["none"]
         out.append(
             f'<div class="msg {_e(m["direction"])}"><div class=meta>'
             f"#{_e(m['id'])} · {_e(m['at'])} · {_e(m['channel']).upper()} · "
-            f"{'received' if m['direction'] == 'in' else 'sent'} · {who}<br>"
-            f"Status: {status} · priority {_e(m['priority'])} · labels: {_e(labels)}</div>"
+            f"{t['received'] if m['direction'] == 'in' else t['sent']} · {who}<br>"
+            f"{t['status_label']}: {status} · {t['priority']} {_e(m['priority'])} · "
+            f"{t['labels']}: {_e(labels)}</div>"
         )
         if m["subject"]:
-            out.append(f"<div><b>Subject:</b> {_e(m['subject'])}</div>")
+            out.append(f"<div><b>{t['subject']}:</b> {_e(m['subject'])}</div>")
         out.append(f"<div class=text>{_e(m['text'])}</div>")
         for key, value in (m["stripped"] or {}).items():
             out.append(
@@ -306,18 +431,18 @@ def render_html(doc: dict[str, Any]) -> str:
             )
         for a in m["attachments"]:
             out.append(
-                f"<div class=meta>Attachment {_e(a['filename'])} ({_e(a['content_type'])}, "
-                f"{_e(a['size'])} bytes) — {_e(a['verdict'])} {_e(a['reason'])} "
-                f"<span class=hash>{_e(a['sha256'])}</span></div>"
+                f"<div class=meta>{t['attachment']} {_e(a['filename'])} "
+                f"({_e(a['content_type'])}, {_e(a['size'])} {t['bytes']}) — {_e(a['verdict'])} "
+                f"{_e(a['reason'])} <span class=hash>{_e(a['sha256'])}</span></div>"
             )
         refs = "; ".join(f"#{r['seq']} {r['action']} {r['hash'][:16]}…" for r in m["audit"])
         out.append(
-            f"<div class=meta>Original SHA-256 <span class=hash>{_e(m['original_sha256'])}</span>"
-            f"<br>Audit: <span class=hash>{_e(refs)}</span></div></div>"
+            f"<div class=meta>{t['original']} <span class=hash>{_e(m['original_sha256'])}</span>"
+            f"<br>{t['audit']}: <span class=hash>{_e(refs)}</span></div></div>"
         )
     out.append(
-        "<h2>Handling</h2><table><tr><th>Message</th><th>Queue</th><th>State</th>"
-        "<th>Journal reference</th><th>Handled by</th></tr>"
+        f"<h2>{t['handling']}</h2><table><tr><th>{t['message']}</th><th>{t['queue']}</th>"
+        f"<th>{t['state']}</th><th>{t['journal_ref']}</th><th>{t['handled_by']}</th></tr>"
     )
     for q in doc["queue"]:
         out.append(
@@ -326,8 +451,9 @@ def render_html(doc: dict[str, Any]) -> str:
         )
     out.append("</table>")
     out.append(
-        "<h2>Audit events</h2><table><tr><th>Seq</th><th>At</th><th>Actor</th><th>Action</th>"
-        "<th>Subject</th><th>Hash</th></tr>"
+        f"<h2>{t['audit_events']}</h2><table><tr><th>{t['seq']}</th><th>{t['at']}</th>"
+        f"<th>{t['actor']}</th><th>{t['action']}</th><th>{t['subject_col']}</th>"
+        f"<th>{t['hash']}</th></tr>"
     )
     for e in doc["audit"]:
         out.append(
@@ -339,22 +465,44 @@ def render_html(doc: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-async def export_cli(url: str, ref: str, fmt: str, output: str | None, err: TextIO) -> int:
-    """`case-gateway export CASE_REF --format json|html [--output FILE]`."""
-    db = Database(url)
+async def export_cli(
+    settings: Settings,
+    ref: str,
+    fmt: str,
+    output: str | None,
+    err: TextIO,
+    *,
+    lang: str | None = None,
+) -> int:
+    """`case-gateway export CASE_REF --format json|html [--output FILE]`.
+
+    With --output the file is written (to a temporary name beside it) before the transaction
+    that records ``case.exported`` commits, and renamed into place after: a path that cannot be
+    written fails the command with no audit event, and an export is never recorded that was not
+    delivered.
+    """
+    lang = lang or export_language(settings.service.language)
+    target = Path(output) if output else None
+    tmp: Path | None = None
+    db = await open_database(settings)
     try:
         async with db.transaction() as tx:
             case = (
                 await tx.session.execute(select(Case).where(Case.ref == ref))
             ).scalar_one_or_none()
             if case is None:
-                print(f"case-gateway: no case {ref}", file=err)
-                return 2
-            doc, text = await export_case(tx, case, actor="cli", fmt=fmt)
+                raise CommandError(f"no case {ref}: check the case reference")
+            doc, text = await export_case(tx, case, actor=cli_actor(), fmt=fmt, lang=lang)
+            if target is not None:
+                tmp = _write_beside(target, text)
+        if target is not None and tmp is not None:
+            os.replace(tmp, target)
+            tmp = None
     finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         await db.close()
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    if target is not None:
         print(
             f"exported case {ref} ({len(doc['messages'])} messages) to {output}; "
             f"digest {doc['digest']}",
@@ -363,3 +511,22 @@ async def export_cli(url: str, ref: str, fmt: str, output: str | None, err: Text
     else:
         sys.stdout.write(text + "\n")
     return 0
+
+
+def _write_beside(target: Path, text: str) -> Path:
+    """Write ``text`` to a new temporary file next to ``target``; CommandError if impossible."""
+    if target.is_dir():
+        raise CommandError(f"--output {target} is a directory: name a file")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CommandError(
+            f"cannot write --output {target} ({exc.strerror}): choose a writable path; "
+            "nothing was exported"
+        ) from exc
+    return tmp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,12 @@ class Runtime:
         await self.db.close()
 
 
+def console_logs(settings: Settings) -> bool:
+    """Whether logs go to a person's terminal (console format), not to a log store (JSON)."""
+    fmt = settings.log.format
+    return fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+
+
 def default_senders(settings: Settings) -> dict[str, Sender]:
     sms: Sender
     if settings.sms.provider == "twilio":
@@ -52,7 +59,7 @@ def default_senders(settings: Settings) -> dict[str, Sender]:
 
         sms = TwilioSmsSender(settings)
     else:
-        sms = LogSmsSender()
+        sms = LogSmsSender(show_text=console_logs(settings))
     return {"sms": sms, "email": SmtpRelaySender(settings)}
 
 

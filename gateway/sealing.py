@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -50,6 +51,11 @@ class Keyring:
             raise SealingError(f"sealed blob does not open with key {blob.key_id!r}") from exc
 
 
+def fingerprint(key: bytes) -> str:
+    """A public name for a key's bytes (SHA-256, domain-separated); safe to store and show."""
+    return hashlib.sha256(b"case-gateway sealing key\0" + key).hexdigest()
+
+
 def parse_keys(text: str) -> Keyring:
     """Parse ``ID:BASE64`` lines; the last key is active for new blobs."""
     keys: dict[str, bytes] = {}
@@ -81,23 +87,68 @@ def load_keyring(key: str, key_file: str) -> Keyring:
     """The key from the environment wins; otherwise the key file."""
     if key:
         return parse_keys(key)
-    path = Path(key_file)
+    return parse_keys(read_key_file(key_file))
+
+
+def read_key_file(key_file: str) -> str:
+    """The key file's text; every way it cannot be read is a SealingError naming the fix."""
     try:
-        return parse_keys(path.read_text(encoding="utf-8"))
+        return Path(key_file).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SealingError(
             f"crypto.key_file: {key_file} not found; create one with "
             "`case-gateway keys generate --file PATH` or set CASE_GATEWAY_CRYPTO_KEY"
         ) from exc
+    except IsADirectoryError as exc:
+        raise SealingError(
+            f"crypto.key_file: {key_file} is a directory; name the key file inside it"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise SealingError(
+            f"crypto.key_file: {key_file} is not a key file (binary data; expected lines "
+            "ID:BASE64 as `case-gateway keys generate` writes them)"
+        ) from exc
+    except OSError as exc:
+        raise SealingError(
+            f"crypto.key_file: cannot read {key_file} ({exc.strerror}); the service's user "
+            "needs read access (mode 0600, owned by that user)"
+        ) from exc
 
 
 def generate_key_file(path: str) -> str:
-    """Create a key file with one fresh key (mode 0600); append a new active key if it exists."""
+    """Add a new active key to ``path`` (created 0600), keeping every older key.
+
+    Written atomically: the new contents go to a temporary file beside it, are flushed to disk,
+    and replace the old file in one rename (the directory is flushed too), so a crash leaves
+    either the old file or the new one, never a half-written one.
+    """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    existing = ""
+    if p.exists() or p.is_symlink():
+        existing = read_key_file(path)
+        if existing.strip():
+            parse_keys(existing)  # refuse to extend a broken file
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SealingError(f"cannot create the directory of {path} ({exc.strerror})") from exc
     line = new_key_line()
-    existing = p.read_text(encoding="utf-8") if p.exists() else ""
-    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(existing + ("" if not existing or existing.endswith("\n") else "\n") + line + "\n")
+    text = existing + ("" if not existing or existing.endswith("\n") else "\n") + line + "\n"
+    tmp = p.with_name(f".{p.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, p)
+        dir_fd = os.open(p.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SealingError(f"cannot write {path} ({exc.strerror})") from exc
     return line.split(":", 1)[0]

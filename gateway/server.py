@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
-from connectors.email_in import ServiceMailHandler, start_mail_servers
+from connectors.email_in import ServiceMailHandler, drain_mail_servers, start_mail_servers
 from gateway.runtime import Runtime
 from gateway.web.app import make_app
 
@@ -48,11 +48,8 @@ class RunningGateway:
         return _port(self.mail_servers[-1])
 
     async def stop(self) -> None:
-        for srv in self.mail_servers:
-            srv.close()
-        for srv in self.mail_servers:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(srv.wait_closed(), timeout=10)
+        # Refuse new mail; let sessions in a transaction finish and get their 250.
+        await drain_mail_servers(self.mail_servers, self.runtime.settings.smtp.drain_seconds)
         await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
         self.stop_relay.set()
         if self.relay_task is not None:

@@ -22,6 +22,7 @@ from gateway.core.hours import (
     HoursConfigError,
     OfficeHours,
     describe_hours,
+    office_hours_problems,
     parse_holiday_file,
     parse_office_hours,
 )
@@ -66,6 +67,8 @@ class SmtpSettings:
     # Hard per-sender limit at MAIL/RCPT/DATA (451 4.7.1), per process; 0 turns it off.
     rate_limit_count: int = 60
     rate_limit_seconds: int = 3600
+    # On stop: sessions in a mail transaction get this long to finish (and their 250).
+    drain_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class LmtpSettings:
     host: str = "127.0.0.1"
     port: int = 8024
     socket: str = ""
+    # The unix socket's mode and group, so Postfix (group postfix) can connect; "" keeps ours.
+    socket_mode: str = "0660"
+    socket_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -367,7 +373,8 @@ def _parse_teams(raw: Any, problems: list[str]) -> dict[str, TeamSettings]:
         try:
             hours = parse_office_hours(hours_raw, where=f"{where}.hours")
         except HoursConfigError as exc:
-            problems.append(str(exc))
+            # Every problem in the team's hours, not only the first (fixed in one go).
+            problems.extend(office_hours_problems(hours_raw, where=f"{where}.hours") or [str(exc)])
             continue
         texts: dict[str, str] = {}
         for key in ("email", "duty_email", "duty_sms"):
@@ -432,6 +439,23 @@ def _smtp_problems(s: Settings) -> list[str]:
         out.append("smtp.rate_limit_seconds: expected at least 1")
     if smtp.max_message_bytes < 1:
         out.append("smtp.max_message_bytes: expected a positive number of bytes")
+    if smtp.drain_seconds < 0:
+        out.append("smtp.drain_seconds: expected 0 or more seconds")
+    out.extend(_lmtp_socket_problems(s.lmtp))
+    return out
+
+
+def _lmtp_socket_problems(lmtp: LmtpSettings) -> list[str]:
+    out: list[str] = []
+    if not re.fullmatch(r"0?[0-7]{3}", lmtp.socket_mode):
+        out.append(f"lmtp.socket_mode: expected an octal mode like 0660, got {lmtp.socket_mode!r}")
+    if lmtp.socket_group:
+        import grp
+
+        try:
+            grp.getgrnam(lmtp.socket_group)
+        except KeyError:
+            out.append(f"lmtp.socket_group: no group {lmtp.socket_group!r} on this host")
     return out
 
 

@@ -8,7 +8,7 @@ two datetimes sharing one tzinfo by wall time, which is wrong across a DST chang
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -338,3 +338,69 @@ def norwegian_public_holidays(year: int) -> frozenset[date]:
     return frozenset(
         [easter + timedelta(days=n) for n in moving] + [date(year, m, d) for m, d in fixed]
     )
+
+
+def office_hours_problems(mapping: Mapping[str, object], *, where: str = "hours") -> list[str]:
+    """Every problem in an hours table, one line each (``parse_office_hours`` stops at the first).
+
+    For ``check-config``: an operator fixes a team's hours in one go.
+    """
+    problems: list[str] = []
+
+    def check(parse: Callable[..., object], *args: object) -> object:
+        try:
+            return parse(*args)
+        except HoursConfigError as exc:
+            problems.append(str(exc))
+            return None
+
+    known = {"timezone", "weekly", "holidays", "closures", "public_holidays"}
+    problems += [
+        f"{where}.{key}: unknown key; expected one of {sorted(known)}"
+        for key in mapping
+        if key not in known
+    ]
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    tz_name = mapping.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(tz_name, str):
+        problems.append(f"{where}.timezone: expected a name like 'Europe/Oslo'")
+    else:
+        try:
+            zone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"{where}.timezone: unknown time zone {tz_name!r}")
+    weekly_raw = mapping.get("weekly", {})
+    if not isinstance(weekly_raw, Mapping):
+        problems.append(f"{where}.weekly: expected a table of days like mon = [...]")
+    else:
+        problems += [
+            f"{where}.weekly.{day}: unknown day; use {', '.join(DAYS)}"
+            for day in weekly_raw
+            if day not in DAYS
+        ]
+        days = [check(_parse_day, weekly_raw.get(day), f"{where}.weekly.{day}") for day in DAYS]
+        if not problems and not any(days):
+            problems.append(f"{where}.weekly: the office is never open; give opening hours")
+    holidays_raw = mapping.get("holidays", [])
+    if not isinstance(holidays_raw, Sequence) or isinstance(holidays_raw, str):
+        problems.append(f"{where}.holidays: expected a list of dates")
+    else:
+        for i, item in enumerate(holidays_raw):
+            check(_parse_date, item, f"{where}.holidays[{i}]")
+    closures_raw = mapping.get("closures", [])
+    if not isinstance(closures_raw, Sequence) or isinstance(closures_raw, str):
+        problems.append(f"{where}.closures: expected a list of {{start, end}} tables")
+    else:
+        for i, item in enumerate(closures_raw):
+            key = f"{where}.closures[{i}]"
+            if not isinstance(item, Mapping) or "start" not in item or "end" not in item:
+                problems.append(f"{key}: expected a table with start and end")
+                continue
+            start = check(_parse_instant, item["start"], f"{key}.start", zone)
+            end = check(_parse_instant, item["end"], f"{key}.end", zone)
+            if isinstance(start, datetime) and isinstance(end, datetime):
+                if not start.astimezone(UTC) < end.astimezone(UTC):
+                    problems.append(f"{key}: end must be after start")
+    if mapping.get("public_holidays") not in (None, "NO"):
+        problems.append(f"{where}.public_holidays: only 'NO' is built in")
+    return problems

@@ -289,3 +289,16 @@ class AccessLogEntry(Base):
     action: Mapped[str] = mapped_column(String(40))  # case.thread | message.read | attachment.read
     subject: Mapped[str] = mapped_column(String(200))
     case_ref: Mapped[str | None] = mapped_column(String(64))
+
+
+class SealingKeyRecord(Base):
+    """A key that sealed blobs in this database: its id and fingerprint, never the key itself.
+
+    ``serve`` and ``check-config`` refuse to start when one of these is missing from the key
+    file, or is there with other bytes (a replaced key), so a lost key is noticed at start-up.
+    """
+
+    __tablename__ = "sealing_key"
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    first_used_at: Mapped[datetime]

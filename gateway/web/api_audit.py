@@ -9,8 +9,9 @@ from aiohttp import web
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from gateway.access_log import record_access
 from gateway.accounts import Staff
-from gateway.export import export_case
+from gateway.export import export_case, export_language
 from gateway.permissions import AUDITORS, EXPORT
 from gateway.storage.models import AccessLogEntry, AuditEvent
 from gateway.web.api_common import (
@@ -138,9 +139,18 @@ async def export(request: web.Request, staff: Staff, _data: dict[str, Any]) -> w
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "html"):
         raise ApiError(400, "bad_request", "format must be json or html.")
-    async with request.app[RUNTIME].db.transaction() as tx:
+    rt = request.app[RUNTIME]
+    async with rt.db.transaction() as tx:
         case = await visible_case(tx.session, staff, request.match_info["ref"])
-        doc, text = await export_case(tx, case, actor=staff.email, fmt=fmt)
+        doc, text = await export_case(
+            tx,
+            case,
+            actor=staff.email,
+            fmt=fmt,
+            lang=export_language(rt.settings.service.language),
+        )
+    # In both logs (docs/api.md): the audit event above and the access log, before it is served.
+    await record_access(rt.db, staff, "case.exported", f"case:{case.id}", case.ref)
     if fmt == "html":
         return web.Response(text=text, content_type="text/html", charset="utf-8")
     return web.json_response(doc)

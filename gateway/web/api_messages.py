@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
+import structlog
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,8 @@ from gateway.storage.models import Attachment, Case, Message, OutboxJob, SealedO
 from gateway.web.api_common import ApiError, Field, endpoint, int_param, not_found
 from gateway.web.keys import RUNTIME
 from gateway.workqueue import take_for_reply
+
+log = structlog.get_logger("gateway.web.messages")
 
 
 def message_json(
@@ -259,7 +262,7 @@ def _readable(raw: bytes, channel: str) -> str:
             "boolean", description="the sanitized HTML copy of an HTML e-mail instead of its text"
         ),
     },
-    errors=(404,),
+    errors=(404, 503),
 )
 async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     rt = request.app[RUNTIME]
@@ -286,7 +289,19 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
         try:
             raw = rt.keyring.open(SealedBlob(row.key_id, row.nonce, row.ciphertext), context)
         except SealingError as exc:
-            raise ApiError(500, "sealing", f"The original does not open: {exc}") from exc
+            # An operator's problem, not the caseworker's: say so, and log which key (no content).
+            log.error(
+                "reveal.sealing_key_problem",
+                message_id=m.id,
+                key_id=row.key_id,
+                problem="missing" if row.key_id not in rt.keyring.keys else "does_not_open",
+            )
+            raise ApiError(
+                503,
+                "original_unavailable",
+                f"The original cannot be opened: sealing key {row.key_id} is not loaded or not "
+                "the key that sealed it. Ask an operator to restore the key file.",
+            ) from exc
         what = (
             f"attachment:{attachment.id}"
             if attachment
@@ -300,7 +315,14 @@ async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> we
             reason=data["reason"].strip(),
             sha256=row.sha256,
         )
-    # Returned only after the audit event is committed.
+    # Returned only after the audit event is committed, and the read is in the access log.
+    await record_access(
+        rt.db,
+        staff,
+        "original.revealed",
+        f"message:{m.id}",
+        _case.ref if _case is not None else None,
+    )
     payload: dict[str, Any] = {
         "message_id": m.id,
         "what": what,

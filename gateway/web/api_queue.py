@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import and_, false, or_, select
 
+from gateway.access_log import record_listing
 from gateway.accounts import Staff
 from gateway.permissions import CONTENT, queue_scope
 from gateway.storage.models import Case, Message, QueueItem
@@ -105,6 +106,14 @@ async def list_queue(request: web.Request, staff: Staff, _data: dict[str, Any]) 
                 .limit(limit + 1)
             )
         ).all()
+    # Queue items show redacted text and the sender: a read of content, logged before served.
+    await record_listing(
+        request.app[RUNTIME].db,
+        staff,
+        "queue.listed",
+        f"queue:{queue or 'mine'}",
+        [ref for _qi, _m, ref in rows[:limit]],
+    )
     page = Page([item_json(qi, m, ref) for qi, m, ref in rows[:limit]])
     if len(rows) > limit:
         last = rows[limit - 1][0]

@@ -20,6 +20,17 @@ log = structlog.get_logger("gateway.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# The same error codes as the API's own errors (never a bare number like "404").
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
 @web.middleware
 async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Clear JSON errors for every failure; an unexpected one is 503 and logged, never a crash."""
@@ -34,7 +45,13 @@ async def errors_and_metrics(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             response = web.json_response(
-                {"error": {"code": str(exc.status), "message": exc.reason}}, status=exc.status
+                {
+                    "error": {
+                        "code": _HTTP_CODES.get(exc.status, "bad_request"),
+                        "message": exc.reason,
+                    }
+                },
+                status=exc.status,
             )
         else:
             raise

@@ -187,6 +187,8 @@ def test_cli_tokens_revoke(
 ) -> None:
     monkeypatch.setenv("CASE_GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
 
+    (tmp_path / "none.toml").write_text("")  # an empty configuration: defaults + environment
+
     def cli(*args: str) -> int:
         return cli_main(["--config", str(tmp_path / "none.toml"), *args])
 

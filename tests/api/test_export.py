@@ -90,9 +90,11 @@ async def test_html_export_is_printable_and_escaped(
     )
     assert status == 200 and isinstance(page, str)
     assert page.startswith("<!doctype html>") and "@media print" in page
-    assert f"Case {ref}" in page and "Takk, vi ringer." in page and "J-77" in page
+    # In the service's language (nb by default).
+    assert '<html lang="nb">' in page and f"Sak {ref}" in page
+    assert "Takk, vi ringer." in page and "J-77" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
-    assert "Correspondence (2 messages)" in page
+    assert "Korrespondanse (2 meldinger)" in page and "Correspondence" not in page
 
 
 async def test_cli_export_writes_json_and_html(
@@ -101,6 +103,8 @@ async def test_cli_export_writes_json_and_html(
     w = await make_world(runtime, gateway.web_port)
     ref, _mid, _out = await _correspondence(w)
     monkeypatch.setenv("CASE_GATEWAY_DATABASE_URL", runtime.settings.database.url)
+
+    (tmp_path / "none.toml").write_text("")  # an empty configuration: defaults + environment
 
     async def cli(*args: str) -> int:
         # The CLI runs its own event loop: run it in a thread next to the test's loop.
@@ -113,8 +117,15 @@ async def test_cli_export_writes_json_and_html(
     assert await cli("1999-0000") == 2
     doc = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert (
-        doc["exported_by"] == "cli"
+        doc["exported_by"].startswith("cli:")
         and len(doc["messages"]) == 2
         and doc["digest"] == digest_of(doc)
     )
     assert "<!doctype html>" in (tmp_path / "c.html").read_text(encoding="utf-8")
+    # English stays available for a service or a reader that wants it.
+    assert (
+        await cli(ref, "--format", "html", "--language", "en", "--output", str(tmp_path / "e.html"))
+        == 0
+    )
+    english = (tmp_path / "e.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "Correspondence (2 messages)" in english

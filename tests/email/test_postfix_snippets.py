@@ -21,7 +21,8 @@ def pcre_rules(name: str) -> list[tuple[re.Pattern[str], str]]:
             continue
         m = re.match(r"^/(.*)/(i?)\s+(\S+)\s*$", line)
         assert m, f"{name}: cannot read rule {line!r}"
-        flags = re.I if m.group(2) else 0
+        # Postfix PCRE tables match case-insensitively by default; the "i" flag turns that off.
+        flags = 0 if m.group(2) else re.I
         # Postfix pcre tables use PCRE; these rules use only syntax Python shares with it.
         rules.append((re.compile(m.group(1), flags), m.group(3)))
     return rules

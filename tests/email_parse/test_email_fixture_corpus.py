@@ -41,6 +41,18 @@ _IPHONE_TEXT = (
 )
 
 CORPUS: dict[str, Expected] = {
+    # Hotmail / Outlook.com quote the earlier message under a header block that starts with Date.
+    "hotmail_date_first_nb.eml": Expected(
+        new_text="Hei, romjulen passer best for oss. Kan Emil bli hentet den 27. klokka 12?\n\n"
+        "Lise",
+        quoted_starts="Date: Mon, 23 Nov 2026 10:15:42 +0100\nSubject: Samvær i julen",
+        new_lacks=("Hvilke dager passer",),
+    ),
+    "outlook_com_date_first_en.eml": Expected(
+        new_text="Thursday at 3 is fine. I will bring the school report.\n\nMark",
+        quoted_starts="> Date: Mon, 23 Nov 2026 14:20:00 +0100 (CET)",
+        new_lacks=("can we visit",),
+    ),
     "gmail_nb_reply.eml": Expected(
         new_text="Hei!\n\nVi kan komme på torsdag kl. 14. Ola har time hos tannlegen på onsdag, "
         "så det passer dårlig.\n\nHilsen Kari",

@@ -12,6 +12,24 @@ from gateway.core.email.quoting import split_body
 # (case, body, subject, expected new text, expected quoted start or "", expected signature)
 CUT_CASES = [
     (
+        "hotmail Date/Subject/From/To",
+        "Ja, det går fint.\n\nDate: Mon, 23 Nov 2026 10:15:42 +0100\nSubject: Møte\n"
+        "From: post@barnevern.example.no\nTo: kari@hotmail.com\n\nHei Kari",
+        "RE: Møte",
+        "Ja, det går fint.",
+        "Date: Mon, 23 Nov 2026",
+        "",
+    ),
+    (
+        "outlook.com Dato/Fra/Til/Emne in Norwegian",
+        "Greit.\n\nDato: 23. november 2026 kl. 10:15\nFra: Barnevernet <post@example.no>\n"
+        "Til: Kari\nEmne: Møte\n\nHei",
+        "SV: Møte",
+        "Greit.",
+        "Dato: 23. november 2026",
+        "",
+    ),
+    (
         "outlook da Fra/Sendt/Til/Emne",
         "Tak, vi ses.\n\nFra: Kommunen <post@kommune.example.dk>\nSendt: 3. november 2026 "
         "10:12\nTil: Mette <mette@example.dk>\nEmne: Møde\n\nHej Mette",
@@ -134,6 +152,11 @@ def test_history_and_signature_are_cut(
 
 # Nothing here is history or a signature with certainty: all of it stays new text.
 KEEP_CASES = [
+    (
+        "a family's own Date: line is not a quoted header block",
+        "Date: tomorrow at 10\nFrom: me and the kids\nSee you then",
+        "",
+    ),
     ("one header-like line", "Fra: mamma\nJeg kommer på møtet.", ""),
     ("from and to only", "From: Dad\nTo: the caseworker\nI will be late.", ""),
     ("skrev without a quote after", "Mamma skrev:\nHun kommer i morgen kl. 10:00.", ""),

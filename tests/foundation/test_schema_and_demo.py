@@ -77,6 +77,7 @@ async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             "CASE_GATEWAY_LOG_FORMAT": "json",
         }
     )
+    (tmp_path / "none.toml").write_text("")  # an empty configuration: defaults + environment
     cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
     for args in (["keys", "generate", "--file", str(tmp_path / "keys")], ["migrate"]):
         p = await asyncio.create_subprocess_exec(

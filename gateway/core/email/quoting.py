@@ -127,27 +127,43 @@ def _header_key(line: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def _header_group(key: str | None) -> str | None:
+    if key in _FROM_KEYS:
+        return "from"
+    if key in _DATE_KEYS:
+        return "date"
+    if key in _TO_KEYS:
+        return "to"
+    if key in _SUBJECT_KEYS:
+        return "subject"
+    return None
+
+
 def _header_block_at(lines: list[str], i: int) -> bool:
-    """Outlook's "From:/Sent:/To:/Subject:" block (any of our languages) starts at line i."""
-    if i >= len(lines) or _header_key(lines[i]) not in _FROM_KEYS:
+    """A quoted header block ("From:/Sent:/To:/Subject:", any of our languages) starts at i.
+
+    Outlook starts it with From; Hotmail and Outlook.com start it with Date ("Date: …",
+    "Subject: …", "From: …", "To: …"). Either way it needs From plus two of date/to/subject.
+    """
+    if i >= len(lines):
         return False
-    groups: set[str] = set()
+    first = _header_group(_header_key(lines[i]))
+    if first not in ("from", "date"):
+        return False
+    groups: set[str] = {first}
     j, seen = i + 1, 0
     while j < len(lines) and seen < 6:
-        key = _header_key(lines[j])
         if lines[j].strip():
             seen += 1
-            if key in _DATE_KEYS:
-                groups.add("date")
-            elif key in _TO_KEYS:
-                groups.add("to")
-            elif key in _SUBJECT_KEYS:
-                groups.add("subject")
-            elif key is None:
+            key = _header_key(lines[j])
+            if key is None:
                 break
+            group = _header_group(key)
+            if group is not None:
+                groups.add(group)
         j += 1
     # From plus two of date/to/subject: a family's own "Fra: mamma" line is not enough.
-    return len(groups) >= 2
+    return "from" in groups and len(groups) >= 3
 
 
 def _attribution_start(lines: list[str], j: int) -> int | None:

@@ -72,6 +72,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sealed_blob")),
     )
     op.create_table(
+        "sealing_key",
+        sa.Column("key_id", sa.String(length=40), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("first_used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_sealing_key")),
+    )
+    op.create_table(
         "user_account",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
@@ -400,6 +407,7 @@ def downgrade() -> None:
     op.drop_table("case_file")
     op.drop_table("api_token")
     op.drop_table("user_account")
+    op.drop_table("sealing_key")
     op.drop_table("sealed_blob")
     op.drop_table("blocked_sender")
     op.drop_table("audit_head")
