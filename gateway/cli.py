@@ -158,6 +158,50 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return _run(go())
 
 
+def _read_new_password() -> str | None:
+    """The new password: asked twice without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            return None
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_set_password(args: argparse.Namespace) -> int:
+    from gateway.sessions import PasswordRefused, set_password
+    from gateway.storage.db import Database, StoreUnavailable
+
+    settings = _settings(args)
+    password = _read_new_password()
+    if password is None:
+        print("case-gateway: the two passwords differ; run the command again", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            user = await set_password(db, email=args.email, password=password, actor="cli")
+            print(f"password set for {user.email}; their open sessions have ended")
+        except PasswordRefused as exc:
+            print(f"case-gateway: {exc}; choose another and run the command again", file=sys.stderr)
+            return 2
+        except StoreUnavailable as exc:
+            print(
+                f"case-gateway: the database is unavailable ({exc}); run `case-gateway migrate` "
+                "and check database.url",
+                file=sys.stderr,
+            )
+            return 2
+        finally:
+            await db.close()
+        return 0
+
+    return _run(go())
+
+
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     from gateway.accounts import AccountError, create_token
     from gateway.storage.db import Database
@@ -313,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--role", required=True, choices=["caseworker", "team_lead", "admin", "auditor"])
     u.add_argument("--team", required=True)
     u.set_defaults(func=cmd_users_add)
+    sp = users.add_parser(
+        "set-password",
+        help="set a person's password for the caseworker pages, read from stdin (not echoed on "
+        "a terminal); their open sessions end",
+    )
+    sp.add_argument("email")
+    sp.set_defaults(func=cmd_users_set_password)
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(
         dest="tokens_command", required=True
     )
