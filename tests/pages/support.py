@@ -51,9 +51,7 @@ class Browserless:
         form = dict(data)
         if csrf:
             form.setdefault("csrf", self.csrf)
-        async with self.http.post(
-            self.base + path, data=form, allow_redirects=False, **kw
-        ) as resp:
+        async with self.http.post(self.base + path, data=form, allow_redirects=False, **kw) as resp:
             return resp.status, await resp.text(), resp
 
     async def sign_in(

@@ -49,7 +49,7 @@ async def test_sign_in_sets_a_strict_cookie_and_goes_to_the_queue(world: World) 
         cookie = SimpleCookie(resp.headers["Set-Cookie"])["cg_session"]
         assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
         assert not cookie["secure"]  # public_url is http here
-        status, html, resp = await client.get("/queue")
+        status, _, resp = await client.get("/queue")
         assert status == 200 and resp.headers["Cache-Control"] == "no-store"
         status, _, resp = await client.get("/")
         assert status == 302 and resp.headers["Location"] == "/queue"
@@ -129,7 +129,7 @@ async def test_forms_without_the_csrf_token_are_refused(world: World) -> None:
     _, item = await world.inbound(case, owner_user=worker)
     client = await signed_in(world, worker)
     try:
-        status, html, _ = await client.post(f"/queue/items/{item}/claim", {}, csrf=False)
+        status, _, _ = await client.post(f"/queue/items/{item}/claim", {}, csrf=False)
         assert status == 403
         status, _, _ = await client.post(
             f"/queue/items/{item}/claim", {"csrf": "forged"}, csrf=False
