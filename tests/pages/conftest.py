@@ -3,7 +3,10 @@ cookie is not Secure and a plain-HTTP client sends it back, as a browser on 127.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +14,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.settings import Settings
 from tests.api.world import ROLES, TEAM_A, TEAM_B, World
-from tests.conftest import make_settings
+from tests.conftest import make_settings, unavailable
 
 
 @pytest.fixture
@@ -26,3 +29,38 @@ async def world(runtime: Runtime, gateway: RunningGateway) -> AsyncIterator[Worl
         for role in ROLES:
             w.staff[(role, team)] = await w.add_person(role, team)
     yield w
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, one for the whole run (never a downloaded browser)."""
+    if not os.path.exists(CHROMIUM):
+        unavailable("browser", f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        unavailable("browser", f"playwright is not installed ({exc})")
+        raise
+    pw = sync_playwright().start()
+    chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
