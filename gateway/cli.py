@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    return _run(run_demo(args.dir))
+    return _run(run_demo(args.dir, serve=args.serve))
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -321,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir",
         default="./var/demo",
         help="where the demo database and key go (default ./var/demo)",
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards keep the gateway running on 127.0.0.1 and print the caseworker pages' "
+        "address and sign-ins (stop with Ctrl-C)",
     )
     p = add("classify", cmd_classify, "classify and redact text: JSON lines {id,text} on stdin")
     p.add_argument("--jsonl", action="store_true", help="JSON lines in, JSON lines out")
