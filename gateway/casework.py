@@ -264,7 +264,7 @@ async def reveal_original(
     if len(reason) < 5:
         raise Refused(400, "bad_request", "Give a reason of at least 5 characters.")
     async with db.transaction() as tx:
-        m, _case = await visible_message(tx.session, staff, message_id)
+        m, case = await visible_message(tx.session, staff, message_id)
         attachment: Attachment | None = None
         if attachment_id is not None:
             attachment = await tx.session.get(Attachment, attachment_id)
@@ -298,6 +298,10 @@ async def reveal_original(
             reason=reason,
             sha256=row.sha256,
         )
+    # Also in the access log, beside every other reading of content (before it is returned).
+    await record_access(
+        db, staff, "original.revealed", f"message:{m.id}", case.ref if case else None
+    )
     if attachment is not None:
         return Revealed(
             m.id,

@@ -236,8 +236,13 @@ async def _record_failure(
             tx.audit(user.email, "user.sign_in_failed", f"user:{user.id}")
 
 
-async def session_for(db: Database, rules: SessionSettings, token: str) -> SessionView | None:
-    """The live session a cookie names, or None (unknown, ended, idle, too old, deactivated)."""
+async def session_for(
+    db: Database, rules: SessionSettings, token: str, *, touch: bool = True
+) -> SessionView | None:
+    """The live session a cookie names, or None (unknown, ended, idle, too old, deactivated).
+
+    ``touch=False`` for requests a page makes by itself (the queue's live update), so an open
+    tab nobody uses still reaches the idle timeout."""
     if not token:
         return None
     now = utcnow()
@@ -270,7 +275,7 @@ async def session_for(db: Database, rules: SessionSettings, token: str) -> Sessi
                 .values(ended_at=now, end_reason=expired)
             )
         return None
-    if now - (as_utc(session.last_seen_at) or now) > TOUCH_EVERY:
+    if touch and now - (as_utc(session.last_seen_at) or now) > TOUCH_EVERY:
         async with db.transaction() as tx:
             await tx.session.execute(
                 update(WebSession).where(WebSession.id == session.id).values(last_seen_at=now)

@@ -104,7 +104,7 @@ async def test_reveal_needs_a_reason_is_audited_logged_and_never_cached(world: W
             ).scalar_one()
             reads = (await s.execute(select(AccessLogEntry.action))).scalars().all()
         assert event.details["reason"] == "Ringe tilbake til mor"
-        assert "case.thread" in reads
+        assert "case.thread" in reads and "original.revealed" in reads
     finally:
         await client.close()
 

@@ -210,3 +210,27 @@ async def test_api_tokens_keep_working_and_a_session_cookie_is_no_api_token(worl
             assert resp.status == 401
     finally:
         await client.close()
+
+
+async def test_the_queues_own_polling_does_not_keep_an_idle_session_alive(world: World) -> None:
+    worker = world.person("caseworker")
+    client = await signed_in(world, worker)
+    try:
+        before = utcnow() - timedelta(minutes=5)
+        async with world.rt.db.transaction() as tx:
+            await tx.session.execute(
+                update(WebSession).where(WebSession.ended_at.is_(None)).values(last_seen_at=before)
+            )
+        status, _, resp = await client.get("/queue/rows?view=mine")
+        assert status == 200 and resp.headers["X-Queue-Count"] == "0"
+        async with world.rt.db.read() as s:
+            seen = (await s.execute(select(WebSession.last_seen_at))).scalar_one()
+        assert abs((seen.replace(tzinfo=None) - before.replace(tzinfo=None)).total_seconds()) < 1
+        assert (await client.get("/queue"))[0] == 200  # a person's own request does
+        async with world.rt.db.read() as s:
+            seen = (await s.execute(select(WebSession.last_seen_at))).scalar_one()
+        assert (seen.replace(tzinfo=None) - before.replace(tzinfo=None)).total_seconds() > 60
+        # A team lead's view is not a caseworker's: another queue's rows are 404.
+        assert (await client.get("/queue/rows?view=team"))[0] == 404
+    finally:
+        await client.close()

@@ -144,9 +144,11 @@ def plain_page(
     )
 
 
-async def current_session(request: web.Request) -> SessionView | None:
+async def current_session(request: web.Request, *, touch: bool = True) -> SessionView | None:
     rt = request.app[RUNTIME]
-    return await session_for(rt.db, rt.settings.sessions, request.cookies.get(SESSION_COOKIE, ""))
+    return await session_for(
+        rt.db, rt.settings.sessions, request.cookies.get(SESSION_COOKIE, ""), touch=touch
+    )
 
 
 def csrf_ok(expected: str, form: MultiDictProxy[Any] | Mapping[str, Any], header: str) -> bool:
@@ -158,16 +160,17 @@ PageHandler = Callable[[Page], Awaitable[web.StreamResponse]]
 
 
 def page(
-    roles: Sequence[str] = ALL_ROLES,
+    roles: Sequence[str] = ALL_ROLES, *, touch: bool = True
 ) -> Callable[[PageHandler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """A page for signed-in staff of ``roles``: others are sent to /login (no session) or get
     404 (wrong role, as for anything outside one's scope). Every POST must carry the session's
-    CSRF token (form field ``csrf`` or header ``X-CSRF-Token``), else 403."""
+    CSRF token (form field ``csrf`` or header ``X-CSRF-Token``), else 403. ``touch=False`` for
+    what a page fetches by itself (it does not keep the session alive)."""
 
     def wrap(fn: PageHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
             try:
-                view = await current_session(request)
+                view = await current_session(request, touch=touch)
                 if view is None:
                     if request.method != "GET":
                         return plain_page(request, None, "csrf_title", "csrf_text", 403)
@@ -189,7 +192,13 @@ def page(
                     return plain_page(request, None, "not_found_title", "not_found", 404)
                 raise
             except StoreUnavailable:
-                return plain_page(request, None, "not_found_title", "unavailable", 503)
+                return plain_page(request, None, "unavailable_title", "unavailable", 503)
+            except web.HTTPException:
+                raise
+            except Exception:
+                # Every write is one transaction, so nothing half-done was kept.
+                log.exception("page.unhandled", path=request.path)
+                return plain_page(request, None, "unavailable_title", "failed_page", 503)
 
         handler.__name__ = fn.__name__
         handler.__doc__ = fn.__doc__

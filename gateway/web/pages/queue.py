@@ -88,7 +88,7 @@ queue_team = _queue_page(VIEWS["team"])
 duty_desk = _queue_page(VIEWS["duty"])
 
 
-@page(CONTENT)
+@page(CONTENT, touch=False)
 async def queue_rows(p: Page) -> web.StreamResponse:
     """The rows of one queue, for the page's live update (same scope as the page)."""
     view = VIEWS.get(p.request.query.get("view", "mine"))

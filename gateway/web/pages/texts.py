@@ -10,6 +10,8 @@ LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
 
 EN: dict[str, str] = {
+    "unavailable_title": "Try again shortly",
+    "failed_page": "Something went wrong and nothing was changed. Try again; if it keeps happening, tell the operator.",
     "skip": "Skip to main content",
     "nav_label": "Main menu",
     "nav_queue": "My queue",
@@ -169,6 +171,8 @@ EN: dict[str, str] = {
 
 
 NB: dict[str, str] = {
+    "unavailable_title": "Prøv igjen om litt",
+    "failed_page": "Noe gikk galt, og ingenting ble endret. Prøv igjen; skjer det igjen, si fra til driftsansvarlig.",
     "skip": "Gå til hovedinnholdet",
     "nav_label": "Hovedmeny",
     "nav_queue": "Min kø",
@@ -328,6 +332,8 @@ NB: dict[str, str] = {
 
 
 NN: dict[str, str] = {
+    "unavailable_title": "Prøv igjen om litt",
+    "failed_page": "Noko gjekk gale, og ingenting vart endra. Prøv igjen; skjer det igjen, sei frå til driftsansvarleg.",
     "skip": "Gå til hovudinnhaldet",
     "nav_label": "Hovudmeny",
     "nav_queue": "Min kø",
@@ -487,6 +493,8 @@ NN: dict[str, str] = {
 
 
 DA: dict[str, str] = {
+    "unavailable_title": "Prøv igen om lidt",
+    "failed_page": "Noget gik galt, og intet blev ændret. Prøv igen; sker det igen, så sig det til driften.",
     "skip": "Gå til hovedindholdet",
     "nav_label": "Hovedmenu",
     "nav_queue": "Min kø",
@@ -646,6 +654,8 @@ DA: dict[str, str] = {
 
 
 SV: dict[str, str] = {
+    "unavailable_title": "Försök igen om en stund",
+    "failed_page": "Något gick fel och inget ändrades. Försök igen; händer det igen, säg till driften.",
     "skip": "Gå till huvudinnehållet",
     "nav_label": "Huvudmeny",
     "nav_queue": "Min kö",
