@@ -222,3 +222,24 @@ async def set_consent(
         if contact.consent_email != email:
             await record_consent(tx, contact, "email", email, staff.email)
     return contact
+
+
+async def colleagues(db: Database, staff: Staff) -> list[User]:
+    """Active people of the caller's team who can take an item (content roles), not the caller."""
+    async with db.read() as s:
+        return list(
+            (
+                await s.execute(
+                    select(User)
+                    .where(
+                        User.team == staff.team,
+                        User.active.is_(True),
+                        User.role.in_(ASSIGNABLE),
+                        User.id != staff.id,
+                    )
+                    .order_by(User.name)
+                )
+            )
+            .scalars()
+            .all()
+        )

@@ -252,3 +252,35 @@ async def test_a_person_reads_the_pages_in_their_language(world: World, language
         assert TEXTS[language]["nav_queue"] in html
     finally:
         await client.close()
+
+
+async def test_an_item_is_given_to_a_colleague_or_the_team_queue(world: World) -> None:
+    worker = world.person("caseworker")
+    colleague = await world.add_person("caseworker", TEAM_A, name="Kollega Kari")
+    case = await world.case(TEAM_A, worker)
+    _, first = await world.inbound(case, owner_user=worker)
+    _, second = await world.inbound(case, owner_user=worker)
+    client = await signed_in(world, worker)
+    try:
+        status, html, _ = await client.get("/queue")
+        assert "Kollega Kari" in html
+        assert world.person("caseworker", TEAM_B).email not in html
+        status, _, _ = await client.post(
+            f"/queue/items/{first}/reassign",
+            {"to": str(colleague.id), "reason": "Kari har saken i dag", "back": "/queue"},
+        )
+        assert status == 303
+        status, _, _ = await client.post(
+            f"/queue/items/{second}/reassign", {"to": "", "reason": "Ferie", "back": "/queue"}
+        )
+        assert status == 303
+        async with world.rt.db.read() as s:
+            a, b = await s.get(QueueItem, first), await s.get(QueueItem, second)
+        assert a is not None and a.owner_user_id == colleague.id
+        assert b is not None and b.owner_kind == "team"
+        status, html, _ = await client.post(
+            f"/queue/items/{second}/reassign", {"to": "", "reason": "", "back": "/queue"}
+        )
+        assert status in (400, 404)
+    finally:
+        await client.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import casework
+from gateway import casework, staff_admin
 from gateway.casework import QueueFilter, QueueRow
 from gateway.logs import mask_address
 from gateway.permissions import CONTENT, LEADS
@@ -65,7 +65,9 @@ async def render_queue(
     p: Page, view: QueueView, *, problem: str = "", status: int = 200
 ) -> web.Response:
     rows = await rows_for(p, view)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {
+        "colleagues": await staff_admin.colleagues(p.request.app[RUNTIME].db, p.staff)
+    }
     if view.name == "triage":
         extra["blocked"] = await casework.blocked_senders(p.request.app[RUNTIME].db)
     return p.render(
@@ -95,7 +97,8 @@ async def queue_rows(p: Page) -> web.StreamResponse:
     if view is None or p.staff.role not in view.roles:
         raise Refused(404, "not_found", "No such queue.")
     rows = await rows_for(p, view)
-    response = p.render("_queue_rows.html", {"view": view, "rows": rows})
+    colleagues = await staff_admin.colleagues(p.request.app[RUNTIME].db, p.staff)
+    response = p.render("_queue_rows.html", {"view": view, "rows": rows, "colleagues": colleagues})
     response.headers["X-Queue-Count"] = str(len(rows))
     return response
 
@@ -119,13 +122,22 @@ async def queue_action(p: Page) -> web.StreamResponse:
             elif action == "journalled":
                 ref = str(form.get("journal_ref", "")).strip()[:100]
                 if not ref:
-                    raise Refused(400, "bad_request", p.t("journal_ref") + " ?")
+                    raise Refused(400, "bad_request", p.t("journal_missing"))
                 await mark_journalled(tx, p.staff, item_id, ref)
             elif action == "reassign":
                 reason = str(form.get("reason", "")).strip()[:500]
                 if not reason:
-                    raise Refused(400, "bad_request", p.t("reason") + " ?")
-                await reassign(tx, p.staff, item_id, user_id=None, team=p.staff.team, reason=reason)
+                    raise Refused(400, "bad_request", p.t("reason_missing"))
+                # "to" is a colleague's id, or empty for the team queue.
+                to = int_field(form, "to")
+                await reassign(
+                    tx,
+                    p.staff,
+                    item_id,
+                    user_id=to,
+                    team=None if to is not None else p.staff.team,
+                    reason=reason,
+                )
             else:
                 raise Refused(404, "not_found", "No such action.")
     except Refused as exc:

@@ -10,6 +10,11 @@ LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
 
 EN: dict[str, str] = {
+    "reason_missing": "Give a reason",
+    "journal_missing": "Give the journal reference",
+    "contact_name_missing": "Give the new contact's name",
+    "give_to": "Give to",
+    "give": "Give",
     "unavailable_title": "Try again shortly",
     "failed_page": "Something went wrong and nothing was changed. Try again; if it keeps happening, tell the operator.",
     "skip": "Skip to main content",
@@ -56,7 +61,6 @@ EN: dict[str, str] = {
     "mark_done": "Mark done",
     "mark_journalled": "Mark journalled",
     "journal_ref": "Journal reference",
-    "give_to_team": "Give to the team queue",
     "reason": "Reason",
     "more_actions": "More actions",
     "live_new": "The queue has changed: {n} items waiting.",
@@ -171,6 +175,11 @@ EN: dict[str, str] = {
 
 
 NB: dict[str, str] = {
+    "reason_missing": "Skriv en begrunnelse",
+    "journal_missing": "Skriv journalreferansen",
+    "contact_name_missing": "Skriv navnet på den nye kontakten",
+    "give_to": "Gi til",
+    "give": "Gi videre",
     "unavailable_title": "Prøv igjen om litt",
     "failed_page": "Noe gikk galt, og ingenting ble endret. Prøv igjen; skjer det igjen, si fra til driftsansvarlig.",
     "skip": "Gå til hovedinnholdet",
@@ -217,7 +226,6 @@ NB: dict[str, str] = {
     "mark_done": "Merk ferdig",
     "mark_journalled": "Merk journalført",
     "journal_ref": "Journalreferanse",
-    "give_to_team": "Gi til teamets kø",
     "reason": "Begrunnelse",
     "more_actions": "Flere handlinger",
     "live_new": "Køen er endret: {n} venter.",
@@ -332,6 +340,11 @@ NB: dict[str, str] = {
 
 
 NN: dict[str, str] = {
+    "reason_missing": "Skriv ei grunngjeving",
+    "journal_missing": "Skriv journalreferansen",
+    "contact_name_missing": "Skriv namnet på den nye kontakten",
+    "give_to": "Gi til",
+    "give": "Gi vidare",
     "unavailable_title": "Prøv igjen om litt",
     "failed_page": "Noko gjekk gale, og ingenting vart endra. Prøv igjen; skjer det igjen, sei frå til driftsansvarleg.",
     "skip": "Gå til hovudinnhaldet",
@@ -378,7 +391,6 @@ NN: dict[str, str] = {
     "mark_done": "Merk ferdig",
     "mark_journalled": "Merk journalført",
     "journal_ref": "Journalreferanse",
-    "give_to_team": "Gi til teamet sin kø",
     "reason": "Grunngjeving",
     "more_actions": "Fleire handlingar",
     "live_new": "Køen er endra: {n} ventar.",
@@ -493,6 +505,11 @@ NN: dict[str, str] = {
 
 
 DA: dict[str, str] = {
+    "reason_missing": "Skriv en begrundelse",
+    "journal_missing": "Skriv journalreferencen",
+    "contact_name_missing": "Skriv navnet på den nye kontakt",
+    "give_to": "Giv til",
+    "give": "Giv videre",
     "unavailable_title": "Prøv igen om lidt",
     "failed_page": "Noget gik galt, og intet blev ændret. Prøv igen; sker det igen, så sig det til driften.",
     "skip": "Gå til hovedindholdet",
@@ -539,7 +556,6 @@ DA: dict[str, str] = {
     "mark_done": "Markér færdig",
     "mark_journalled": "Markér journaliseret",
     "journal_ref": "Journalreference",
-    "give_to_team": "Giv til teamets kø",
     "reason": "Begrundelse",
     "more_actions": "Flere handlinger",
     "live_new": "Køen er ændret: {n} venter.",
@@ -654,6 +670,11 @@ DA: dict[str, str] = {
 
 
 SV: dict[str, str] = {
+    "reason_missing": "Skriv ett skäl",
+    "journal_missing": "Skriv journalreferensen",
+    "contact_name_missing": "Skriv namnet på den nya kontakten",
+    "give_to": "Ge till",
+    "give": "Lämna över",
     "unavailable_title": "Försök igen om en stund",
     "failed_page": "Något gick fel och inget ändrades. Försök igen; händer det igen, säg till driften.",
     "skip": "Gå till huvudinnehållet",
@@ -700,7 +721,6 @@ SV: dict[str, str] = {
     "mark_done": "Markera klar",
     "mark_journalled": "Markera journalförd",
     "journal_ref": "Journalreferens",
-    "give_to_team": "Ge till teamets kö",
     "reason": "Skäl",
     "more_actions": "Fler åtgärder",
     "live_new": "Kön har ändrats: {n} väntar.",

@@ -31,13 +31,13 @@ async def triage_action(p: Page) -> web.StreamResponse:
     db = p.request.app[RUNTIME].db
     try:
         if not reason:
-            raise Refused(400, "bad_request", p.t("reason") + ": " + p.t("reply_missing"))
+            raise Refused(400, "bad_request", p.t("reason_missing"))
         if action == "link":
             new_contact = None
             if form.get("add_contact"):
                 name = str(form.get("contact_name", "")).strip()[:200]
                 if not name:
-                    raise Refused(400, "bad_request", p.t("contact_name") + "?")
+                    raise Refused(400, "bad_request", p.t("contact_name_missing"))
                 new_contact = NewContact(name, "parent", p.language)
             await casework.link_from_triage(
                 db,
@@ -69,8 +69,6 @@ async def unblock(p: Page) -> web.StreamResponse:
     if blocked_id is None:
         raise Refused(404, "not_found", "No such blocked sender.")
     if not reason:
-        return await render_queue(
-            p, VIEWS["triage"], problem=p.t("reason") + ": " + p.t("reply_missing"), status=400
-        )
+        return await render_queue(p, VIEWS["triage"], problem=p.t("reason_missing"), status=400)
     await casework.unblock(p.request.app[RUNTIME].db, p.staff, blocked_id, reason=reason)
     raise web.HTTPSeeOther("/triage#blocked")
