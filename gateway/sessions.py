@@ -216,6 +216,9 @@ async def _record_failure(
             if row is None:
                 row = SignInFailure(key=key, failures=0, last_failure_at=now)
                 tx.session.add(row)
+            last = as_utc(row.last_failure_at)
+            if last is not None and now - last > MAX_PAUSE:
+                row.failures = 0  # an old run of failures is forgiven after a quiet hour
             row.failures += 1
             row.last_failure_at = now
             if row.failures >= rules.max_failures:

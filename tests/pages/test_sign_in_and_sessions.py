@@ -234,3 +234,11 @@ async def test_the_queues_own_polling_does_not_keep_an_idle_session_alive(world:
         assert (await client.get("/queue/rows?view=team"))[0] == 404
     finally:
         await client.close()
+
+
+def test_after_sign_in_only_a_path_on_this_site_is_followed() -> None:
+    from gateway.web.pages.common import safe_next
+
+    assert safe_next("/cases/2026-0101?item=3") == "/cases/2026-0101?item=3"
+    for hostile in ("//evil.example", "/\t/evil.example", "https://evil.example", "/\\evil", ""):
+        assert safe_next(hostile) == "/queue", hostile

@@ -6,6 +6,7 @@ team's time zone, and the security headers.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from gateway.workqueue import Refused
 log = structlog.get_logger("gateway.pages")
 
 SESSION_COOKIE = "cg_session"
+# A path on this site: no scheme, no host, no backslash, tab or other control character.
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")
 LOGIN_CSRF_COOKIE = "cg_login_csrf"
 ALL_ROLES = (CASEWORKER, TEAM_LEAD, ADMIN, AUDITOR)
 
@@ -224,6 +227,6 @@ def int_field(form: Mapping[str, Any], name: str) -> int | None:
 
 def safe_next(raw: str) -> str:
     """Where to go after sign-in: a path on this site only (never another site)."""
-    if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+    if _LOCAL_PATH.fullmatch(raw) and not raw.startswith("//"):
         return raw
     return "/queue"
