@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.access_log import record_access
 from gateway.accounts import Staff
+from gateway.core.templates import TemplateError, TemplateSet, render
 from gateway.outbound import ReplyResult, ReplyService
 from gateway.permissions import message_scope, queue_scope, sees_case
 from gateway.sealing import Keyring, SealedBlob, SealingError
@@ -423,3 +424,34 @@ async def blocked_senders(db: Database) -> list[BlockedSender]:
         return list(
             (await s.execute(select(BlockedSender).order_by(BlockedSender.id))).scalars().all()
         )
+
+
+# --- reply templates ---------------------------------------------------------------------------
+
+REPLY_KIND_PREFIX = "reply_"
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    kind: str  # reply_<name>, from <language>/reply_<name>.txt in practice.templates_dir
+    title: str
+    body: str
+
+
+def reply_templates(
+    templates: TemplateSet, language: str, values: Mapping[str, str], default_language: str
+) -> list[ReplyTemplate]:
+    """The practice's reply templates in ``language`` (else the default language), filled in;
+    one that asks for a value we do not have is left out."""
+    kinds = sorted(
+        {kind for (_, kind) in templates.templates if kind.startswith(REPLY_KIND_PREFIX)}
+    )
+    out = []
+    for kind in kinds:
+        try:
+            body = render(templates, kind, language, values, default_language)
+        except TemplateError:
+            continue
+        title = kind.removeprefix(REPLY_KIND_PREFIX).replace("_", " ").capitalize()
+        out.append(ReplyTemplate(kind, title, body))
+    return out

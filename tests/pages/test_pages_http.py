@@ -284,3 +284,35 @@ async def test_an_item_is_given_to_a_colleague_or_the_team_queue(world: World) -
         assert status in (400, 404)
     finally:
         await client.close()
+
+
+async def test_the_practices_reply_templates_fill_the_composer(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gateway.core.templates import load_templates, read_template_dir
+    from gateway.practice import BUILTIN_TEMPLATES
+
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "reply_call_back.txt").write_text(
+        "Hei! Vi ringer deg i dag. Haster det, ring {emergency_numbers}. Hilsen {service_name}"
+    )
+    (tmp_path / "nb" / "reply_broken.txt").write_text("Hei {no_such_value}")
+    files = read_template_dir(str(BUILTIN_TEMPLATES)) | read_template_dir(str(tmp_path))
+    assert world.rt.practice is not None
+    world.rt.practice.templates = load_templates(files)
+    worker = world.person("caseworker")
+    case = await world.case(TEAM_A, worker)
+    await world.inbound(case, owner_user=worker)
+    client = await signed_in(world, worker)
+    try:
+        status, html, _ = await client.get(f"/cases/{case.ref}")
+        assert 'value="reply_call_back"' in html and "reply_broken" not in html
+        status, html, _ = await client.post(
+            f"/cases/{case.ref}/reply",
+            {"body": "", "template": "reply_call_back", "action": "template"},
+        )
+        assert status == 200
+        assert (
+            "Hei! Vi ringer deg i dag. Haster det, ring 112. Hilsen Barneverntjenesten</textarea>"
+            in html
+        )
+    finally:
+        await client.close()

@@ -91,6 +91,7 @@ async def render_case(
     return p.render(
         "case.html",
         {
+            **_composer_templates(p, thread, default_contact),
             "case": thread.case,
             "contacts": contacts,
             "messages": messages,
@@ -107,6 +108,25 @@ async def render_case(
         },
         status=status,
     )
+
+
+def _composer_templates(p: Page, thread: Any, contact_id: Any) -> dict[str, Any]:
+    rt = p.request.app[RUNTIME]
+    contact = next((c for c in thread.contacts if c.id == contact_id), None)
+    language = contact.language if contact is not None else rt.settings.service.language
+    values = {
+        "service_name": rt.settings.service.name,
+        "case_ref": thread.case.ref,
+        "emergency_numbers": rt.settings.practice.emergency_numbers,
+    }
+    templates = (
+        casework.reply_templates(
+            rt.practice.templates, language, values, rt.settings.service.language
+        )
+        if rt.practice is not None
+        else []
+    )
+    return {"templates": templates}
 
 
 @page(CONTENT)
@@ -126,6 +146,21 @@ async def reply(p: Page) -> web.StreamResponse:
     contact_id = int_field(form, "contact_id")
     item_id = int_field(form, "queue_item_id")
     dry_run = form.get("action") != "send"
+    if form.get("action") == "template":
+        chosen = str(form.get("template", ""))
+        thread = await casework.case_thread(p.request.app[RUNTIME].db, p.staff, ref)
+        offered = _composer_templates(p, thread, contact_id)["templates"]
+        body = next((t.body for t in offered if t.kind == chosen), body)
+        return await render_case(
+            p,
+            ref,
+            form={
+                "body": body,
+                "channel": channel,
+                "contact_id": contact_id,
+                "queue_item_id": item_id or "",
+            },
+        )
     values = {
         "body": body,
         "channel": channel,
