@@ -43,9 +43,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, one for the whole run (never a downloaded browser)."""
+    """Debian's Chromium, headless, one per test module (never a downloaded browser).
+
+    Not one per session: the synchronous Playwright API keeps its own event loop running while
+    it is open, and the asyncio tests that follow a browser module need the loop to themselves."""
     if not os.path.exists(CHROMIUM):
         unavailable("browser", f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
