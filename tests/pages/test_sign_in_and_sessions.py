@@ -51,6 +51,10 @@ async def test_sign_in_sets_a_strict_cookie_and_goes_to_the_queue(world: World) 
         assert not cookie["secure"]  # public_url is http here
         status, _, resp = await client.get("/queue")
         assert status == 200 and resp.headers["Cache-Control"] == "no-store"
+        assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
         status, _, resp = await client.get("/")
         assert status == 302 and resp.headers["Location"] == "/queue"
         assert "user.signed_in" in await _actions(world)
