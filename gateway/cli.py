@@ -138,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    return _run(run_demo(args.dir))
+    return _run(run_demo(args.dir, serve=args.serve))
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -185,6 +185,50 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 print(f"user {user.id}: {user.email} ({user.role}, team {user.team})")
         except AccountError as exc:
             print(f"case-gateway: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        return 0
+
+    return _run(go())
+
+
+def _read_new_password() -> str | None:
+    """The new password: asked twice without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            return None
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_set_password(args: argparse.Namespace) -> int:
+    from gateway.sessions import PasswordRefused, set_password
+    from gateway.storage.db import Database, StoreUnavailable
+
+    settings = _settings(args)
+    password = _read_new_password()
+    if password is None:
+        print("case-gateway: the two passwords differ; run the command again", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        db = Database(settings.database.url)
+        try:
+            user = await set_password(db, email=args.email, password=password, actor="cli")
+            print(f"password set for {user.email}; their open sessions have ended")
+        except PasswordRefused as exc:
+            print(f"case-gateway: {exc}; choose another and run the command again", file=sys.stderr)
+            return 2
+        except StoreUnavailable as exc:
+            print(
+                f"case-gateway: the database is unavailable ({exc}); run `case-gateway migrate` "
+                "and check database.url",
+                file=sys.stderr,
+            )
             return 2
         finally:
             await db.close()
@@ -327,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="./var/demo",
         help="where the demo database and key go (default ./var/demo)",
     )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards keep the gateway running on 127.0.0.1 and print the caseworker pages' "
+        "address and sign-ins (stop with Ctrl-C)",
+    )
     p = add("classify", cmd_classify, "classify and redact text: JSON lines {id,text} on stdin")
     p.add_argument("--jsonl", action="store_true", help="JSON lines in, JSON lines out")
     p.add_argument("--explain", action="store_true", help="explain every finding for people")
@@ -362,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--role", required=True, choices=["caseworker", "team_lead", "admin", "auditor"])
     u.add_argument("--team", required=True)
     u.set_defaults(func=cmd_users_add)
+    sp = users.add_parser(
+        "set-password",
+        help="set a person's password for the caseworker pages, read from stdin (not echoed on "
+        "a terminal); their open sessions end",
+    )
+    sp.add_argument("email")
+    sp.set_defaults(func=cmd_users_set_password)
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(
         dest="tokens_command", required=True
     )

@@ -6,6 +6,9 @@ urgent message that goes to the duty desk, and a reply through the API that the 
 the `log` SMS provider. A small mail sink on loopback stands where Postfix would be, so automatic
 replies and staff notifications by e-mail are delivered too. Then it prints the queues, what went
 out, and the audit verification.
+
+With ``--serve`` it then keeps the gateway running on 127.0.0.1 and prints the address of the
+caseworker pages and a sign-in for the demo caseworker and team lead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import email
 import email.policy
 import secrets
 import shutil
+import signal
+import socket
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
@@ -34,6 +39,7 @@ from gateway.logs import configure_logging
 from gateway.runtime import build_runtime
 from gateway.sealing import generate_key_file, load_keyring
 from gateway.server import start_gateway
+from gateway.sessions import set_password
 from gateway.settings import Settings
 from gateway.storage.db import Database, utcnow
 from gateway.storage.models import Case, Message, OutboxJob, QueueItem, StaffNotification
@@ -44,6 +50,7 @@ PARENT_PHONE = "+47 912 34 567"
 PARENT_EMAIL = "kari.nordmann@example.org"
 WORKER = "ola.hansen@barnevern.example.no"
 DUTY_DESK = "vakt@barnevern.example.no"
+TEAM_LEAD = "siri.berg@barnevern.example.no"
 
 
 @dataclass
@@ -92,7 +99,7 @@ async def send_sms(
         "NumSegments": "1",
     }
     signature = RequestValidator(settings.twilio.auth_token).compute_signature(
-        f"{PUBLIC_URL}/webhooks/twilio/sms", params
+        f"{settings.web.public_url}/webhooks/twilio/sms", params
     )
     async with http.post(
         f"http://127.0.0.1:{port}/webhooks/twilio/sms",
@@ -163,7 +170,41 @@ async def drain(db: Database) -> None:
         await asyncio.sleep(0.1)
 
 
-async def run_demo(directory_name: str) -> int:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def seed_page_users(runtime: Any) -> list[tuple[str, str, str]]:
+    """A team lead beside the caseworker, and a fresh password for each: (role, e-mail, password)."""
+    async with runtime.db.transaction() as tx:
+        await add_user(
+            tx, email=TEAM_LEAD, name="Siri Berg", role="team_lead", team="Team Nord", actor="demo"
+        )
+    out = []
+    for role, address in (("caseworker", WORKER), ("team lead", TEAM_LEAD)):
+        password = secrets.token_urlsafe(12)
+        await set_password(runtime.db, email=address, password=password, actor="demo")
+        out.append((role, address, password))
+    return out
+
+
+async def keep_serving(runtime: Any, web_port: int) -> None:
+    """Leave the gateway running for a person to open the pages, until Ctrl-C or SIGTERM."""
+    logins = await seed_page_users(runtime)
+    print(f"\nThe caseworker pages are open: http://127.0.0.1:{web_port}/login")
+    for role, address, password in logins:
+        print(f"  {role:10} {address}  password: {password}")
+    print("Press Ctrl-C to stop.", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_demo(directory_name: str, *, serve: bool = False) -> int:
     configure_logging("console", "warning")
     directory = Path(directory_name)
     if directory.exists():
@@ -177,6 +218,14 @@ async def run_demo(directory_name: str) -> int:
     settings = demo_settings(
         directory, secrets.token_hex(16), sink_server.sockets[0].getsockname()[1]
     )
+    if serve:
+        # A person opens the pages at this address, so it is the public URL (plain http on
+        # loopback: the session cookie is not marked Secure).
+        port = _free_port()
+        settings = replace(
+            settings,
+            web=replace(settings.web, port=port, public_url=f"http://127.0.0.1:{port}"),
+        )
     key_id = generate_key_file(settings.crypto.key_file)
     print(
         f"Generated a DEVELOPMENT sealing key ({key_id}) in {settings.crypto.key_file}; never use it in production."
@@ -246,6 +295,8 @@ async def run_demo(directory_name: str) -> int:
                 print(f"Caseworker replies by SMS through the API: HTTP {resp.status}")
         await drain(runtime.db)
         await print_state(runtime.db, sink)
+        if serve:
+            await keep_serving(runtime, gateway.web_port)
     finally:
         await gateway.stop()
         sink_server.close()

@@ -207,6 +207,16 @@ class TeamSettings:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    """Signing in to the caseworker pages (API tokens are not affected)."""
+
+    idle_minutes: int = 30  # a session unused this long ends
+    lifetime_hours: int = 12  # a session ends this long after sign-in, used or not
+    max_failures: int = 5  # failed sign-ins (per account, per address) before the slow-down
+    lockout_minutes: int = 5  # the first pause; it doubles with each further failure (max 60)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -223,6 +233,7 @@ class Settings:
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     # Nested tables, parsed by _parse_teams (not overridable from the environment).
     teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
+    sessions: SessionSettings = field(default_factory=SessionSettings)
 
     def team(self, name: str | None) -> TeamSettings:
         """The team's settings, else ``[teams."*"]``, else the built-in weekday hours."""
@@ -462,6 +473,9 @@ def _lmtp_socket_problems(lmtp: LmtpSettings) -> list[str]:
 def validate(s: Settings) -> list[str]:
     """Semantic checks that need several values; each line names the key."""
     out: list[str] = []
+    for key in ("idle_minutes", "lifetime_hours", "max_failures", "lockout_minutes"):
+        if getattr(s.sessions, key) < 1:
+            out.append(f"sessions.{key}: expected a whole number of at least 1")
     if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         out.append(
             "database.url: expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB, "

@@ -302,3 +302,42 @@ class SealingKeyRecord(Base):
     key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     first_used_at: Mapped[datetime]
+
+
+class StaffLogin(Base):
+    """How a member of staff signs in to the pages: an argon2 password hash (never the password)
+    and the language of their pages. API tokens stay in ``api_token``."""
+
+    __tablename__ = "staff_login"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_set_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(5))  # None: service.language
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database signs nobody in. Ended by signing out, deactivation, a password reset,
+    the idle timeout or the absolute lifetime."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # sign_out | expired | ...
+
+
+class SignInFailure(Base):
+    """Failed sign-ins counted per account (``account:<email>``) and per address
+    (``address:<ip>``), for the slow-down after repeated failures."""
+
+    __tablename__ = "sign_in_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

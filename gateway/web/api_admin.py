@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
 
-from gateway.accounts import AccountError, Staff, add_user, create_token, revoke_tokens
-from gateway.notifications import set_digest_minutes
-from gateway.permissions import ADMINS, ASSIGNABLE, ROLES
-from gateway.storage.db import Tx
-from gateway.storage.models import ApiToken, Case, User
+from gateway import staff_admin
+from gateway.accounts import AccountError, Staff, add_user
+from gateway.permissions import ADMINS, ROLES
+from gateway.storage.models import ApiToken, User
 from gateway.web.api_common import (
     ApiError,
     Field,
     endpoint,
     int_param,
-    not_found,
 )
 from gateway.web.keys import RUNTIME
 
@@ -41,8 +38,7 @@ def user_json(u: User) -> dict[str, Any]:
 
 @endpoint("GET", "/api/v1/users", summary="All staff accounts", roles=ADMINS, tag="admin")
 async def list_users(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        users = (await s.execute(select(User).order_by(User.id))).scalars().all()
+    users = await staff_admin.list_users(request.app[RUNTIME].db)
     return web.json_response({"items": [user_json(u) for u in users]})
 
 
@@ -81,13 +77,6 @@ async def create_user(request: web.Request, staff: Staff, data: dict[str, Any]) 
     return web.json_response(user_json(user), status=201)
 
 
-async def _user(tx: Tx, user_id: int) -> User:
-    user = await tx.session.get(User, user_id)
-    if user is None:
-        raise not_found(f"user {user_id}")
-    return user
-
-
 @endpoint(
     "GET",
     "/api/v1/users/{user_id}",
@@ -98,7 +87,7 @@ async def _user(tx: Tx, user_id: int) -> User:
 )
 async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
     async with request.app[RUNTIME].db.transaction() as tx:
-        user = await _user(tx, int_param(request, "user_id"))
+        user = await staff_admin.get_user(tx, int_param(request, "user_id"))
     return web.json_response(user_json(user))
 
 
@@ -119,34 +108,9 @@ async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -
     errors=(404, 409),
 )
 async def patch_user(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        user = await _user(tx, int_param(request, "user_id"))
-        changes = {k: v for k, v in data.items() if v is not None}
-        moves_away = ("role" in changes and changes["role"] not in ASSIGNABLE) or (
-            "team" in changes and changes["team"] != user.team
-        )
-        if moves_away or changes.get("active") is False:
-            assigned = (
-                await tx.session.execute(
-                    select(func.count(Case.id)).where(
-                        Case.caseworker_id == user.id, Case.status == "open"
-                    )
-                )
-            ).scalar_one()
-            if assigned:
-                raise ApiError(
-                    409,
-                    "has_cases",
-                    f"{user.name} is the caseworker of {assigned} open case(s); reassign them first.",
-                )
-        if "notify_digest_minutes" in data:
-            changes.pop("notify_digest_minutes", None)
-            await set_digest_minutes(tx, user, data["notify_digest_minutes"], staff.email)
-        for key, value in changes.items():
-            setattr(user, key, value.strip() if isinstance(value, str) else value)
-        if changes.get("active") is False:
-            await revoke_tokens(tx, actor=staff.email, user_email=user.email)
-        tx.audit(staff.email, "user.changed", f"user:{user.id}", **changes)
+    user = await staff_admin.change_user(
+        request.app[RUNTIME].db, staff, int_param(request, "user_id"), data
+    )
     return web.json_response(user_json(user))
 
 
@@ -160,24 +124,9 @@ async def patch_user(request: web.Request, staff: Staff, data: dict[str, Any]) -
     errors=(404, 409),
 )
 async def delete_user(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        user = await _user(tx, int_param(request, "user_id"))
-        if user.id == staff.id:
-            raise ApiError(409, "self", "You cannot deactivate your own account.")
-        assigned = (
-            await tx.session.execute(
-                select(func.count(Case.id)).where(
-                    Case.caseworker_id == user.id, Case.status == "open"
-                )
-            )
-        ).scalar_one()
-        if assigned:
-            raise ApiError(
-                409, "has_cases", f"{user.name} has {assigned} open case(s); reassign them first."
-            )
-        user.active = False
-        revoked = await revoke_tokens(tx, actor=staff.email, user_email=user.email)
-        tx.audit(staff.email, "user.deactivated", f"user:{user.id}", tokens_revoked=revoked)
+    user = await staff_admin.deactivate_user(
+        request.app[RUNTIME].db, staff, int_param(request, "user_id")
+    )
     return web.json_response(user_json(user))
 
 
@@ -200,13 +149,7 @@ def token_json(t: ApiToken) -> dict[str, Any]:
     errors=(404,),
 )
 async def list_tokens(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        user = await _user(tx, int_param(request, "user_id"))
-        tokens = (
-            (await tx.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)))
-            .scalars()
-            .all()
-        )
+    tokens = await staff_admin.user_tokens(request.app[RUNTIME].db, int_param(request, "user_id"))
     return web.json_response({"items": [token_json(t) for t in tokens]})
 
 
@@ -224,18 +167,13 @@ async def list_tokens(request: web.Request, _staff: Staff, _data: dict[str, Any]
     errors=(404, 422),
 )
 async def new_token(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        user = await _user(tx, int_param(request, "user_id"))
-        try:
-            token, expires = await create_token(
-                tx,
-                user_email=user.email,
-                actor=staff.email,
-                days=data.get("days") or 90,
-                label=data.get("label") or "",
-            )
-        except AccountError as exc:
-            raise ApiError(422, "bad_token", str(exc)) from exc
+    token, expires = await staff_admin.mint_token(
+        request.app[RUNTIME].db,
+        staff,
+        int_param(request, "user_id"),
+        days=data.get("days") or 90,
+        label=data.get("label") or "",
+    )
     return web.json_response({"token": token, "expires_at": expires.isoformat()}, status=201)
 
 
@@ -249,8 +187,5 @@ async def new_token(request: web.Request, staff: Staff, data: dict[str, Any]) ->
 )
 async def delete_token(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
     token_id = int_param(request, "token_id")
-    async with request.app[RUNTIME].db.transaction() as tx:
-        if await tx.session.get(ApiToken, token_id) is None:
-            raise not_found(f"token {token_id}")
-        revoked = await revoke_tokens(tx, actor=staff.email, token_id=token_id)
+    revoked = await staff_admin.revoke_token(request.app[RUNTIME].db, staff, token_id)
     return web.json_response({"id": token_id, "revoked": True, "was_live": bool(revoked)})

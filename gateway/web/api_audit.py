@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.access_log import record_access
 from gateway.accounts import Staff
 from gateway.export import export_case, export_language
 from gateway.permissions import AUDITORS, EXPORT
+from gateway.records import access_filters, audit_filters, log_rows
 from gateway.storage.models import AccessLogEntry, AuditEvent
 from gateway.web.api_common import (
     ApiError,
@@ -58,17 +59,11 @@ async def log_page(
     to_json: Callable[[Any], dict[str, Any]],
 ) -> web.Response:
     """One page of a log in ``key`` order, after the cursor, with the next cursor if more."""
+    after = None
     if request.query.get("cursor"):
         (after,) = decode_cursor(request.query["cursor"], 1)
-        conditions = [*conditions, key > after]
     limit = query_int(request, "limit", 100, 1, 500)
-    model = key.class_
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (
-            (await s.execute(select(model).where(*conditions).order_by(key).limit(limit + 1)))
-            .scalars()
-            .all()
-        )
+    rows = await log_rows(request.app[RUNTIME].db, key, conditions, after=after, limit=limit)
     page = Page([to_json(r) for r in rows[:limit]])
     if len(rows) > limit:
         page.next_cursor = encode_cursor(getattr(rows[limit - 1], key.key))
@@ -91,14 +86,9 @@ async def log_page(
 )
 async def list_audit(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
     q = request.query
-    conditions = []
-    for name, column in (
-        ("subject", AuditEvent.subject),
-        ("action", AuditEvent.action),
-        ("actor", AuditEvent.actor),
-    ):
-        if q.get(name):
-            conditions.append(column == q[name])
+    conditions = audit_filters(
+        subject=q.get("subject"), action=q.get("action"), actor=q.get("actor")
+    )
     return await log_page(request, AuditEvent.seq, conditions, audit_json)
 
 
@@ -117,11 +107,7 @@ async def list_audit(request: web.Request, _staff: Staff, _data: dict[str, Any])
 )
 async def list_access(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
     q = request.query
-    conditions = []
-    if q.get("case"):
-        conditions.append(AccessLogEntry.case_ref == q["case"])
-    if q.get("actor"):
-        conditions.append(AccessLogEntry.actor == q["actor"].lower())
+    conditions = access_filters(case=q.get("case"), actor=q.get("actor"))
     return await log_page(request, AccessLogEntry.id, conditions, access_json)
 
 

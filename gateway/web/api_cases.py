@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, select
 
+from gateway import case_admin
 from gateway.accounts import Staff
 from gateway.core.addresses import normalise_email, normalise_phone
-from gateway.permissions import ADMINS, ASSIGNABLE, CASE_METADATA, case_scope
-from gateway.storage.db import Tx, utcnow
-from gateway.storage.models import Case, Contact, Message, QueueItem, ReplyToken, User
+from gateway.permissions import ADMINS, CASE_METADATA
+from gateway.storage.models import Case, Contact
 from gateway.web.api_common import (
     ApiError,
     Field,
@@ -22,12 +21,9 @@ from gateway.web.api_common import (
     encode_cursor,
     endpoint,
     int_param,
-    not_found,
     query_int,
 )
-from gateway.web.api_messages import visible_case
 from gateway.web.keys import RUNTIME
-from gateway.workqueue import follow_case_owner
 
 LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
@@ -75,42 +71,20 @@ def contact_json(c: Contact) -> dict[str, Any]:
     ),
 )
 async def list_cases(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    conditions = [case_scope(staff)]
     status = request.query.get("status")
-    if status:
-        if status not in ("open", "closed"):
-            raise ApiError(400, "bad_request", "status must be open or closed.")
-        conditions.append(Case.status == status)
+    if status and status not in ("open", "closed"):
+        raise ApiError(400, "bad_request", "status must be open or closed.")
+    after = None
     if request.query.get("cursor"):
-        (last,) = decode_cursor(request.query["cursor"], 1)
-        conditions.append(Case.id > last)
+        (after,) = decode_cursor(request.query["cursor"], 1)
     limit = query_int(request, "limit", 50, 1, 200)
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (
-            (await s.execute(select(Case).where(*conditions).order_by(Case.id).limit(limit + 1)))
-            .scalars()
-            .all()
-        )
+    rows = await case_admin.list_cases(
+        request.app[RUNTIME].db, staff, status=status or None, after=after, limit=limit
+    )
     page = Page([case_json(c) for c in rows[:limit]])
     if len(rows) > limit:
         page.next_cursor = encode_cursor(rows[limit - 1].id)
     return page.response()
-
-
-async def _check_caseworker(tx: Tx, caseworker_id: int | None, team: str) -> None:
-    if caseworker_id is None:
-        return
-    user = await tx.session.get(User, caseworker_id)
-    if user is None or not user.active:
-        raise ApiError(422, "bad_caseworker", f"No active user {caseworker_id}.")
-    if user.role not in ASSIGNABLE:
-        raise ApiError(
-            422,
-            "bad_caseworker",
-            f"A {user.role} is never a case's caseworker (admins read no content).",
-        )
-    if user.team != team:
-        raise ApiError(422, "bad_caseworker", f"{user.name} is not in team {team}.")
 
 
 @endpoint(
@@ -130,22 +104,15 @@ async def _check_caseworker(tx: Tx, caseworker_id: int | None, team: str) -> Non
     errors=(409, 422),
 )
 async def create_case(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        ref = data["ref"].strip()
-        if (await tx.session.execute(select(Case.id).where(Case.ref == ref))).first():
-            raise ApiError(409, "exists", f"Case {ref} already exists.")
-        await _check_caseworker(tx, data.get("caseworker_id"), data["team"].strip())
-        case = Case(
-            ref=ref,
-            title=data["title"].strip(),
-            team=data["team"].strip(),
-            caseworker_id=data.get("caseworker_id"),
-            status=data.get("status") or "open",
-            created_at=utcnow(),
-        )
-        tx.session.add(case)
-        await tx.session.flush()
-        tx.audit(staff.email, "case.created", f"case:{case.id}", ref=ref, team=case.team)
+    case = await case_admin.create_case(
+        request.app[RUNTIME].db,
+        staff,
+        ref=data["ref"],
+        title=data["title"],
+        team=data["team"],
+        caseworker_id=data.get("caseworker_id"),
+        status=data.get("status") or "open",
+    )
     return web.json_response(case_json(case, []), status=201)
 
 
@@ -158,17 +125,9 @@ async def create_case(request: web.Request, staff: Staff, data: dict[str, Any]) 
     errors=(404,),
 )
 async def get_case(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        case = await visible_case(s, staff, request.match_info["ref"])
-        contacts = list(
-            (
-                await s.execute(
-                    select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+    case, contacts = await case_admin.case_with_contacts(
+        request.app[RUNTIME].db, staff, request.match_info["ref"]
+    )
     return web.json_response(case_json(case, contacts))
 
 
@@ -187,29 +146,9 @@ async def get_case(request: web.Request, staff: Staff, _data: dict[str, Any]) ->
     errors=(404, 422),
 )
 async def patch_case(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        case = await visible_case(tx.session, staff, request.match_info["ref"])
-        changes = {k: v for k, v in data.items() if v is not None or k == "caseworker_id"}
-        if "caseworker_id" in data or "team" in changes:
-            await _check_caseworker(
-                tx,
-                changes.get("caseworker_id", case.caseworker_id),
-                changes.get("team", case.team),
-            )
-        for key, value in changes.items():
-            setattr(case, key, value.strip() if isinstance(value, str) else value)
-        moved = 0
-        if "caseworker_id" in changes or "team" in changes:
-            await tx.session.flush()
-            moved = await follow_case_owner(tx, case)
-        tx.audit(
-            staff.email,
-            "case.changed",
-            f"case:{case.id}",
-            ref=case.ref,
-            items_moved=moved,
-            **changes,
-        )
+    case = await case_admin.change_case(
+        request.app[RUNTIME].db, staff, request.match_info["ref"], data
+    )
     return web.json_response(case_json(case))
 
 
@@ -222,23 +161,7 @@ async def patch_case(request: web.Request, staff: Staff, data: dict[str, Any]) -
     errors=(404, 409),
 )
 async def delete_case(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        case = await visible_case(tx.session, staff, request.match_info["ref"])
-        s = tx.session
-        used = (
-            await s.execute(select(Message.id).where(Message.case_id == case.id).limit(1))
-        ).first()
-        queued = (
-            await s.execute(select(QueueItem.id).where(QueueItem.case_id == case.id).limit(1))
-        ).first()
-        if used or queued:
-            raise ApiError(
-                409, "has_messages", f"Case {case.ref} has correspondence; close it instead."
-            )
-        await s.execute(delete(ReplyToken).where(ReplyToken.case_id == case.id))
-        await s.execute(delete(Contact).where(Contact.case_id == case.id))
-        await s.delete(case)
-        tx.audit(staff.email, "case.deleted", f"case:{case.id}", ref=case.ref)
+    case = await case_admin.delete_case(request.app[RUNTIME].db, staff, request.match_info["ref"])
     return web.json_response({"ref": case.ref, "deleted": True})
 
 
@@ -273,26 +196,6 @@ def _contact_values(data: dict[str, Any], region: str) -> dict[str, Any]:
     return values
 
 
-async def _apply_contact(
-    tx: Tx, staff: Staff, contact: Contact, values: dict[str, Any], case_ref: str, action: str
-) -> None:
-    before = (contact.consent_sms, contact.consent_email)
-    for key, value in values.items():
-        setattr(contact, key, value.strip() if isinstance(value, str) else value)
-    if (contact.consent_sms, contact.consent_email) != before:
-        contact.consent_by, contact.consent_at = staff.email, utcnow()
-    await tx.session.flush()
-    tx.audit(
-        staff.email,
-        action,
-        f"contact:{contact.id}",
-        case=case_ref,
-        fields=sorted(values),
-        consent_sms=contact.consent_sms,
-        consent_email=contact.consent_email,
-    )
-
-
 @endpoint(
     "POST",
     "/api/v1/cases/{ref}/contacts",
@@ -306,30 +209,8 @@ async def _apply_contact(
 async def create_contact(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     rt = request.app[RUNTIME]
     values = _contact_values(data, rt.settings.sms.default_region)
-    async with rt.db.transaction() as tx:
-        case = await visible_case(tx.session, staff, request.match_info["ref"])
-        contact = Contact(
-            case_id=case.id,
-            role="parent",
-            name="",
-            language="nb",
-            consent_sms=False,
-            consent_email=False,
-            opted_out_sms=False,
-            opted_out_email=False,
-            verified=True,
-        )
-        tx.session.add(contact)
-        await _apply_contact(tx, staff, contact, values, case.ref, "contact.created")
+    contact = await case_admin.add_contact(rt.db, staff, request.match_info["ref"], values)
     return web.json_response(contact_json(contact), status=201)
-
-
-async def _contact(tx: Tx, contact_id: int) -> tuple[Contact, Case]:
-    contact = await tx.session.get(Contact, contact_id)
-    case = await tx.session.get(Case, contact.case_id) if contact else None
-    if contact is None or case is None:
-        raise not_found(f"contact {contact_id}")
-    return contact, case
 
 
 @endpoint(
@@ -344,9 +225,9 @@ async def _contact(tx: Tx, contact_id: int) -> tuple[Contact, Case]:
 async def patch_contact(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     rt = request.app[RUNTIME]
     values = _contact_values(data, rt.settings.sms.default_region)
-    async with rt.db.transaction() as tx:
-        contact, case = await _contact(tx, int_param(request, "contact_id"))
-        await _apply_contact(tx, staff, contact, values, case.ref, "contact.changed")
+    contact = await case_admin.change_contact(
+        rt.db, staff, int_param(request, "contact_id"), values
+    )
     return web.json_response(contact_json(contact))
 
 
@@ -359,16 +240,7 @@ async def patch_contact(request: web.Request, staff: Staff, data: dict[str, Any]
     errors=(404, 409),
 )
 async def delete_contact(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        contact, case = await _contact(tx, int_param(request, "contact_id"))
-        s = tx.session
-        if (
-            await s.execute(select(Message.id).where(Message.contact_id == contact.id).limit(1))
-        ).first():
-            raise ApiError(
-                409, "has_messages", "The contact has correspondence on record; it is kept."
-            )
-        await s.execute(delete(ReplyToken).where(ReplyToken.contact_id == contact.id))
-        await s.delete(contact)
-        tx.audit(staff.email, "contact.deleted", f"contact:{contact.id}", case=case.ref)
+    contact = await case_admin.delete_contact(
+        request.app[RUNTIME].db, staff, int_param(request, "contact_id")
+    )
     return web.json_response({"id": contact.id, "deleted": True})

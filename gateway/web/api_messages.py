@@ -1,28 +1,26 @@
-"""Case thread, one message, reply, and the audited reveal of a sealed original."""
+"""Case thread, one message, reply, and the audited reveal of a sealed original (the use cases
+live in ``gateway.casework``; this module parses, calls and renders JSON)."""
 
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs
 
 import structlog
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import casework
 from gateway.access_log import record_access
 from gateway.accounts import Staff
 from gateway.attachments import AttachmentUnavailable, attachment_for_display
-from gateway.permissions import CONTENT, message_scope, sees_case
-from gateway.sealing import SealedBlob, SealingError
-from gateway.storage.models import Attachment, Case, Message, OutboxJob, SealedOriginal
-from gateway.web.api_common import ApiError, Field, endpoint, int_param, not_found
+from gateway.casework import messages_with_parts, visible_case, visible_message
+from gateway.permissions import CONTENT
+from gateway.storage.models import Attachment, Message, OutboxJob
+from gateway.web.api_common import ApiError, Field, endpoint, int_param
 from gateway.web.keys import RUNTIME
-from gateway.workqueue import take_for_reply
+
+__all__ = ["messages_with_parts", "visible_case", "visible_message"]
 
 log = structlog.get_logger("gateway.web.messages")
 
@@ -88,49 +86,6 @@ def attachment_json(a: Attachment) -> dict[str, Any]:
     }
 
 
-async def messages_with_parts(
-    s: AsyncSession, msgs: Sequence[Message]
-) -> tuple[dict[int, list[Attachment]], dict[int, OutboxJob]]:
-    ids = [m.id for m in msgs]
-    atts: dict[int, list[Attachment]] = {i: [] for i in ids}
-    jobs: dict[int, OutboxJob] = {}
-    if ids:
-        for a in (
-            (
-                await s.execute(
-                    select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
-                )
-            )
-            .scalars()
-            .all()
-        ):
-            atts[a.message_id].append(a)
-        for j in (
-            (await s.execute(select(OutboxJob).where(OutboxJob.message_id.in_(ids))))
-            .scalars()
-            .all()
-        ):
-            jobs[j.message_id] = j
-    return atts, jobs
-
-
-async def visible_case(s: AsyncSession, staff: Staff, ref: str) -> Case:
-    case = (await s.execute(select(Case).where(Case.ref == ref))).scalar_one_or_none()
-    if case is None or not sees_case(staff, case):
-        raise not_found(f"case {ref}")
-    return case
-
-
-async def visible_message(
-    s: AsyncSession, staff: Staff, message_id: int
-) -> tuple[Message, Case | None]:
-    m = await s.get(Message, message_id)
-    case = await s.get(Case, m.case_id) if m is not None and m.case_id is not None else None
-    if m is None or not message_scope(staff, case):
-        raise not_found(f"message {message_id}")
-    return m, case
-
-
 @endpoint(
     "GET",
     "/api/v1/cases/{ref}/messages",
@@ -141,21 +96,8 @@ async def visible_message(
     errors=(404,),
 )
 async def case_thread(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        case = await visible_case(s, staff, request.match_info["ref"])
-        msgs = (
-            (
-                await s.execute(
-                    select(Message)
-                    .where(Message.case_id == case.id)
-                    .order_by(Message.created_at, Message.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        atts, jobs = await messages_with_parts(s, msgs)
-    await record_access(request.app[RUNTIME].db, staff, "case.thread", f"case:{case.id}", case.ref)
+    t = await casework.case_thread(request.app[RUNTIME].db, staff, request.match_info["ref"])
+    case = t.case
     return web.json_response(
         {
             "case": {
@@ -164,7 +106,10 @@ async def case_thread(request: web.Request, staff: Staff, _data: dict[str, Any])
                 "team": case.team,
                 "status": case.status,
             },
-            "messages": [message_json(m, case.ref, atts[m.id], jobs.get(m.id)) for m in msgs],
+            "messages": [
+                message_json(m, case.ref, t.attachments[m.id], t.delivery.get(m.id))
+                for m in t.messages
+            ],
         }
     )
 
@@ -178,14 +123,10 @@ async def case_thread(request: web.Request, staff: Staff, _data: dict[str, Any])
     errors=(404,),
 )
 async def one_message(request: web.Request, staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        m, case = await visible_message(s, staff, int_param(request, "message_id"))
-        atts, jobs = await messages_with_parts(s, [m])
-    ref = case.ref if case else None
-    await record_access(request.app[RUNTIME].db, staff, "message.read", f"message:{m.id}", ref)
-    return web.json_response(
-        message_json(m, case.ref if case else None, atts[m.id], jobs.get(m.id))
+    one = await casework.read_message(
+        request.app[RUNTIME].db, staff, int_param(request, "message_id")
     )
+    return web.json_response(message_json(one.message, one.case_ref, one.attachments, one.delivery))
 
 
 @endpoint(
@@ -209,22 +150,17 @@ async def one_message(request: web.Request, staff: Staff, _data: dict[str, Any])
 )
 async def post_reply(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     rt = request.app[RUNTIME]
-    ref = request.match_info["ref"]
-    dry_run = bool(data.get("dry_run"))
-    async with rt.db.transaction() as tx:
-        case = await visible_case(tx.session, staff, ref)
-        if data.get("queue_item_id") is not None and not dry_run:
-            await take_for_reply(tx, staff, data["queue_item_id"], case.id)
-        result = await rt.replies.reply_in(
-            tx,
-            actor=staff.email,
-            author_id=staff.id,
-            case_ref=ref,
-            body=data["body"],
-            channel=data.get("channel"),
-            contact_id=data.get("contact_id"),
-            dry_run=dry_run,
-        )
+    result = await casework.reply_to_case(
+        rt.db,
+        rt.replies,
+        staff,
+        request.match_info["ref"],
+        body=data["body"],
+        channel=data.get("channel"),
+        contact_id=data.get("contact_id"),
+        queue_item_id=data.get("queue_item_id"),
+        dry_run=bool(data.get("dry_run")),
+    )
     payload = {
         "message_id": result.message_id,
         "channel": result.channel,
@@ -233,19 +169,6 @@ async def post_reply(request: web.Request, staff: Staff, data: dict[str, Any]) -
         "dry_run": result.dry_run,
     }
     return web.json_response(payload, status=200 if result.dry_run else 202)
-
-
-def _readable(raw: bytes, channel: str) -> str:
-    """The family's own words from the original, for the person who asked to see them."""
-    if channel == "sms":
-        values = parse_qs(raw.decode("utf-8", "replace")).get("Body")
-        return values[0] if values else ""
-    try:
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        part = parsed.get_body(preferencelist=("plain", "html"))
-        return str(part.get_content()) if part is not None else ""
-    except (LookupError, ValueError, AttributeError):
-        return ""
 
 
 @endpoint(
@@ -266,77 +189,28 @@ def _readable(raw: bytes, channel: str) -> str:
 )
 async def reveal(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     rt = request.app[RUNTIME]
-    message_id = int_param(request, "message_id")
-    attachment_id = data.get("attachment_id")
-    async with rt.db.transaction() as tx:
-        m, _case = await visible_message(tx.session, staff, message_id)
-        attachment: Attachment | None = None
-        if attachment_id is not None:
-            attachment = await tx.session.get(Attachment, attachment_id)
-            if attachment is None or attachment.message_id != m.id:
-                raise not_found(f"attachment {attachment_id} on message {m.id}")
-            sealed_id, context = attachment.sealed_id, b"attachment"
-        elif data.get("html"):
-            if m.sealed_html_id is None:
-                raise ApiError(404, "no_html", "This message has no HTML copy.")
-            sealed_id, context = m.sealed_html_id, b"html"
-        else:
-            sealed_id = m.sealed_id
-            context = b"original" if m.direction == "in" else b"outbound"
-        row = await tx.session.get(SealedOriginal, sealed_id) if sealed_id is not None else None
-        if row is None:
-            raise ApiError(404, "not_stored", "No sealed original is stored for this.")
-        try:
-            raw = rt.keyring.open(SealedBlob(row.key_id, row.nonce, row.ciphertext), context)
-        except SealingError as exc:
-            # An operator's problem, not the caseworker's: say so, and log which key (no content).
-            log.error(
-                "reveal.sealing_key_problem",
-                message_id=m.id,
-                key_id=row.key_id,
-                problem="missing" if row.key_id not in rt.keyring.keys else "does_not_open",
-            )
-            raise ApiError(
-                503,
-                "original_unavailable",
-                f"The original cannot be opened: sealing key {row.key_id} is not loaded or not "
-                "the key that sealed it. Ask an operator to restore the key file.",
-            ) from exc
-        what = (
-            f"attachment:{attachment.id}"
-            if attachment
-            else ("html" if context == b"html" else "text")
-        )
-        tx.audit(
-            staff.email,
-            "original.revealed",
-            f"message:{m.id}",
-            what=what,
-            reason=data["reason"].strip(),
-            sha256=row.sha256,
-        )
-    # Returned only after the audit event is committed, and the read is in the access log.
-    await record_access(
+    r = await casework.reveal_original(
         rt.db,
+        rt.keyring,
         staff,
-        "original.revealed",
-        f"message:{m.id}",
-        _case.ref if _case is not None else None,
+        int_param(request, "message_id"),
+        reason=data["reason"],
+        attachment_id=data.get("attachment_id"),
+        html=bool(data.get("html")),
     )
+    # Returned only after the audit event is committed.
     payload: dict[str, Any] = {
-        "message_id": m.id,
-        "what": what,
-        "sha256": row.sha256,
-        "content_base64": base64.b64encode(raw).decode("ascii"),
+        "message_id": r.message_id,
+        "what": r.what,
+        "sha256": r.sha256,
+        "content_base64": base64.b64encode(r.raw).decode("ascii"),
     }
-    if attachment is not None:
-        payload |= {"filename": attachment.filename, "content_type": attachment.content_type}
-    elif what == "html":
-        payload["html"] = raw.decode("utf-8", "replace")
+    if r.filename is not None:
+        payload |= {"filename": r.filename, "content_type": r.content_type}
+    elif r.html is not None:
+        payload["html"] = r.html
     else:
-        payload["text"] = (
-            raw.decode("utf-8", "replace") if m.direction == "out" else _readable(raw, m.channel)
-        )
+        payload["text"] = r.text
     return web.json_response(payload)
 
 
@@ -355,20 +229,14 @@ async def attachment_display(
 ) -> web.Response:
     rt = request.app[RUNTIME]
     attachment_id = int_param(request, "attachment_id")
-    async with rt.db.read() as s:
-        attachment = await s.get(Attachment, attachment_id)
-        if attachment is None:
-            raise not_found(f"attachment {attachment_id}")
-        _m, case = await visible_message(s, staff, attachment.message_id)
+    _attachment, case_ref = await casework.attachment_message(rt.db, staff, attachment_id)
     try:
         filename, content_type, data = await attachment_for_display(
             rt.db, rt.keyring, attachment_id
         )
     except AttachmentUnavailable as exc:
         raise ApiError(exc.http_status, exc.code, exc.message) from exc
-    await record_access(
-        rt.db, staff, "attachment.read", f"attachment:{attachment_id}", case.ref if case else None
-    )
+    await record_access(rt.db, staff, "attachment.read", f"attachment:{attachment_id}", case_ref)
     return web.Response(
         body=data,
         content_type=content_type,

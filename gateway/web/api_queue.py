@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import and_, false, or_, select
 
-from gateway.access_log import record_listing
+from gateway import casework
 from gateway.accounts import Staff
-from gateway.permissions import CONTENT, queue_scope
-from gateway.storage.models import Case, Message, QueueItem
+from gateway.casework import QUEUE_KINDS, QUEUE_STATES, QueueFilter, case_ref_of
+from gateway.permissions import CONTENT
+from gateway.storage.models import Message, QueueItem
 from gateway.web.api_common import (
     ApiError,
     Field,
@@ -27,8 +27,8 @@ from gateway.web.api_messages import message_json
 from gateway.web.keys import RUNTIME
 from gateway.workqueue import claim, mark_done, mark_journalled, reassign
 
-STATES = ("new", "claimed", "done", "journalled")
-QUEUES = ("user", "team", "duty", "triage")
+STATES = QUEUE_STATES
+QUEUES = QUEUE_KINDS
 
 
 def item_json(q: QueueItem, m: Message | None, ref: str | None) -> dict[str, Any]:
@@ -74,61 +74,43 @@ async def list_queue(request: web.Request, staff: Staff, _data: dict[str, Any]) 
     bad = [s for s in states if s not in STATES]
     if bad or not states:
         raise ApiError(400, "bad_request", f"state must be among {', '.join(STATES)}.")
-    conditions = [queue_scope(staff), QueueItem.state.in_(states)]
-    urgent = query_bool(request, "urgent")
-    if urgent is not None:
-        conditions.append(QueueItem.urgent == urgent)
     channel = q.get("channel")
     if channel:
         if channel not in ("sms", "email"):
             raise ApiError(400, "bad_request", "channel must be sms or email.")
-        conditions.append(Message.channel == channel)
     queue = q.get("queue")
     if queue:
         if queue not in QUEUES:
             raise ApiError(400, "bad_request", f"queue must be one of {', '.join(QUEUES)}.")
-        conditions.append(QueueItem.owner_kind == queue)
     limit = query_int(request, "limit", 50, 1, 200)
+    after = None
     if q.get("cursor"):
         # Urgent first, then oldest first: the cursor is the (urgent, id) of the last item.
         was_urgent, last_id = decode_cursor(q["cursor"], 2)
-        after_in_group = and_(QueueItem.urgent == bool(was_urgent), QueueItem.id > last_id)
-        later_group = QueueItem.urgent.is_(False) if was_urgent else false()
-        conditions.append(or_(after_in_group, later_group))
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (
-            await s.execute(
-                select(QueueItem, Message, Case.ref)
-                .join(Message, Message.id == QueueItem.message_id)
-                .outerjoin(Case, Case.id == QueueItem.case_id)
-                .where(*conditions)
-                .order_by(QueueItem.urgent.desc(), QueueItem.id)
-                .limit(limit + 1)
-            )
-        ).all()
-    # Queue items show redacted text and the sender: a read of content, logged before served.
-    await record_listing(
+        after = (was_urgent, last_id)
+    rows = await casework.list_queue(
         request.app[RUNTIME].db,
         staff,
-        "queue.listed",
-        f"queue:{queue or 'mine'}",
-        [ref for _qi, _m, ref in rows[:limit]],
+        QueueFilter(
+            states=tuple(states),
+            urgent=query_bool(request, "urgent"),
+            channel=channel or None,
+            queue=queue or None,
+            after=after,
+            limit=limit,
+        ),
     )
-    page = Page([item_json(qi, m, ref) for qi, m, ref in rows[:limit]])
+    page = Page([item_json(r.item, r.message, r.case_ref) for r in rows[:limit]])
     if len(rows) > limit:
-        last = rows[limit - 1][0]
+        last = rows[limit - 1].item
         page.next_cursor = encode_cursor(int(last.urgent), last.id)
     return page.response()
 
 
 async def _item_answer(request: web.Request, item: QueueItem) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        ref = (
-            (await s.execute(select(Case.ref).where(Case.id == item.case_id))).scalar_one_or_none()
-            if item.case_id
-            else None
-        )
-    return web.json_response(item_json(item, None, ref))
+    return web.json_response(
+        item_json(item, None, await case_ref_of(request.app[RUNTIME].db, item))
+    )
 
 
 @endpoint(

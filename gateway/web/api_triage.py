@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, update
 
+from gateway import casework, staff_admin
 from gateway.accounts import Staff
-from gateway.permissions import ADMIN, LEADS, TEAM_LEAD, sees_case
-from gateway.storage.db import utcnow
-from gateway.storage.models import BlockedSender, Case, QueueItem, User
-from gateway.triage import NewContact, block_sender, link_to_case, mark_spam, unblock_sender
-from gateway.web.api_common import Field, check_body, endpoint, int_param, not_found
-from gateway.web.api_messages import visible_message
+from gateway.permissions import ADMIN, LEADS, TEAM_LEAD
+from gateway.storage.models import BlockedSender
+from gateway.triage import NewContact
+from gateway.web.api_common import Field, check_body, endpoint, int_param
 from gateway.web.keys import RUNTIME
 
 REASON = Field("string", required=True, min_length=1, max_length=500)
@@ -50,22 +48,15 @@ async def link(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.
         new_contact = NewContact(
             c["name"].strip(), (c.get("role") or "parent").strip(), c.get("language") or "nb"
         )
-    async with request.app[RUNTIME].db.transaction() as tx:
-        m, _ = await visible_message(tx.session, staff, int_param(request, "message_id"))
-        case = (
-            await tx.session.execute(select(Case).where(Case.ref == data["case_ref"]))
-        ).scalar_one_or_none()
-        if case is None or not sees_case(staff, case):
-            raise not_found(f"case {data['case_ref']}")
-        contact = await link_to_case(
-            tx,
-            staff,
-            m,
-            case,
-            reason=data["reason"].strip(),
-            contact_id=data.get("contact_id"),
-            new_contact=new_contact,
-        )
+    m, case, contact = await casework.link_from_triage(
+        request.app[RUNTIME].db,
+        staff,
+        int_param(request, "message_id"),
+        data["case_ref"],
+        reason=data["reason"],
+        contact_id=data.get("contact_id"),
+        new_contact=new_contact,
+    )
     return web.json_response(
         {"message_id": m.id, "case": case.ref, "contact_id": contact.id if contact else None}
     )
@@ -81,9 +72,13 @@ async def link(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.
     errors=(404, 409),
 )
 async def spam(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        m, _ = await visible_message(tx.session, staff, int_param(request, "message_id"))
-        await mark_spam(tx, staff, m, kind=data["kind"], reason=data["reason"].strip())
+    m = await casework.mark_message_spam(
+        request.app[RUNTIME].db,
+        staff,
+        int_param(request, "message_id"),
+        kind=data["kind"],
+        reason=data["reason"],
+    )
     return web.json_response({"message_id": m.id, "status": m.status})
 
 
@@ -99,9 +94,9 @@ async def spam(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.
     errors=(404, 409),
 )
 async def block(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.transaction() as tx:
-        m, _ = await visible_message(tx.session, staff, int_param(request, "message_id"))
-        row = await block_sender(tx, staff, m, reason=data["reason"].strip())
+    row = await casework.block_message_sender(
+        request.app[RUNTIME].db, staff, int_param(request, "message_id"), reason=data["reason"]
+    )
     return web.json_response(_blocked_json(row), status=201)
 
 
@@ -123,8 +118,7 @@ def _blocked_json(row: BlockedSender) -> dict[str, Any]:
     tag="triage",
 )
 async def list_blocked(request: web.Request, _staff: Staff, _data: dict[str, Any]) -> web.Response:
-    async with request.app[RUNTIME].db.read() as s:
-        rows = (await s.execute(select(BlockedSender).order_by(BlockedSender.id))).scalars().all()
+    rows = await casework.blocked_senders(request.app[RUNTIME].db)
     return web.json_response({"items": [_blocked_json(r) for r in rows]})
 
 
@@ -139,8 +133,7 @@ async def list_blocked(request: web.Request, _staff: Staff, _data: dict[str, Any
 )
 async def unblock(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     blocked_id = int_param(request, "blocked_id")
-    async with request.app[RUNTIME].db.transaction() as tx:
-        await unblock_sender(tx, staff, blocked_id, reason=data["reason"].strip())
+    await casework.unblock(request.app[RUNTIME].db, staff, blocked_id, reason=data["reason"])
     return web.json_response({"id": blocked_id, "unblocked": True})
 
 
@@ -155,36 +148,13 @@ async def unblock(request: web.Request, staff: Staff, data: dict[str, Any]) -> w
     errors=(404,),
 )
 async def absence(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
-    user_id = int_param(request, "user_id")
-    async with request.app[RUNTIME].db.transaction() as tx:
-        user = await tx.session.get(User, user_id)
-        if user is None or (staff.role == TEAM_LEAD and user.team != staff.team):
-            raise not_found(f"user {user_id}")
-        user.absent = data["absent"]
-        moved = 0
-        if user.absent:
-            result = await tx.session.execute(
-                update(QueueItem)
-                .where(
-                    QueueItem.owner_kind == "user",
-                    QueueItem.owner_user_id == user.id,
-                    QueueItem.state == "new",
-                )
-                .values(
-                    owner_kind="team",
-                    owner_user_id=None,
-                    owner_team=user.team,
-                    reason="caseworker absent",
-                    updated_at=utcnow(),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            moved = int(getattr(result, "rowcount", 0) or 0)
-        tx.audit(
-            staff.email,
-            "user.absent" if user.absent else "user.present",
-            f"user:{user.id}",
-            reason=data["reason"].strip(),
-            items_moved_to_team=moved,
-        )
-    return web.json_response({"id": user.id, "absent": user.absent, "items_moved": moved})
+    result = await staff_admin.set_absence(
+        request.app[RUNTIME].db,
+        staff,
+        int_param(request, "user_id"),
+        absent=data["absent"],
+        reason=data["reason"],
+    )
+    return web.json_response(
+        {"id": result.user.id, "absent": result.user.absent, "items_moved": result.moved}
+    )

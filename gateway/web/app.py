@@ -1,4 +1,4 @@
-"""The aiohttp application: webhooks, health, metrics and the JSON API."""
+"""The aiohttp application: webhooks, health, metrics, the JSON API and the caseworker pages."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from gateway.metrics import HTTP_REQUESTS
 from gateway.runtime import Runtime
 from gateway.web import api
 from gateway.web.keys import RUNTIME
+from gateway.web.pages import add_page_routes
 
 log = structlog.get_logger("gateway.web")
 
@@ -98,4 +99,5 @@ def make_app(runtime: Runtime) -> web.Application:
     app.router.add_post("/webhooks/twilio/sms", twilio_sms.inbound_sms)
     app.router.add_post("/webhooks/twilio/status", twilio_status.delivery_status)
     api.add_routes(app)
+    add_page_routes(app)
     return app

@@ -79,6 +79,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_sealing_key")),
     )
     op.create_table(
+        "sign_in_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_failure")),
+        sa.UniqueConstraint("key", name=op.f("uq_sign_in_failure_key")),
+    )
+    op.create_table(
         "user_account",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
@@ -124,6 +134,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_file")),
         sa.UniqueConstraint("ref", name=op.f("uq_case_file_ref")),
     )
+    op.create_table(
+        "staff_login",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=True),
+        sa.Column("password_set_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("language", sa.String(length=5), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_staff_login_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_staff_login")),
+    )
+    op.create_table(
+        "web_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("end_reason", sa.String(length=20), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_web_session_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_session_token_hash")),
+    )
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_session_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "contact",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -404,9 +444,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_case_id"))
 
     op.drop_table("contact")
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_session_user_id"))
+
+    op.drop_table("web_session")
+    op.drop_table("staff_login")
     op.drop_table("case_file")
     op.drop_table("api_token")
     op.drop_table("user_account")
+    op.drop_table("sign_in_failure")
     op.drop_table("sealing_key")
     op.drop_table("sealed_blob")
     op.drop_table("blocked_sender")
