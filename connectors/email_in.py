@@ -20,9 +20,10 @@ import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from connectors.email_parsing import UNPARSED_LABEL, ParseOutcome, ParserPool
 from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
-from gateway.core.email import EmailLimits, ParsedEmail, attachment_payloads, parse_email
+from gateway.core.email import AttachmentInfo, EmailLimits, ParsedEmail
 from gateway.core.inbound import InboundAttachment, InboundMessage
 from gateway.intake import IntakeService
 from gateway.settings import Settings
@@ -77,14 +78,16 @@ def provider_id_for(parsed: ParsedEmail, raw: bytes, recipient: str) -> str:
 
 
 def inbound_from_email(
-    raw: bytes, parsed: ParsedEmail, envelope_from: str, recipient: str, limits: EmailLimits
+    raw: bytes,
+    parsed: ParsedEmail,
+    envelope_from: str,
+    recipient: str,
+    payloads: tuple[tuple[AttachmentInfo, bytes], ...] = (),
 ) -> InboundMessage:
-    attachments: tuple[InboundAttachment, ...] = ()
-    if not parsed.over_limits:
-        attachments = tuple(
-            InboundAttachment(info.filename, info.content_type, data, info.verdict, info.reason)
-            for info, data in attachment_payloads(raw, limits)
-        )
+    attachments = tuple(
+        InboundAttachment(info.filename, info.content_type, data, info.verdict, info.reason)
+        for info, data in payloads
+    )
     auth = parsed.sender_auth
     flags: dict[str, Any] = {}
     if parsed.over_limits:
@@ -117,6 +120,26 @@ def inbound_from_email(
     )
 
 
+def unparsed_inbound(raw: bytes, envelope_from: str, recipient: str, reason: str) -> InboundMessage:
+    """A message the parser could not finish within its budget: kept whole, read by nobody.
+
+    Only facts that cost nothing are used: the envelope sender and recipient and a content
+    hash as provider id (a retry of the same bytes is still recognised). The sealed
+    original is the raw message, revealed as usual.
+    """
+    key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return InboundMessage(
+        channel="email",
+        provider_id=f"{key}|{normalise_email(recipient)}",
+        sender=normalise_email(envelope_from),
+        recipient=normalise_email(recipient),
+        text="",
+        raw=raw,
+        received_at=utcnow(),
+        flags={"unparsed": UNPARSED_LABEL, "unparsed_reason": reason},
+    )
+
+
 class ServiceMailHandler:
     """aiosmtpd handler shared by the SMTP and LMTP servers."""
 
@@ -132,6 +155,20 @@ class ServiceMailHandler:
         self.service_addresses = {normalise_email(settings.email.service_address)}
         self.sender_limit = sender_limit or SenderLimit(
             settings.smtp.rate_limit_count, settings.smtp.rate_limit_seconds
+        )
+        self.parser = ParserPool(settings.email.parse_workers, settings.email.parse_timeout_seconds)
+
+    def close(self) -> None:
+        """Stop the parser's worker processes."""
+        self.parser.close()
+
+    def inbound_for(
+        self, raw: bytes, outcome: ParseOutcome, envelope_from: str, recipient: str
+    ) -> InboundMessage:
+        if outcome.parsed is None:
+            return unparsed_inbound(raw, envelope_from, recipient, outcome.unparsed or "")
+        return inbound_from_email(
+            raw, outcome.parsed, envelope_from, recipient, outcome.attachments
         )
 
     async def handle_EHLO(
@@ -191,14 +228,13 @@ class ServiceMailHandler:
             log.info("smtp.sender_rate_limited", stage="DATA", sender=envelope.mail_from)
             return "\r\n".join([RATE_LIMITED] * len(envelope.rcpt_tos)) if lmtp else RATE_LIMITED
         raw = envelope.original_content or b""
-        parsed = parse_email(
-            raw,
-            limits=self.limits,
-            trusted_authserv_id=self.settings.email.trusted_authserv_id or None,
+        # Off the loop and within a time budget: no message can hold up anyone else.
+        outcome = await self.parser.parse(
+            raw, self.limits, self.settings.email.trusted_authserv_id or None
         )
         statuses = []
         for rcpt in envelope.rcpt_tos:
-            inbound = inbound_from_email(raw, parsed, envelope.mail_from or "", rcpt, self.limits)
+            inbound = self.inbound_for(raw, outcome, envelope.mail_from or "", rcpt)
             try:
                 await self.intake.accept(inbound)
                 statuses.append(ACCEPTED)
