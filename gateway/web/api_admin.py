@@ -7,7 +7,15 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from gateway.accounts import AccountError, Staff, add_user, create_token, revoke_tokens
+from gateway.accounts import (
+    AccountError,
+    AccountForbidden,
+    Staff,
+    add_user,
+    check_user_change,
+    create_token,
+    revoke_tokens,
+)
 from gateway.notifications import set_digest_minutes
 from gateway.permissions import ADMINS, ASSIGNABLE, ROLES
 from gateway.storage.db import Tx
@@ -47,10 +55,10 @@ async def list_users(request: web.Request, _staff: Staff, _data: dict[str, Any])
 
 
 USER_FIELDS = {
-    "email": Field("string", required=True, min_length=3, max_length=320),
-    "name": Field("string", required=True, min_length=1, max_length=200),
+    "email": Field("string", required=True, min_length=3, max_length=320, one_line=True),
+    "name": Field("string", required=True, min_length=1, max_length=200, one_line=True),
     "role": Field("string", required=True, enum=ROLES),
-    "team": Field("string", required=True, min_length=1, max_length=100),
+    "team": Field("string", required=True, min_length=1, max_length=100, one_line=True),
 }
 
 
@@ -110,18 +118,22 @@ async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -
     roles=ADMINS,
     tag="admin",
     body={
-        "name": Field("string", min_length=1, max_length=200),
+        "name": Field("string", min_length=1, max_length=200, one_line=True),
         "role": Field("string", enum=ROLES),
-        "team": Field("string", min_length=1, max_length=100),
+        "team": Field("string", min_length=1, max_length=100, one_line=True),
         "active": Field("boolean"),
         "notify_digest_minutes": Field("integer", minimum=0, maximum=24 * 60, nullable=True),
     },
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 async def patch_user(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     async with request.app[RUNTIME].db.transaction() as tx:
         user = await _user(tx, int_param(request, "user_id"))
         changes = {k: v for k, v in data.items() if v is not None}
+        try:
+            check_user_change(staff, user, changes)
+        except AccountForbidden as exc:
+            raise ApiError(403, "forbidden", str(exc)) from exc
         moves_away = ("role" in changes and changes["role"] not in ASSIGNABLE) or (
             "team" in changes and changes["team"] != user.team
         )
@@ -221,7 +233,7 @@ async def list_tokens(request: web.Request, _staff: Staff, _data: dict[str, Any]
         "label": Field("string", max_length=100),
     },
     ok=201,
-    errors=(404, 422),
+    errors=(403, 404, 422),
 )
 async def new_token(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     async with request.app[RUNTIME].db.transaction() as tx:
@@ -230,10 +242,12 @@ async def new_token(request: web.Request, staff: Staff, data: dict[str, Any]) ->
             token, expires = await create_token(
                 tx,
                 user_email=user.email,
-                actor=staff.email,
+                actor=staff,
                 days=data.get("days") or 90,
                 label=data.get("label") or "",
             )
+        except AccountForbidden as exc:
+            raise ApiError(403, "forbidden", str(exc)) from exc
         except AccountError as exc:
             raise ApiError(422, "bad_token", str(exc)) from exc
     return web.json_response({"token": token, "expires_at": expires.isoformat()}, status=201)

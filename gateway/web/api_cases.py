@@ -120,9 +120,9 @@ async def _check_caseworker(tx: Tx, caseworker_id: int | None, team: str) -> Non
     roles=ADMINS,
     tag="cases",
     body={
-        "ref": Field("string", required=True, min_length=1, max_length=64),
-        "title": Field("string", required=True, min_length=1, max_length=300),
-        "team": Field("string", required=True, min_length=1, max_length=100),
+        "ref": Field("string", required=True, min_length=1, max_length=64, one_line=True),
+        "title": Field("string", required=True, min_length=1, max_length=300, one_line=True),
+        "team": Field("string", required=True, min_length=1, max_length=100, one_line=True),
         "caseworker_id": Field("integer", nullable=True),
         "status": Field("string", enum=("open", "closed")),
     },
@@ -179,8 +179,8 @@ async def get_case(request: web.Request, staff: Staff, _data: dict[str, Any]) ->
     roles=ADMINS,
     tag="cases",
     body={
-        "title": Field("string", min_length=1, max_length=300),
-        "team": Field("string", min_length=1, max_length=100),
+        "title": Field("string", min_length=1, max_length=300, one_line=True),
+        "team": Field("string", min_length=1, max_length=100, one_line=True),
         "caseworker_id": Field("integer", nullable=True),
         "status": Field("string", enum=("open", "closed")),
     },
@@ -243,10 +243,10 @@ async def delete_case(request: web.Request, staff: Staff, _data: dict[str, Any])
 
 
 CONTACT_FIELDS = {
-    "name": Field("string", min_length=1, max_length=200),
-    "role": Field("string", min_length=1, max_length=50),
-    "phone": Field("string", max_length=40, nullable=True),
-    "email": Field("string", max_length=320, nullable=True),
+    "name": Field("string", min_length=1, max_length=200, one_line=True),
+    "role": Field("string", min_length=1, max_length=50, one_line=True),
+    "phone": Field("string", max_length=40, nullable=True, one_line=True),
+    "email": Field("string", max_length=320, nullable=True, one_line=True),
     "language": Field("string", enum=LANGUAGES),
     "consent_sms": Field("boolean"),
     "consent_email": Field("boolean"),
@@ -299,7 +299,10 @@ async def _apply_contact(
     summary="Add a contact to a case",
     roles=ADMINS,
     tag="cases",
-    body={**CONTACT_FIELDS, "name": Field("string", required=True, min_length=1, max_length=200)},
+    body={
+        **CONTACT_FIELDS,
+        "name": Field("string", required=True, min_length=1, max_length=200, one_line=True),
+    },
     ok=201,
     errors=(404, 422),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,14 @@ from gateway.workqueue import Refused
 
 # Ids are 32-bit integers in the database; a larger number names nothing that exists.
 DB_INT_MAX = 2**31 - 1
+# What the OpenAPI document says of one-line fields (the check itself is is_one_line).
+ONE_LINE_PATTERN = "^[^\\x00-\\x1f\\x7f]*$"
+_NOT_ONE_LINE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+
+
+def is_one_line(value: str) -> bool:
+    """No line breaks, control, format (bidi override) or surrogate characters."""
+    return not any(unicodedata.category(ch) in _NOT_ONE_LINE for ch in value)
 
 
 class ApiError(Exception):
@@ -56,6 +65,8 @@ class Field:
     maximum: int | None = None
     nullable: bool = False
     description: str = ""
+    # Names, teams, refs: one line, no control or bidi-override characters.
+    one_line: bool = False
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.kind}
@@ -71,6 +82,8 @@ class Field:
             out["maximum"] = self.maximum
         if self.nullable:
             out["nullable"] = True
+        if self.one_line:
+            out["pattern"] = ONE_LINE_PATTERN
         if self.description:
             out["description"] = self.description
         return out
@@ -98,6 +111,8 @@ class Field:
                 return f"{name} must be at most {self.max_length} characters."
             if self.enum and value not in self.enum:
                 return f"{name} must be one of {', '.join(self.enum)}."
+            if self.one_line and not is_one_line(value):
+                return f"{name} must be one line without control characters."
         if self.kind == "integer":
             if not -DB_INT_MAX <= value <= DB_INT_MAX:
                 return f"{name} is out of range."

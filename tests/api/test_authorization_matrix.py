@@ -170,7 +170,9 @@ async def b_tokens(w: World, c: Person, t: str) -> tuple[str, Any]:
 
 
 async def b_token_add(w: World, c: Person, t: str) -> tuple[str, Any]:
-    return f"/api/v1/users/{await _fresh_user(w, t)}/tokens", {"days": 7}
+    # Admins mint tokens only for non-content accounts (content roles make their own).
+    auditor = await w.add_person("auditor", t)
+    return f"/api/v1/users/{auditor.id}/tokens", {"days": 7}
 
 
 async def b_token_revoke(w: World, c: Person, t: str) -> tuple[str, Any]:
