@@ -24,6 +24,7 @@ from connectors.email_parsing import UNPARSED_LABEL, ParseOutcome, ParserPool
 from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
 from gateway.core.email import AttachmentInfo, EmailLimits, ParsedEmail
+from gateway.core.email.attachment_policy import redact_filename
 from gateway.core.inbound import InboundAttachment, InboundMessage
 from gateway.intake import IntakeService
 from gateway.settings import Settings
@@ -83,9 +84,18 @@ def inbound_from_email(
     envelope_from: str,
     recipient: str,
     payloads: tuple[tuple[AttachmentInfo, bytes], ...] = (),
+    language: str = "nb",
 ) -> InboundMessage:
+    # Names are shown to caseworkers like text: ids and numbers in them are redacted
+    # (the sealed original keeps the name as sent).
     attachments = tuple(
-        InboundAttachment(info.filename, info.content_type, data, info.verdict, info.reason)
+        InboundAttachment(
+            redact_filename(info.filename, language),
+            info.content_type,
+            data,
+            info.verdict,
+            info.reason,
+        )
         for info, data in payloads
     )
     auth = parsed.sender_auth
@@ -168,7 +178,12 @@ class ServiceMailHandler:
         if outcome.parsed is None:
             return unparsed_inbound(raw, envelope_from, recipient, outcome.unparsed or "")
         return inbound_from_email(
-            raw, outcome.parsed, envelope_from, recipient, outcome.attachments
+            raw,
+            outcome.parsed,
+            envelope_from,
+            recipient,
+            outcome.attachments,
+            self.settings.service.language,
         )
 
     async def handle_EHLO(

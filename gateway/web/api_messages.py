@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.access_log import record_access
 from gateway.accounts import Staff
 from gateway.attachments import AttachmentUnavailable, attachment_for_display
+from gateway.core.email.attachment_policy import content_disposition, served_content_type
 from gateway.permissions import CONTENT, message_scope, sees_case
 from gateway.sealing import SealedBlob, SealingError
 from gateway.storage.models import Attachment, Case, Message, OutboxJob, SealedOriginal
@@ -347,11 +348,13 @@ async def attachment_display(
     await record_access(
         rt.db, staff, "attachment.read", f"attachment:{attachment_id}", case.ref if case else None
     )
+    # Only allowlisted pictures keep their type; the name cannot add header parameters.
     return web.Response(
         body=data,
-        content_type=content_type,
+        content_type=served_content_type(content_type),
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(filename),
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
