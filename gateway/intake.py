@@ -318,6 +318,7 @@ class IntakeService:
             sender_links=[CaseLink(r[0], r[1], as_utc(r[2])) for r in rows],
             sender_auth_failed=msg.sender_auth_failed,
             dmarc_fail_policy=self.settings.email.dmarc_fail_policy,
+            sender_verified=msg.sender_verified,
         )
         return match_case(facts, now, timedelta(days=self.settings.routing.ambiguity_window_days))
 
