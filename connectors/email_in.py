@@ -40,6 +40,68 @@ TEMPORARY_FAILURE = "451 4.3.0 Temporary failure storing the message; try again 
 TOO_BIG = "552 5.3.4 Message too big for this service"
 RATE_LIMITED = "451 4.7.1 Too many messages from this sender; try again later"
 STARTTLS_REQUIRED = "530 5.7.0 Must issue a STARTTLS command first"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients for one message; send the rest separately"
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address; try again later"
+PEER_RATE_LIMITED = "451 4.7.1 Too many messages from your address; try again later"
+
+
+class PeerConnections:
+    """Open SMTP/LMTP sessions per peer address; peers named trusted (the MTA) are not counted."""
+
+    def __init__(self, limit: int, trusted: frozenset[str]) -> None:
+        self.limit = limit
+        self.trusted = trusted
+        self.open: dict[str, int] = {}
+
+    def connect(self, peer: str) -> bool:
+        if not peer or peer in self.trusted:
+            return True
+        if self.open.get(peer, 0) >= self.limit:
+            return False
+        self.open[peer] = self.open.get(peer, 0) + 1
+        return True
+
+    def disconnect(self, peer: str) -> None:
+        if peer in self.open:
+            self.open[peer] -= 1
+            if self.open[peer] <= 0:
+                del self.open[peer]
+
+
+def peer_address(transport: Any) -> str:
+    """The client's IP address ("" for a Unix socket)."""
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+class _PeerLimited:
+    """Refuses a session at once (421) when its address already has too many open."""
+
+    _peer_counted: str | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        handler = getattr(self, "event_handler", None)
+        connections = getattr(handler, "connections", None)
+        peer = peer_address(transport)
+        if isinstance(connections, PeerConnections):
+            if not connections.connect(peer):
+                log.info("smtp.peer_connection_limit", remote=peer)
+                transport.write(TOO_MANY_CONNECTIONS.encode() + b"\r\n")
+                transport.close()
+                self._refused = True
+                return
+            self._peer_counted = peer
+        super().connection_made(transport)  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if getattr(self, "_refused", False):
+            return
+        handler = getattr(self, "event_handler", None)
+        connections = getattr(handler, "connections", None)
+        if self._peer_counted is not None and isinstance(connections, PeerConnections):
+            connections.disconnect(self._peer_counted)
+            self._peer_counted = None
+        super().connection_lost(exc)  # type: ignore[misc]
 
 
 class _EnhancedCodes:
@@ -53,11 +115,11 @@ class _EnhancedCodes:
         await super().push(status)  # type: ignore[misc]
 
 
-class GatewaySMTP(_EnhancedCodes, SMTP):
+class GatewaySMTP(_PeerLimited, _EnhancedCodes, SMTP):
     pass
 
 
-class GatewayLMTP(_EnhancedCodes, LMTP):
+class GatewayLMTP(_PeerLimited, _EnhancedCodes, LMTP):
     pass
 
 
@@ -171,10 +233,20 @@ class ServiceMailHandler:
             settings.smtp.rate_limit_count, settings.smtp.rate_limit_seconds
         )
         self.parser = ParserPool(settings.email.parse_workers, settings.email.parse_timeout_seconds)
+        sec = settings.security
+        trusted = frozenset(p.strip() for p in sec.smtp_trusted_peers.split(",") if p.strip())
+        self.connections = PeerConnections(sec.smtp_connections_per_peer, trusted)
+        self.peer_messages = SenderLimit(sec.smtp_messages_per_peer, sec.smtp_peer_window_seconds)
 
     def close(self) -> None:
         """Stop the parser's worker processes."""
         self.parser.close()
+
+    def peer_key(self, session: Session) -> str:
+        """The peer's address for per-peer limits; the MTA in front (trusted) is not limited."""
+        peer = session.peer
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        return "" if not address or address in self.connections.trusted else address
 
     def inbound_for(
         self, raw: bytes, outcome: ParseOutcome, envelope_from: str, recipient: str
@@ -235,6 +307,15 @@ class ServiceMailHandler:
         if not self.recipient_ok(address):
             log.info("smtp.unknown_recipient", recipient=address)
             return UNKNOWN_RECIPIENT
+        if normalise_email(address) not in self.service_addresses:
+            # Each reply-token recipient becomes a message of its own (and a triage item
+            # when the token is invented): bound how many one message can make.
+            others = sum(
+                1 for r in envelope.rcpt_tos if normalise_email(r) not in self.service_addresses
+            )
+            if others >= self.settings.security.max_other_recipients:
+                log.info("smtp.too_many_recipients", count=others + 1)
+                return TOO_MANY_RECIPIENTS
         if not self.sender_limit.allows(envelope.mail_from):
             log.info("smtp.sender_rate_limited", stage="RCPT", sender=envelope.mail_from)
             return RATE_LIMITED
@@ -247,6 +328,15 @@ class ServiceMailHandler:
             # Other sessions of the same sender used up the window since MAIL was accepted.
             log.info("smtp.sender_rate_limited", stage="DATA", sender=envelope.mail_from)
             return "\r\n".join([RATE_LIMITED] * len(envelope.rcpt_tos)) if lmtp else RATE_LIMITED
+        peer = self.peer_key(session)
+        if peer and not self.peer_messages.take(peer):
+            log.info("smtp.peer_rate_limited", remote=peer)
+            self.sender_limit.give_back(envelope.mail_from)
+            return (
+                "\r\n".join([PEER_RATE_LIMITED] * len(envelope.rcpt_tos))
+                if lmtp
+                else PEER_RATE_LIMITED
+            )
         raw = envelope.original_content or b""
         # Off the loop and within a time budget: no message can hold up anyone else.
         outcome = await self.parser.parse(
@@ -263,6 +353,8 @@ class ServiceMailHandler:
                 statuses.append(TEMPORARY_FAILURE)
         if ACCEPTED not in statuses:
             self.sender_limit.give_back(envelope.mail_from)  # nothing stored: not counted
+            if peer:
+                self.peer_messages.give_back(peer)
         if lmtp:
             # LMTP: one status per accepted recipient, in RCPT order (RFC 2033).
             return "\r\n".join(statuses)

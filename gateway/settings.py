@@ -198,6 +198,8 @@ class SecuritySettings:
     smtp_peer_window_seconds: int = 3600
     # Recipients per message other than the service address (reply tokens count): beyond it 452.
     max_other_recipients: int = 5
+    # Peers not limited per address: the MTA in front (all mail arrives from it).
+    smtp_trusted_peers: str = "127.0.0.1,::1"
 
 
 # The weekly hours a team gets when the configuration names none (and no [teams."*"]).
