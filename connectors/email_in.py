@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -137,7 +138,17 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 def provider_id_for(parsed: ParsedEmail, raw: bytes, recipient: str) -> str:
     """Message-ID plus recipient; a content hash when the sender gave no Message-ID."""
     key = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    return f"{key}|{normalise_email(recipient)}"
+    return bounded_provider_id(f"{key}|{normalise_email(recipient)}")
+
+
+# The database column holds 512 characters; a longer id (a hostile Message-ID) is hashed.
+MAX_PROVIDER_ID = 500
+
+
+def bounded_provider_id(provider_id: str) -> str:
+    if len(provider_id) <= MAX_PROVIDER_ID:
+        return provider_id
+    return "long:" + hashlib.sha256(provider_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def inbound_from_email(
@@ -241,6 +252,26 @@ class ServiceMailHandler:
     def close(self) -> None:
         """Stop the parser's worker processes."""
         self.parser.close()
+
+    async def distinct_if_reused(self, inbound: InboundMessage) -> InboundMessage:
+        """A different message reusing a stored Message-ID gets its own provider id, flagged.
+
+        A retry carries the same bytes and keeps the provider id, so it is still stored once;
+        other bytes under the same Message-ID are a different message (a client bug or an
+        attempt to have a message dropped as a duplicate) and are stored beside it.
+        """
+        if not inbound.email_message_id:
+            return inbound
+        stored = await self.intake.stored_original_sha256("email", inbound.provider_id)
+        digest = hashlib.sha256(inbound.raw).hexdigest()
+        if stored is None or stored == digest:
+            return inbound
+        log.info("smtp.message_id_reused", channel="email")
+        return replace(
+            inbound,
+            provider_id=bounded_provider_id(f"{inbound.provider_id}|sha256:{digest}"),
+            flags={**inbound.flags, "message_id_reused": True},
+        )
 
     def peer_key(self, session: Session) -> str:
         """The peer's address for per-peer limits; the MTA in front (trusted) is not limited."""
@@ -346,6 +377,7 @@ class ServiceMailHandler:
         for rcpt in envelope.rcpt_tos:
             inbound = self.inbound_for(raw, outcome, envelope.mail_from or "", rcpt)
             try:
+                inbound = await self.distinct_if_reused(inbound)
                 await self.intake.accept(inbound)
                 statuses.append(ACCEPTED)
             except StoreUnavailable as exc:
