@@ -179,11 +179,17 @@ async def read_json(request: web.Request, body: Body) -> dict[str, Any]:
 
 
 def valid_unicode(data: Any) -> bool:
-    """No string (key or value) anywhere in ``data`` holds a lone surrogate."""
+    """No string (key or value) anywhere in ``data`` holds a lone surrogate or a NUL.
+
+    Neither can be stored (PostgreSQL refuses NUL in text), so they are bad input (400),
+    never a database failure (503).
+    """
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
+            if "\x00" in item:
+                return False
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
@@ -311,6 +317,10 @@ def endpoint(
                     return staff
                 if staff.role not in roles:
                     return error(403, "forbidden", f"The {staff.role} role cannot do this.")
+                if not valid_unicode([*request.match_info.values(), *request.query.values()]):
+                    raise ApiError(
+                        400, "bad_request", "The path or query holds text that cannot be stored."
+                    )
                 data = await read_json(request, body) if body is not None else {}
                 return await fn(request, staff, data)
             except (ApiError, Refused) as exc:

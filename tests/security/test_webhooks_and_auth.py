@@ -19,7 +19,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, Message
 from tests.conftest import PUBLIC_URL
-from tests.helpers import post_twilio, seed_case, sign, twilio_params
+from tests.helpers import api, post_twilio, seed_case, sign, twilio_params
 
 PATH = "/webhooks/twilio/sms"
 
@@ -183,6 +183,12 @@ async def test_non_ascii_authorization_and_lone_surrogates_are_400(
     )
     answer = await raw_http(gateway.web_port, request)
     assert answer.startswith(b"HTTP/1.1 400") and b"not valid Unicode" in answer
+    # NUL cannot be stored either (PostgreSQL refuses it): 400, never 503.
+    status, _ = await api(gateway.web_port, "POST", "/api/v1/cases/2026-0412/replies", token,
+                          {"body": "hei\u0000", "channel": "sms"})  # fmt: skip
+    assert status == 400
+    status, _ = await api(gateway.web_port, "GET", "/api/v1/cases/a%00b", token)
+    assert status == 400
 
 
 async def test_malformed_authorization_line_is_not_logged_raw(
