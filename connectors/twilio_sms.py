@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.core.addresses import normalise_phone
 from gateway.core.inbound import InboundAttachment, InboundMessage
-from gateway.ratelimit import throttles_for
+from gateway.ratelimit import client_address, throttles_for
 from gateway.settings import Settings
 from gateway.storage.db import StoreUnavailable, utcnow
 from gateway.web.keys import RUNTIME
@@ -112,7 +112,9 @@ async def read_signed_form(
     signature (403); required fields (400); our account (403).
     """
     throttle = throttles_for(request.app[RUNTIME], settings).webhooks
-    remote = request.remote or "unknown"
+    remote = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.web.trusted_proxy
+    )
     wait = throttle.retry_after(remote)
     if wait is not None:
         return web.json_response(

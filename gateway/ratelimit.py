@@ -143,6 +143,20 @@ class FailureThrottle:
             del table[next(iter(table))]
 
 
+def client_address(remote: str | None, forwarded_for: str | None, trusted_proxy: bool) -> str:
+    """The address failures are counted against.
+
+    Behind the operator's proxy (``web.trusted_proxy``) every request comes from the proxy,
+    so one attacker would lock everybody out; there the last ``X-Forwarded-For`` entry (the
+    one our proxy added) is the client. Earlier entries are whatever the client wrote.
+    """
+    if trusted_proxy and forwarded_for:
+        last = forwarded_for.split(",")[-1].strip()
+        if last:
+            return last
+    return remote or "unknown"
+
+
 class Throttles:
     """The throttles of one running gateway (API sign-in failures, bad webhook signatures)."""
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from gateway.accounts import Staff, authenticate, hash_token
 from gateway.logs import guard_library_loggers
 from gateway.outbound import ReplyError
-from gateway.ratelimit import throttles_for
+from gateway.ratelimit import client_address, throttles_for
 from gateway.storage.db import StoreUnavailable
 from gateway.web.keys import RUNTIME
 from gateway.workqueue import Refused
@@ -229,7 +229,10 @@ async def authenticate_request(request: web.Request) -> Staff | web.Response:
         )
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     throttle = throttles_for(rt, rt.settings).api
-    keys = [f"address:{request.remote or 'unknown'}"]
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), rt.settings.web.trusted_proxy
+    )
+    keys = [f"address:{address}"]
     if token:
         keys.append(f"token:{hash_token(token)[:16]}")
     for key in keys:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from connectors.twilio_sms import FormRefused, parse_twilio_form
-from gateway.ratelimit import FailureThrottle
+from gateway.ratelimit import FailureThrottle, client_address
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, Message
@@ -142,6 +142,14 @@ async def test_token_guessing_locks_out_address_and_is_audited(
         )
     assert [e.subject for e in events] == ["address:127.0.0.1"]
     assert all("cgw_guess" not in str(e.details) for e in events)
+
+
+def test_behind_the_trusted_proxy_the_forwarded_client_is_counted() -> None:
+    assert client_address("10.0.0.1", "203.0.113.9", trusted_proxy=True) == "203.0.113.9"
+    # Only the entry our proxy appended counts; what the client wrote before it does not.
+    assert client_address("10.0.0.1", "1.2.3.4, 203.0.113.9", trusted_proxy=True) == "203.0.113.9"
+    assert client_address("10.0.0.1", "203.0.113.9", trusted_proxy=False) == "10.0.0.1"
+    assert client_address(None, None, trusted_proxy=False) == "unknown"
 
 
 def test_failure_throttle_per_key_window_and_lockout() -> None:
