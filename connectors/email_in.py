@@ -18,15 +18,18 @@ import os
 import ssl
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from connectors.email_parsing import UNPARSED_LABEL, ParseOutcome, ParserPool
 from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
-from gateway.core.email import EmailLimits, ParsedEmail, attachment_payloads, parse_email
+from gateway.core.email import AttachmentInfo, EmailLimits, ParsedEmail
+from gateway.core.email.attachment_policy import redact_filename
 from gateway.core.inbound import InboundAttachment, InboundMessage
 from gateway.intake import IntakeService
 from gateway.settings import Settings
@@ -43,6 +46,68 @@ TOO_BIG = "552 5.3.4 Message too big for this service"
 RATE_LIMITED = "451 4.7.1 Too many messages from this sender; try again later"
 STARTTLS_REQUIRED = "530 5.7.0 Must issue a STARTTLS command first"
 SHUTTING_DOWN = "421 4.3.2 Service shutting down; try again later"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients for one message; send the rest separately"
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address; try again later"
+PEER_RATE_LIMITED = "451 4.7.1 Too many messages from your address; try again later"
+
+
+class PeerConnections:
+    """Open SMTP/LMTP sessions per peer address; peers named trusted (the MTA) are not counted."""
+
+    def __init__(self, limit: int, trusted: frozenset[str]) -> None:
+        self.limit = limit
+        self.trusted = trusted
+        self.open: dict[str, int] = {}
+
+    def connect(self, peer: str) -> bool:
+        if not peer or peer in self.trusted:
+            return True
+        if self.open.get(peer, 0) >= self.limit:
+            return False
+        self.open[peer] = self.open.get(peer, 0) + 1
+        return True
+
+    def disconnect(self, peer: str) -> None:
+        if peer in self.open:
+            self.open[peer] -= 1
+            if self.open[peer] <= 0:
+                del self.open[peer]
+
+
+def peer_address(transport: Any) -> str:
+    """The client's IP address ("" for a Unix socket)."""
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+class _PeerLimited:
+    """Refuses a session at once (421) when its address already has too many open."""
+
+    _peer_counted: str | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        handler = getattr(self, "event_handler", None)
+        connections = getattr(handler, "connections", None)
+        peer = peer_address(transport)
+        if isinstance(connections, PeerConnections):
+            if not connections.connect(peer):
+                log.info("smtp.peer_connection_limit", remote=peer)
+                transport.write(TOO_MANY_CONNECTIONS.encode() + b"\r\n")
+                transport.close()
+                self._refused = True
+                return
+            self._peer_counted = peer
+        super().connection_made(transport)  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if getattr(self, "_refused", False):
+            return
+        handler = getattr(self, "event_handler", None)
+        connections = getattr(handler, "connections", None)
+        if self._peer_counted is not None and isinstance(connections, PeerConnections):
+            connections.disconnect(self._peer_counted)
+            self._peer_counted = None
+        super().connection_lost(exc)  # type: ignore[misc]
 
 
 class _EnhancedCodes:
@@ -56,11 +121,11 @@ class _EnhancedCodes:
         await super().push(status)  # type: ignore[misc]
 
 
-class GatewaySMTP(_EnhancedCodes, SMTP):
+class GatewaySMTP(_PeerLimited, _EnhancedCodes, SMTP):
     pass
 
 
-class GatewayLMTP(_EnhancedCodes, LMTP):
+class GatewayLMTP(_PeerLimited, _EnhancedCodes, LMTP):
     pass
 
 
@@ -78,18 +143,41 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 def provider_id_for(parsed: ParsedEmail, raw: bytes, recipient: str) -> str:
     """Message-ID plus recipient; a content hash when the sender gave no Message-ID."""
     key = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    return f"{key}|{normalise_email(recipient)}"
+    return bounded_provider_id(f"{key}|{normalise_email(recipient)}")
+
+
+# The database column holds 512 characters; a longer id (a hostile Message-ID) is hashed.
+MAX_PROVIDER_ID = 500
+
+
+def bounded_provider_id(provider_id: str) -> str:
+    if len(provider_id) <= MAX_PROVIDER_ID:
+        return provider_id
+    return "long:" + hashlib.sha256(provider_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def inbound_from_email(
-    raw: bytes, parsed: ParsedEmail, envelope_from: str, recipient: str, limits: EmailLimits
+    raw: bytes,
+    parsed: ParsedEmail,
+    envelope_from: str,
+    recipient: str,
+    payloads: tuple[tuple[AttachmentInfo, bytes], ...] = (),
+    language: str = "nb",
+    verified: bool = True,
 ) -> InboundMessage:
-    attachments: tuple[InboundAttachment, ...] = ()
-    if not parsed.over_limits:
-        attachments = tuple(
-            InboundAttachment(info.filename, info.content_type, data, info.verdict, info.reason)
-            for info, data in attachment_payloads(raw, limits)
+    """``verified``: our trusted MTA checked DMARC (``email.trusted_authserv_id`` is set)."""
+    # Names are shown to caseworkers like text: ids and numbers in them are redacted
+    # (the sealed original keeps the name as sent).
+    attachments = tuple(
+        InboundAttachment(
+            redact_filename(info.filename, language),
+            info.content_type,
+            data,
+            info.verdict,
+            info.reason,
         )
+        for info, data in payloads
+    )
     auth = parsed.sender_auth
     flags: dict[str, Any] = {}
     if parsed.over_limits:
@@ -116,9 +204,31 @@ def inbound_from_email(
         machine_mail=parsed.auto_submitted or parsed.bounce,
         bounce_of=parsed.bounced_message_ids,
         sender_auth_failed="fail" in (auth.dmarc, auth.dkim),
+        sender_verified=verified,
         attachments=attachments,
         html=parsed.html_sanitized,
         flags=flags,
+    )
+
+
+def unparsed_inbound(raw: bytes, envelope_from: str, recipient: str, reason: str) -> InboundMessage:
+    """A message the parser could not finish within its budget: kept whole, read by nobody.
+
+    Only facts that cost nothing are used: the envelope sender and recipient and a content
+    hash as provider id (a retry of the same bytes is still recognised). The sealed
+    original is the raw message, revealed as usual.
+    """
+    key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return InboundMessage(
+        channel="email",
+        provider_id=f"{key}|{normalise_email(recipient)}",
+        sender=normalise_email(envelope_from),
+        recipient=normalise_email(recipient),
+        text="",
+        raw=raw,
+        received_at=utcnow(),
+        flags={"unparsed": UNPARSED_LABEL, "unparsed_reason": reason},
+        sender_verified=False,  # nothing of its headers was read
     )
 
 
@@ -139,6 +249,56 @@ class ServiceMailHandler:
             settings.smtp.rate_limit_count, settings.smtp.rate_limit_seconds
         )
         self.draining = False  # set on stop: new transactions get 421, open ones finish
+        self.parser = ParserPool(settings.email.parse_workers, settings.email.parse_timeout_seconds)
+        sec = settings.security
+        trusted = frozenset(p.strip() for p in sec.smtp_trusted_peers.split(",") if p.strip())
+        self.connections = PeerConnections(sec.smtp_connections_per_peer, trusted)
+        self.peer_messages = SenderLimit(sec.smtp_messages_per_peer, sec.smtp_peer_window_seconds)
+
+    def close(self) -> None:
+        """Stop the parser's worker processes."""
+        self.parser.close()
+
+    async def distinct_if_reused(self, inbound: InboundMessage) -> InboundMessage:
+        """A different message reusing a stored Message-ID gets its own provider id, flagged.
+
+        A retry carries the same bytes and keeps the provider id, so it is still stored once;
+        other bytes under the same Message-ID are a different message (a client bug or an
+        attempt to have a message dropped as a duplicate) and are stored beside it.
+        """
+        if not inbound.email_message_id:
+            return inbound
+        stored = await self.intake.stored_original_sha256("email", inbound.provider_id)
+        digest = hashlib.sha256(inbound.raw).hexdigest()
+        if stored is None or stored == digest:
+            return inbound
+        log.info("smtp.message_id_reused", channel="email")
+        return replace(
+            inbound,
+            provider_id=bounded_provider_id(f"{inbound.provider_id}|sha256:{digest}"),
+            flags={**inbound.flags, "message_id_reused": True},
+        )
+
+    def peer_key(self, session: Session) -> str:
+        """The peer's address for per-peer limits; the MTA in front (trusted) is not limited."""
+        peer = session.peer
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        return "" if not address or address in self.connections.trusted else address
+
+    def inbound_for(
+        self, raw: bytes, outcome: ParseOutcome, envelope_from: str, recipient: str
+    ) -> InboundMessage:
+        if outcome.parsed is None:
+            return unparsed_inbound(raw, envelope_from, recipient, outcome.unparsed or "")
+        return inbound_from_email(
+            raw,
+            outcome.parsed,
+            envelope_from,
+            recipient,
+            outcome.attachments,
+            self.settings.service.language,
+            verified=bool(self.settings.email.trusted_authserv_id),
+        )
 
     async def handle_EHLO(
         self,
@@ -186,6 +346,15 @@ class ServiceMailHandler:
         if not self.recipient_ok(address):
             log.info("smtp.unknown_recipient", recipient=address)
             return UNKNOWN_RECIPIENT
+        if normalise_email(address) not in self.service_addresses:
+            # Each reply-token recipient becomes a message of its own (and a triage item
+            # when the token is invented): bound how many one message can make.
+            others = sum(
+                1 for r in envelope.rcpt_tos if normalise_email(r) not in self.service_addresses
+            )
+            if others >= self.settings.security.max_other_recipients:
+                log.info("smtp.too_many_recipients", count=others + 1)
+                return TOO_MANY_RECIPIENTS
         if not self.sender_limit.allows(envelope.mail_from):
             log.info("smtp.sender_rate_limited", stage="RCPT", sender=envelope.mail_from)
             return RATE_LIMITED
@@ -198,16 +367,25 @@ class ServiceMailHandler:
             # Other sessions of the same sender used up the window since MAIL was accepted.
             log.info("smtp.sender_rate_limited", stage="DATA", sender=envelope.mail_from)
             return "\r\n".join([RATE_LIMITED] * len(envelope.rcpt_tos)) if lmtp else RATE_LIMITED
+        peer = self.peer_key(session)
+        if peer and not self.peer_messages.take(peer):
+            log.info("smtp.peer_rate_limited", remote=peer)
+            self.sender_limit.give_back(envelope.mail_from)
+            return (
+                "\r\n".join([PEER_RATE_LIMITED] * len(envelope.rcpt_tos))
+                if lmtp
+                else PEER_RATE_LIMITED
+            )
         raw = envelope.original_content or b""
-        parsed = parse_email(
-            raw,
-            limits=self.limits,
-            trusted_authserv_id=self.settings.email.trusted_authserv_id or None,
+        # Off the loop and within a time budget: no message can hold up anyone else.
+        outcome = await self.parser.parse(
+            raw, self.limits, self.settings.email.trusted_authserv_id or None
         )
         statuses = []
         for rcpt in envelope.rcpt_tos:
-            inbound = inbound_from_email(raw, parsed, envelope.mail_from or "", rcpt, self.limits)
+            inbound = self.inbound_for(raw, outcome, envelope.mail_from or "", rcpt)
             try:
+                inbound = await self.distinct_if_reused(inbound)
                 await self.intake.accept(inbound)
                 statuses.append(ACCEPTED)
             except StoreUnavailable as exc:
@@ -215,6 +393,8 @@ class ServiceMailHandler:
                 statuses.append(TEMPORARY_FAILURE)
         if ACCEPTED not in statuses:
             self.sender_limit.give_back(envelope.mail_from)  # nothing stored: not counted
+            if peer:
+                self.peer_messages.give_back(peer)
         if lmtp:
             # LMTP: one status per accepted recipient, in RCPT order (RFC 2033).
             return "\r\n".join(statuses)

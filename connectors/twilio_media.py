@@ -128,7 +128,9 @@ async def fetch_media(http: aiohttp.ClientSession, url: str, settings: Settings)
 async def _follow(http: aiohttp.ClientSession, url: str, settings: Settings) -> Fetched:
     patterns = media_hosts(settings)
     limit = settings.sms.media_max_bytes
-    auth: str | None = _basic_auth(settings)
+    # Credentials only to Twilio's API itself: a media URL naming another allowed host (a
+    # CDN, an operator's extra host) never sees the Account SID and auth token.
+    auth: str | None = _basic_auth(settings) if is_twilio_api(url, settings) else None
     for _hop in range(MAX_REDIRECTS + 1):
         refusal = url_refusal(url, patterns)
         if refusal:
@@ -155,6 +157,17 @@ async def _follow(http: aiohttp.ClientSession, url: str, settings: Settings) -> 
                     return Fetched(error=_too_large(len(data), limit), permanent=True)
             return Fetched(bytes(data), resp.headers.get("Content-Type", "").split(";")[0].strip())
     return Fetched(error="too many redirects fetching the media", permanent=True)
+
+
+def is_twilio_api(url: str, settings: Settings) -> bool:
+    """Whether ``url`` is on Twilio's API host (the configured ``twilio.api_base_url``)."""
+    parts = urlsplit(url)
+    base = urlsplit(settings.twilio.api_base_url)
+    return (
+        parts.scheme == base.scheme
+        and (parts.hostname or "").lower() == (base.hostname or "").lower()
+        and parts.port == base.port
+    )
 
 
 def _basic_auth(settings: Settings) -> str:
@@ -361,7 +374,7 @@ class MediaFetcher:
     async def _delete_at_twilio(self, http: aiohttp.ClientSession, media: PendingMedia) -> None:
         """Best effort: the media is sealed here already; a failed delete is only logged."""
         url = routed(media.url, self.settings)
-        if url_refusal(url, media_hosts(self.settings)):
+        if url_refusal(url, media_hosts(self.settings)) or not is_twilio_api(url, self.settings):
             return
         headers = {"Authorization": _basic_auth(self.settings)}
         try:

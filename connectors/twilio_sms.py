@@ -8,6 +8,7 @@ A store failure answers 503 so Twilio retries; a retry of a stored MessageSid an
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qsl
 
 import structlog
 from aiohttp import web
@@ -15,6 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.core.addresses import normalise_phone
 from gateway.core.inbound import InboundAttachment, InboundMessage
+from gateway.ratelimit import client_address, throttles_for
 from gateway.settings import Settings
 from gateway.storage.db import StoreUnavailable, utcnow
 from gateway.web.keys import RUNTIME
@@ -42,6 +44,8 @@ def signature_valid(request: web.Request, params: Mapping[str, str], settings: S
     if not token:
         return False
     signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature.isascii():
+        return False
     # RequestValidator compares in constant time.
     return bool(
         RequestValidator(token).validate(public_url_of(request, settings), dict(params), signature)
@@ -56,21 +60,83 @@ def problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": {"code": str(status), "message": message}}, status=status)
 
 
+class FormRefused(ValueError):
+    """The body is not a form Twilio would send; the message says why (answered 400)."""
+
+
+# Twilio sends a few dozen parameters; MMS adds two per medium (at most 10).
+MAX_FORM_FIELDS = 200
+
+
+def parse_twilio_form(body: bytes) -> dict[str, str]:
+    """The parameters of a Twilio webhook body, or FormRefused.
+
+    Only UTF-8, and every parameter at most once: the signature covers the parameters as a
+    set, so a repeated one (a second ``Body=``) could put unsigned text beside signed text,
+    and what is shown must be exactly what is stored and revealed.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormRefused("the body is not UTF-8") from exc
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except UnicodeDecodeError as exc:
+        raise FormRefused("a parameter is not UTF-8 once decoded") from exc
+    except ValueError as exc:
+        raise FormRefused(f"more than {MAX_FORM_FIELDS} parameters") from exc
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise FormRefused(f"parameter {name[:40]!r} is repeated")
+        if "\x00" in value or "\x00" in name:
+            raise FormRefused("a parameter holds a NUL character")
+        params[name] = value
+    return params
+
+
 async def read_signed_form(
     request: web.Request, settings: Settings, required: Sequence[str]
 ) -> dict[str, str] | web.Response:
     """The parameters of a correctly signed Twilio request for our account, or the answer to give.
 
-    Checked in order, each with its own answer: form encoding and required fields (400),
-    signature (403), our account (403).
+    Checked in order, each with its own answer: an address sending bad signatures is
+    refused for a while (429); form encoding, UTF-8 and unrepeated parameters (400);
+    signature (403); required fields (400); our account (403).
     """
+    throttle = throttles_for(request.app[RUNTIME], settings).webhooks
+    remote = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.web.trusted_proxy
+    )
+    wait = throttle.retry_after(remote)
+    if wait is not None:
+        return web.json_response(
+            {"error": {"code": "429", "message": "too many bad signatures; try again later"}},
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     if request.content_type != "application/x-www-form-urlencoded":
         return problem(400, "expected application/x-www-form-urlencoded from Twilio")
-    form = await request.post()
-    params = {k: str(v) for k, v in form.items()}
+    if (request.charset or "utf-8").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return problem(400, "expected a UTF-8 form from Twilio")
+    try:
+        params = parse_twilio_form(await request.read())
+    except FormRefused as exc:
+        log.warning("twilio.form_refused", path=request.path, detail=str(exc))
+        return problem(400, f"not a form Twilio sends: {exc}")
     if not signature_valid(request, params, settings):
+        if throttle.failed(remote):
+            log.warning("twilio.signature_lockout", path=request.path, remote=remote)
         log.warning("twilio.signature_mismatch", path=request.path, remote=request.remote)
         return problem(403, "X-Twilio-Signature does not match")
+    throttle.succeeded(remote)
     missing = [name for name in required if not params.get(name)]
     if missing:
         return problem(400, f"missing required Twilio parameters: {', '.join(missing)}")

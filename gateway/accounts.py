@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,10 +16,16 @@ from gateway.storage.db import Database, Tx, as_utc, utcnow
 from gateway.storage.models import ApiToken, User
 
 ROLES = ("caseworker", "team_lead", "admin", "auditor")
+# Roles that read case content; an admin or auditor account never becomes one (invariant 9).
+CONTENT_ROLES = ("caseworker", "team_lead")
 
 
 class AccountError(ValueError):
     pass
+
+
+class AccountForbidden(AccountError):
+    """The change is well formed but nobody may make it this way (answered 403)."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +43,64 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,251}")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def check_email(email: str) -> str:
+    """A work e-mail address, trimmed and lower-cased, or AccountError naming the problem."""
+    value = email.strip(" ").lower()
+    if not _EMAIL.fullmatch(value):
+        raise AccountError(f"expected a work e-mail address like ola@example.no, got {email!r}")
+    domain = value.rsplit("@", 1)[1]
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise AccountError(f"expected a work e-mail address like ola@example.no, got {email!r}")
+    return value
+
+
+def check_label(what: str, value: str, max_length: int = 200) -> str:
+    """A one-line name (person, team, case ref): no control characters or line breaks."""
+    text = value.strip()
+    if not text:
+        raise AccountError(f"{what} must not be empty")
+    if len(text) > max_length:
+        raise AccountError(f"{what} must be at most {max_length} characters")
+    if any(unicodedata.category(ch) in _NOT_IN_LABELS for ch in text):
+        raise AccountError(f"{what} must be one line without control characters")
+    return text
+
+
+# Control, format (bidi overrides), surrogates, private use, unassigned, line/paragraph breaks.
+_NOT_IN_LABELS = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def check_user_change(actor: Staff, user: User, changes: Mapping[str, object]) -> None:
+    """Raise AccountForbidden when ``actor`` may not make ``changes`` to ``user``.
+
+    Nobody changes their own role or team (an admin could otherwise make itself a
+    caseworker and read); an admin or auditor account never becomes a content role: the
+    person gets a second account instead, so every read of content is by a content role.
+    """
+    role = changes.get("role")
+    team = changes.get("team")
+    if user.id == actor.id and (
+        (role is not None and role != user.role) or (team is not None and team != user.team)
+    ):
+        raise AccountForbidden("You cannot change your own role or team; ask another admin.")
+    if role in CONTENT_ROLES and user.role not in CONTENT_ROLES:
+        raise AccountForbidden(
+            f"A {user.role} account cannot become a {role}; add a separate account for the "
+            "person's casework."
+        )
+
+
 async def add_user(tx: Tx, *, email: str, name: str, role: str, team: str, actor: str) -> User:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    if "@" not in email:
-        raise AccountError(f"expected a work e-mail address, got {email!r}")
-    email = email.strip().lower()
+    email = check_email(email)
+    name = check_label("name", name)
+    team = check_label("team", team, 100)
     exists = (await tx.session.execute(select(User.id).where(User.email == email))).first()
     if exists:
         raise AccountError(f"a user with e-mail {email} already exists")
@@ -56,9 +117,14 @@ MAX_TOKEN_DAYS = 366
 
 
 async def create_token(
-    tx: Tx, *, user_email: str, actor: str, days: int = 90, label: str = ""
+    tx: Tx, *, user_email: str, actor: str | Staff, days: int = 90, label: str = ""
 ) -> tuple[str, datetime]:
-    """A new API token for the user; returns (token, expires_at). The token is not stored."""
+    """A new API token for the user; returns (token, expires_at). The token is not stored.
+
+    ``actor`` is the signed-in member of staff asking (a ``Staff``), or the name of a tool
+    on the host (the CLI). Over the API, tokens for a content role are made only by that
+    person themselves: an admin minting one could read as the caseworker.
+    """
     user = (
         await tx.session.execute(select(User).where(User.email == user_email.strip().lower()))
     ).scalar_one_or_none()
@@ -66,6 +132,15 @@ async def create_token(
         raise AccountError(f"no user with e-mail {user_email}")
     if not user.active:
         raise AccountError(f"user {user.email} is deactivated")
+    if isinstance(actor, Staff):
+        if user.role in CONTENT_ROLES and actor.id != user.id:
+            raise AccountForbidden(
+                f"Tokens for a {user.role} are made by that person after signing in, or on the "
+                "host with `case-gateway tokens create`."
+            )
+        actor_name, via = actor.email, "api"
+    else:
+        actor_name, via = actor, "host"
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise AccountError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, got {days}")
     token = "cgw_" + secrets.token_urlsafe(32)
@@ -80,7 +155,15 @@ async def create_token(
         )
     )
     await tx.session.flush()
-    tx.audit(actor, "token.created", f"user:{user.id}", expires_at=expires.isoformat(), label=label)
+    tx.audit(
+        actor_name,
+        "token.created",
+        f"user:{user.id}",
+        expires_at=expires.isoformat(),
+        label=label,
+        via=via,
+        role=user.role,
+    )
     return token, expires
 
 

@@ -53,6 +53,15 @@ async def attachment_for_display(
         raise AttachmentUnavailable(
             "not_displayable", "This attachment cannot be opened with the current keys.", 422
         ) from exc
+    if content_type.lower().startswith("video/"):
+        # Videos keep where and when they were filmed in their metadata; we do not rewrite
+        # them, so they are seen only through the audited reveal of the original.
+        raise AttachmentUnavailable(
+            "reveal_only",
+            "Videos are shown only by revealing the original (their metadata may say where "
+            "they were filmed).",
+            422,
+        )
     shown = display_copy(original, content_type)
     if content_type.lower().startswith("image/") and not shown:
         raise AttachmentUnavailable(

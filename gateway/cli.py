@@ -67,6 +67,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     template_errors, practice_lines = check_practice(settings)
     for line in practice_lines:
         print(line)
+    from gateway.security import security_warnings
+
+    for line in security_warnings(settings):
+        print(line)
     if template_errors:
         print(f"{len(template_errors)} problem(s) in the templates:")
         for problem in template_errors:

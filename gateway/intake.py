@@ -127,6 +127,21 @@ class IntakeService:
                     return found
             raise
 
+    async def stored_original_sha256(self, channel: str, provider_id: str) -> str | None:
+        """The SHA-256 of the sealed original stored under this provider id, if any.
+
+        Lets a connector tell a retry (same bytes) from a different message that reuses an
+        identifier (an e-mail Message-ID), which must be stored, not answered as a duplicate.
+        """
+        async with self.db.read() as s:
+            return (
+                await s.execute(
+                    select(SealedOriginal.sha256)
+                    .join(Message, Message.sealed_id == SealedOriginal.id)
+                    .where(Message.channel == channel, Message.provider_id == provider_id)
+                )
+            ).scalar_one_or_none()
+
     async def _find_existing(self, msg: InboundMessage) -> IntakeResult | None:
         async with self.db.read() as s:
             row = (
@@ -318,6 +333,7 @@ class IntakeService:
             sender_links=[CaseLink(r[0], r[1], as_utc(r[2])) for r in rows],
             sender_auth_failed=msg.sender_auth_failed,
             dmarc_fail_policy=self.settings.email.dmarc_fail_policy,
+            sender_verified=msg.sender_verified,
         )
         return match_case(facts, now, timedelta(days=self.settings.routing.ambiguity_window_days))
 

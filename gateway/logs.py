@@ -8,6 +8,7 @@ cannot leak what it was handed.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -55,9 +56,59 @@ SAFE_KEYS = frozenset(
 )
 
 
+# API tokens and Authorization values, however they reach a log line (a library quoting a
+# malformed header, a URL, a repr). The token's first characters are never kept.
+_SECRET = re.compile(
+    r"(?i)(\bbearer\s+|\bbasic\s+|authorization\s*[:=]\s*(?:b?['\"])?(?:(?:bearer|basic|token)\s+)?|\bcgw_|"
+    r"\bx-twilio-signature\s*[:=]\s*)[^\s'\",;]+"
+)
+# "kari hansen"@example.org: a quoted local part may hold spaces the address rules stop at.
+_QUOTED_LOCAL = re.compile(r'"[^"\r\n]{1,64}"\s*@\s*[A-Za-z0-9.-]+')
+
+
+def mask_secrets(value: str) -> str:
+    """Tokens and credentials in free text replaced by ``[secret]``."""
+    return _SECRET.sub(lambda m: m.group(1) + "[secret]", value)
+
+
 def mask_address(value: str) -> str:
     """Mask phone numbers, e-mail addresses and national ids in free text (the classifier's rules)."""
+    value = _QUOTED_LOCAL.sub("[email]", mask_secrets(value))
     return mask_for_log(value)
+
+
+class MaskLibraryRecords(logging.Filter):
+    """Rewrites a library's log record so no token or address in it is written.
+
+    aiohttp logs a malformed request with its exception, whose text quotes the raw header
+    line (an Authorization value included); the traceback is replaced by its first line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            lines = str(exc).strip().splitlines()
+            message = f"{message}: {type(exc).__name__}: {lines[0] if lines else ''}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = mask_address(message)
+        record.args = ()
+        return True
+
+
+_LIBRARY_LOGGERS = ("aiohttp.server", "aiohttp.access", "aiohttp.web", "aiohttp.internal")
+
+
+def guard_library_loggers() -> None:
+    """Put the masking filter on the web server's own loggers (once)."""
+    for name in _LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskLibraryRecords) for f in logger.filters):
+            logger.addFilter(MaskLibraryRecords())
 
 
 def _mask_value(value: Any) -> Any:

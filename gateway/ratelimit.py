@@ -9,7 +9,13 @@ neither reaches staff phones nor makes the service answer it.
 
 from __future__ import annotations
 
+import math
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select, text
@@ -77,3 +83,104 @@ class InboundRateLimit:
             window_minutes=int(self.window.total_seconds() // 60),
         )
         log.info("message.rate_limited", message_id=message.id, channel=message.channel)
+
+
+class FailureThrottle:
+    """Counts failures per key (an address, a token's hash) and locks a key out for a while.
+
+    ``limit`` failures within ``window`` seconds start a lockout of ``lockout`` seconds; while
+    locked, callers answer 429 with Retry-After without checking anything. In memory, per
+    process, bounded: the oldest keys are forgotten first when ``max_keys`` is reached.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        lockout: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.lockout = lockout
+        self.clock = clock
+        self.max_keys = max_keys
+        self._failures: dict[str, deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+
+    def retry_after(self, key: str) -> int | None:
+        """Whole seconds until ``key`` may try again, or None when it is not locked out."""
+        until = self._locked_until.get(key)
+        if until is None:
+            return None
+        left = until - self.clock()
+        if left <= 0:
+            del self._locked_until[key]
+            return None
+        return max(1, math.ceil(left))
+
+    def failed(self, key: str) -> bool:
+        """Record one failure; True when it starts a lockout (the caller audits that)."""
+        now = self.clock()
+        times = self._failures.pop(key, None) or deque()
+        times.append(now)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            self._locked_until[key] = now + self.lockout
+            self._forget_oldest(self._locked_until)
+            return True
+        self._failures[key] = times  # re-inserted: the dict keeps recent keys last
+        self._forget_oldest(self._failures)
+        return False
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _forget_oldest(self, table: dict[str, Any]) -> None:
+        while len(table) > self.max_keys:
+            del table[next(iter(table))]
+
+
+def client_address(remote: str | None, forwarded_for: str | None, trusted_proxy: bool) -> str:
+    """The address failures are counted against.
+
+    Behind the operator's proxy (``web.trusted_proxy``) every request comes from the proxy,
+    so one attacker would lock everybody out; there the last ``X-Forwarded-For`` entry (the
+    one our proxy added) is the client. Earlier entries are whatever the client wrote.
+    """
+    if trusted_proxy and forwarded_for:
+        last = forwarded_for.split(",")[-1].strip()
+        if last:
+            return last
+    return remote or "unknown"
+
+
+class Throttles:
+    """The throttles of one running gateway (API sign-in failures, bad webhook signatures)."""
+
+    def __init__(self, settings: Settings) -> None:
+        sec = settings.security
+        self.api = FailureThrottle(
+            sec.auth_failure_limit, sec.auth_failure_window_seconds, sec.auth_lockout_seconds
+        )
+        self.webhooks = FailureThrottle(
+            sec.webhook_failure_limit, sec.auth_failure_window_seconds, sec.auth_lockout_seconds
+        )
+
+
+# By id, with a weak reference to tell a reused id apart (the runtime is not hashable).
+_THROTTLES: dict[int, tuple[weakref.ref[object], Throttles]] = {}
+
+
+def throttles_for(owner: object, settings: Settings) -> Throttles:
+    """The throttles belonging to ``owner`` (the runtime), made on first use."""
+    found = _THROTTLES.get(id(owner))
+    if found is not None and found[0]() is owner:
+        return found[1]
+    for key in [k for k, (ref, _) in _THROTTLES.items() if ref() is None]:
+        del _THROTTLES[key]
+    throttles = Throttles(settings)
+    _THROTTLES[id(owner)] = (weakref.ref(owner), throttles)
+    return throttles

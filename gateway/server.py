@@ -32,6 +32,7 @@ class RunningGateway:
     stop_relay: asyncio.Event = field(default_factory=asyncio.Event)
     media_task: asyncio.Task[None] | None = None
     notifier_task: asyncio.Task[None] | None = None
+    mail_handler: ServiceMailHandler | None = None
 
     @property
     def smtp_port(self) -> int | None:
@@ -51,6 +52,8 @@ class RunningGateway:
         # Refuse new mail; let sessions in a transaction finish and get their 250.
         await drain_mail_servers(self.mail_servers, self.runtime.settings.smtp.drain_seconds)
         await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
+        if self.mail_handler is not None:
+            self.mail_handler.close()  # the parser's worker processes
         self.stop_relay.set()
         if self.relay_task is not None:
             with contextlib.suppress(TimeoutError):
@@ -82,6 +85,7 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     handler = ServiceMailHandler(runtime.intake, settings)
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
+    gateway.mail_handler = handler
     if relay:
         gateway.relay_task = asyncio.create_task(
             runtime.relay.run(gateway.stop_relay), name="relay"

@@ -92,6 +92,9 @@ class EmailSettings:
     relay_port: int = 25
     # What to do with mail from a known contact that fails DMARC: "triage" or "flag".
     dmarc_fail_policy: str = "triage"
+    # Parsing runs in worker processes; a message over this budget is kept unparsed.
+    parse_timeout_seconds: float = 20.0
+    parse_workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,26 @@ class PracticeSettings:
     rate_limit_minutes: int = 60
 
 
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Limits on what a hostile caller can try: failed sign-ins, forged webhooks, SMTP peers."""
+
+    # API: this many failed tokens from one address (or one token) within the window locks it out.
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: int = 300
+    auth_lockout_seconds: int = 900
+    # Twilio webhooks: bad signatures from one address before it is refused for a while (429).
+    webhook_failure_limit: int = 20
+    # SMTP/LMTP: open connections and messages per window from one peer address.
+    smtp_connections_per_peer: int = 20
+    smtp_messages_per_peer: int = 200
+    smtp_peer_window_seconds: int = 3600
+    # Recipients per message other than the service address (reply tokens count): beyond it 452.
+    max_other_recipients: int = 5
+    # Peers not limited per address: the MTA in front (all mail arrives from it).
+    smtp_trusted_peers: str = "127.0.0.1,::1"
+
+
 # The weekly hours a team gets when the configuration names none (and no [teams."*"]).
 DEFAULT_WEEKLY_HOURS: dict[str, Any] = {
     "timezone": DEFAULT_TIMEZONE,
@@ -231,6 +254,7 @@ class Settings:
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     # Nested tables, parsed by _parse_teams (not overridable from the environment).
     teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
     sessions: SessionSettings = field(default_factory=SessionSettings)
@@ -544,6 +568,29 @@ def validate(s: Settings) -> list[str]:
     if s.relay.max_attempts < 1:
         out.append("relay.max_attempts: expected at least 1")
     out.extend(_practice_problems(s))
+    out.extend(_security_problems(s))
+    return out
+
+
+def _security_problems(s: Settings) -> list[str]:
+    out: list[str] = []
+    if s.email.parse_timeout_seconds <= 0:
+        out.append("email.parse_timeout_seconds: expected a positive number of seconds")
+    if not 1 <= s.email.parse_workers <= 64:
+        out.append("email.parse_workers: expected 1 to 64 worker processes")
+    for key in (
+        "auth_failure_limit",
+        "auth_failure_window_seconds",
+        "auth_lockout_seconds",
+        "webhook_failure_limit",
+        "smtp_connections_per_peer",
+        "smtp_messages_per_peer",
+        "smtp_peer_window_seconds",
+    ):
+        if getattr(s.security, key) < 1:
+            out.append(f"security.{key}: expected at least 1")
+    if s.security.max_other_recipients < 0:
+        out.append("security.max_other_recipients: expected 0 or more recipients")
     return out
 
 

@@ -9,7 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from gateway.accounts import AccountError, Staff, create_token, revoke_tokens
+from gateway.accounts import (
+    AccountError,
+    AccountForbidden,
+    Staff,
+    check_user_change,
+    create_token,
+    revoke_tokens,
+)
 from gateway.notifications import set_digest_minutes
 from gateway.permissions import ASSIGNABLE, TEAM_LEAD, case_scope
 from gateway.practice import record_consent
@@ -54,6 +61,10 @@ async def change_user(db: Database, staff: Staff, user_id: int, data: dict[str, 
     async with db.transaction() as tx:
         user = await get_user(tx, user_id)
         changes = {k: v for k, v in data.items() if v is not None}
+        try:
+            check_user_change(staff, user, changes)
+        except AccountForbidden as exc:
+            raise Refused(403, "forbidden", str(exc)) from exc
         moves_away = ("role" in changes and changes["role"] not in ASSIGNABLE) or (
             "team" in changes and changes["team"] != user.team
         )
@@ -165,8 +176,10 @@ async def mint_token(
         user = await get_user(tx, user_id)
         try:
             return await create_token(
-                tx, user_email=user.email, actor=staff.email, days=days, label=label
+                tx, user_email=user.email, actor=staff, days=days, label=label
             )
+        except AccountForbidden as exc:
+            raise Refused(403, "forbidden", str(exc)) from exc
         except AccountError as exc:
             raise Refused(422, "bad_token", str(exc)) from exc
 

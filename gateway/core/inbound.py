@@ -40,6 +40,9 @@ class InboundMessage:
     machine_mail: bool = False  # auto-replies, bounces, lists: never answered
     bounce_of: tuple[str, ...] = ()
     sender_auth_failed: bool = False
+    # False when nobody checked that the sender owns the address (e-mail without a trusted
+    # Authentication-Results): such a message is never attached by its sender address alone.
+    sender_verified: bool = True
     attachments: tuple[InboundAttachment, ...] = ()
     html: str | None = None  # sanitized HTML copy for display (sealed, never redacted)
     flags: dict[str, Any] = field(default_factory=dict)

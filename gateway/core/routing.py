@@ -36,6 +36,7 @@ class MatchFacts:
     sender_links: Sequence[CaseLink] = ()  # open cases of contacts with this address
     sender_auth_failed: bool = False
     dmarc_fail_policy: str = "triage"  # triage | flag
+    sender_verified: bool = True  # False: e-mail whose DMARC nobody checked
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ def match_case(facts: MatchFacts, now: datetime, window: timedelta) -> Match:
     links = _distinct_cases(facts.sender_links)
     if not links:
         return Match(None, None, "triage", "unknown sender", flags)
+    if not facts.sender_verified:
+        # A From: line anyone can write must not put words on a family's case.
+        return Match(
+            None,
+            None,
+            "triage",
+            "sender not verified (DMARC not checked)",
+            (*flags, "sender_unverified"),
+        )
     if len(links) == 1:
         return Match(links[0].case_id, links[0].contact_id, "sender", None, flags)
     recent = [

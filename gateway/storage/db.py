@@ -11,6 +11,7 @@ chain and hold that lock only briefly. On SQLite every transaction starts with
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -73,6 +74,23 @@ class Tx:
         self.events.append(PendingAudit(actor, action, subject, details))
 
 
+def create_private_file(path: str) -> None:
+    """Create the SQLite file readable by the service's user only (0600), whatever the umask.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow. An
+    existing file is left as the operator made it.
+    """
+    file_path = path.split("?", 1)[0]
+    try:
+        fd = os.open(file_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # an unusable path is reported by the engine with its own message
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def _sqlite_setup(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -101,6 +119,7 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                create_private_file(path)
         else:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True

@@ -43,10 +43,10 @@ async def list_users(request: web.Request, _staff: Staff, _data: dict[str, Any])
 
 
 USER_FIELDS = {
-    "email": Field("string", required=True, min_length=3, max_length=320),
-    "name": Field("string", required=True, min_length=1, max_length=200),
+    "email": Field("string", required=True, min_length=3, max_length=320, one_line=True),
+    "name": Field("string", required=True, min_length=1, max_length=200, one_line=True),
     "role": Field("string", required=True, enum=ROLES),
-    "team": Field("string", required=True, min_length=1, max_length=100),
+    "team": Field("string", required=True, min_length=1, max_length=100, one_line=True),
 }
 
 
@@ -99,13 +99,13 @@ async def get_user(request: web.Request, _staff: Staff, _data: dict[str, Any]) -
     roles=ADMINS,
     tag="admin",
     body={
-        "name": Field("string", min_length=1, max_length=200),
+        "name": Field("string", min_length=1, max_length=200, one_line=True),
         "role": Field("string", enum=ROLES),
-        "team": Field("string", min_length=1, max_length=100),
+        "team": Field("string", min_length=1, max_length=100, one_line=True),
         "active": Field("boolean"),
         "notify_digest_minutes": Field("integer", minimum=0, maximum=24 * 60, nullable=True),
     },
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 async def patch_user(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     user = await staff_admin.change_user(
@@ -164,7 +164,7 @@ async def list_tokens(request: web.Request, _staff: Staff, _data: dict[str, Any]
         "label": Field("string", max_length=100),
     },
     ok=201,
-    errors=(404, 422),
+    errors=(403, 404, 422),
 )
 async def new_token(request: web.Request, staff: Staff, data: dict[str, Any]) -> web.Response:
     token, expires = await staff_admin.mint_token(

@@ -94,9 +94,9 @@ async def list_cases(request: web.Request, staff: Staff, _data: dict[str, Any]) 
     roles=ADMINS,
     tag="cases",
     body={
-        "ref": Field("string", required=True, min_length=1, max_length=64),
-        "title": Field("string", required=True, min_length=1, max_length=300),
-        "team": Field("string", required=True, min_length=1, max_length=100),
+        "ref": Field("string", required=True, min_length=1, max_length=64, one_line=True),
+        "title": Field("string", required=True, min_length=1, max_length=300, one_line=True),
+        "team": Field("string", required=True, min_length=1, max_length=100, one_line=True),
         "caseworker_id": Field("integer", nullable=True),
         "status": Field("string", enum=("open", "closed")),
     },
@@ -138,8 +138,8 @@ async def get_case(request: web.Request, staff: Staff, _data: dict[str, Any]) ->
     roles=ADMINS,
     tag="cases",
     body={
-        "title": Field("string", min_length=1, max_length=300),
-        "team": Field("string", min_length=1, max_length=100),
+        "title": Field("string", min_length=1, max_length=300, one_line=True),
+        "team": Field("string", min_length=1, max_length=100, one_line=True),
         "caseworker_id": Field("integer", nullable=True),
         "status": Field("string", enum=("open", "closed")),
     },
@@ -166,10 +166,10 @@ async def delete_case(request: web.Request, staff: Staff, _data: dict[str, Any])
 
 
 CONTACT_FIELDS = {
-    "name": Field("string", min_length=1, max_length=200),
-    "role": Field("string", min_length=1, max_length=50),
-    "phone": Field("string", max_length=40, nullable=True),
-    "email": Field("string", max_length=320, nullable=True),
+    "name": Field("string", min_length=1, max_length=200, one_line=True),
+    "role": Field("string", min_length=1, max_length=50, one_line=True),
+    "phone": Field("string", max_length=40, nullable=True, one_line=True),
+    "email": Field("string", max_length=320, nullable=True, one_line=True),
     "language": Field("string", enum=LANGUAGES),
     "consent_sms": Field("boolean"),
     "consent_email": Field("boolean"),
@@ -202,7 +202,10 @@ def _contact_values(data: dict[str, Any], region: str) -> dict[str, Any]:
     summary="Add a contact to a case",
     roles=ADMINS,
     tag="cases",
-    body={**CONTACT_FIELDS, "name": Field("string", required=True, min_length=1, max_length=200)},
+    body={
+        **CONTACT_FIELDS,
+        "name": Field("string", required=True, min_length=1, max_length=200, one_line=True),
+    },
     ok=201,
     errors=(404, 422),
 )

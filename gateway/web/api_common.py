@@ -8,20 +8,34 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from gateway.accounts import Staff, authenticate
+from gateway.accounts import Staff, authenticate, hash_token
+from gateway.logs import guard_library_loggers
 from gateway.outbound import ReplyError
+from gateway.ratelimit import client_address, throttles_for
 from gateway.storage.db import StoreUnavailable
 from gateway.web.keys import RUNTIME
 from gateway.workqueue import Refused
 
+# The web server's own log lines (malformed requests) are masked like ours.
+guard_library_loggers()
+
 # Ids are 32-bit integers in the database; a larger number names nothing that exists.
 DB_INT_MAX = 2**31 - 1
+# What the OpenAPI document says of one-line fields (the check itself is is_one_line).
+ONE_LINE_PATTERN = "^[^\\x00-\\x1f\\x7f]*$"
+_NOT_ONE_LINE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+
+
+def is_one_line(value: str) -> bool:
+    """No line breaks, control, format (bidi override) or surrogate characters."""
+    return not any(unicodedata.category(ch) in _NOT_ONE_LINE for ch in value)
 
 
 class ApiError(Exception):
@@ -56,6 +70,8 @@ class Field:
     maximum: int | None = None
     nullable: bool = False
     description: str = ""
+    # Names, teams, refs: one line, no control or bidi-override characters.
+    one_line: bool = False
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.kind}
@@ -71,6 +87,8 @@ class Field:
             out["maximum"] = self.maximum
         if self.nullable:
             out["nullable"] = True
+        if self.one_line:
+            out["pattern"] = ONE_LINE_PATTERN
         if self.description:
             out["description"] = self.description
         return out
@@ -98,6 +116,8 @@ class Field:
                 return f"{name} must be at most {self.max_length} characters."
             if self.enum and value not in self.enum:
                 return f"{name} must be one of {', '.join(self.enum)}."
+            if self.one_line and not is_one_line(value):
+                return f"{name} must be one line without control characters."
         if self.kind == "integer":
             if not -DB_INT_MAX <= value <= DB_INT_MAX:
                 return f"{name} is out of range."
@@ -150,9 +170,98 @@ async def read_json(request: web.Request, body: Body) -> dict[str, Any]:
     else:
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ApiError(400, "bad_json", "The request body is not valid JSON.") from exc
+    if not valid_unicode(data):
+        # JSON may escape lone surrogates ("\ud800"); no database can store them.
+        raise ApiError(400, "bad_json", "The request body holds text that is not valid Unicode.")
     return check_body(data, body)
+
+
+def valid_unicode(data: Any) -> bool:
+    """No string (key or value) anywhere in ``data`` holds a lone surrogate or a NUL.
+
+    Neither can be stored (PostgreSQL refuses NUL in text), so they are bad input (400),
+    never a database failure (503).
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def _too_many(wait: int) -> web.Response:
+    return web.json_response(
+        {
+            "error": {
+                "code": "too_many_failures",
+                "message": f"Too many failed sign-ins; try again in {wait} seconds.",
+            }
+        },
+        status=429,
+        headers={"Retry-After": str(wait)},
+    )
+
+
+async def authenticate_request(request: web.Request) -> Staff | web.Response:
+    """The caller's staff account, or the answer: 400 (unreadable header), 401, 429 (locked out).
+
+    Failed tokens are counted per client address and per token; past the limit the address
+    (or token) is locked out for a while and the lockout is written to the audit trail.
+    """
+    rt = request.app[RUNTIME]
+    header = request.headers.get("Authorization", "")
+    if not (header.isascii() and header.isprintable()):
+        return error(
+            400, "bad_authorization", "The Authorization header must be ASCII: Bearer <token>."
+        )
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    throttle = throttles_for(rt, rt.settings).api
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), rt.settings.web.trusted_proxy
+    )
+    keys = [f"address:{address}"]
+    if token:
+        keys.append(f"token:{hash_token(token)[:16]}")
+    for key in keys:
+        wait = throttle.retry_after(key)
+        if wait is not None:
+            return _too_many(wait)
+    staff = await authenticate(rt.db, token)
+    if staff is None:
+        if header:
+            locked = [key for key in keys if throttle.failed(key)]
+            for key in locked:
+                async with rt.db.transaction() as tx:
+                    tx.audit(
+                        "system",
+                        "auth.locked_out",
+                        key,
+                        failures=throttle.limit,
+                        window_seconds=throttle.window,
+                        lockout_seconds=throttle.lockout,
+                    )
+            if locked:
+                wait = throttle.retry_after(locked[0]) or 1
+                return _too_many(wait)
+        return error(
+            401, "unauthenticated", "Send a valid API token: Authorization: Bearer <token>."
+        )
+    for key in keys:
+        throttle.succeeded(key)
+    return staff
 
 
 @dataclass(frozen=True)
@@ -205,18 +314,16 @@ def endpoint(
 
     def register(fn: Endpoint) -> Endpoint:
         async def handler(request: web.Request) -> web.StreamResponse:
-            header = request.headers.get("Authorization", "")
-            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
             try:
-                staff = await authenticate(request.app[RUNTIME].db, token)
-                if staff is None:
-                    return error(
-                        401,
-                        "unauthenticated",
-                        "Send a valid API token: Authorization: Bearer <token>.",
-                    )
+                staff = await authenticate_request(request)
+                if isinstance(staff, web.Response):
+                    return staff
                 if staff.role not in roles:
                     return error(403, "forbidden", f"The {staff.role} role cannot do this.")
+                if not valid_unicode([*request.match_info.values(), *request.query.values()]):
+                    raise ApiError(
+                        400, "bad_request", "The path or query holds text that cannot be stored."
+                    )
                 data = await read_json(request, body) if body is not None else {}
                 return await fn(request, staff, data)
             except (ApiError, Refused) as exc:
@@ -226,7 +333,7 @@ def endpoint(
             except StoreUnavailable:
                 return error(503, "unavailable", "The database is unavailable; try again shortly.")
 
-        base = {401, 403, 503}
+        base = {400, 401, 403, 429, 503}
         if body is not None:
             base |= {400, 413}
         if query:

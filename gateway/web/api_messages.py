@@ -15,6 +15,7 @@ from gateway.access_log import record_access
 from gateway.accounts import Staff
 from gateway.attachments import AttachmentUnavailable, attachment_for_display
 from gateway.casework import messages_with_parts, visible_case, visible_message
+from gateway.core.email.attachment_policy import content_disposition, served_content_type
 from gateway.permissions import CONTENT
 from gateway.storage.models import Attachment, Message, OutboxJob
 from gateway.web.api_common import ApiError, Field, endpoint, int_param
@@ -237,11 +238,13 @@ async def attachment_display(
     except AttachmentUnavailable as exc:
         raise ApiError(exc.http_status, exc.code, exc.message) from exc
     await record_access(rt.db, staff, "attachment.read", f"attachment:{attachment_id}", case_ref)
+    # Only allowlisted pictures keep their type; the name cannot add header parameters.
     return web.Response(
         body=data,
-        content_type=content_type,
+        content_type=served_content_type(content_type),
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(filename),
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )

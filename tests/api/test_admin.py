@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from gateway.accounts import create_token
 from gateway.cli import main as cli_main
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
@@ -37,10 +38,14 @@ async def test_users_crud_and_deactivation_revokes_tokens(
     assert status == 400 and "role" in answer["error"]["message"]
     status, token = await w.call("POST", f"/api/v1/users/{user['id']}/tokens", admin, {"days": 400})
     assert status == 400
-    status, token = await w.call(
+    # A caseworker's token comes from the caseworker (or the host's CLI), never from an admin.
+    status, answer = await w.call(
         "POST", f"/api/v1/users/{user['id']}/tokens", admin, {"days": 30, "label": "laptop"}
     )
-    assert status == 201 and token["token"].startswith("cgw_")
+    assert (status, answer["error"]["code"]) == (403, "forbidden")
+    async with runtime.db.transaction() as tx:
+        raw, _ = await create_token(tx, user_email=user["email"], actor="cli", label="laptop")
+    token = {"token": raw}
     status, _ = await w.call("GET", "/api/v1/queue", token["token"])
     assert status == 200
     _, tokens = await w.call("GET", f"/api/v1/users/{user['id']}/tokens", admin)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gateway.ratelimit import throttles_for
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.db import utcnow
@@ -170,7 +171,9 @@ async def b_tokens(w: World, c: Person, t: str) -> tuple[str, Any]:
 
 
 async def b_token_add(w: World, c: Person, t: str) -> tuple[str, Any]:
-    return f"/api/v1/users/{await _fresh_user(w, t)}/tokens", {"days": 7}
+    # Admins mint tokens only for non-content accounts (content roles make their own).
+    auditor = await w.add_person("auditor", t)
+    return f"/api/v1/users/{auditor.id}/tokens", {"days": 7}
 
 
 async def b_token_revoke(w: World, c: Person, t: str) -> tuple[str, Any]:
@@ -318,6 +321,8 @@ async def test_authorization_matrix(runtime: Runtime, gateway: RunningGateway) -
 async def test_no_token_is_401_everywhere(runtime: Runtime, gateway: RunningGateway) -> None:
     w = await make_world(runtime, gateway.web_port)
     caller = w.person("admin", TEAM_A)
+    # Every endpoint once with a wrong token: more failures than the lockout allows.
+    throttles_for(runtime, runtime.settings).api.limit = 10_000
     for (method, _path), (build, _scoped) in MATRIX.items():
         url, body = await build(w, caller, TEAM_A)
         for token in (None, "cgw_not-a-token"):

@@ -62,6 +62,66 @@ _EXTENSION_FOR_TYPE = {
     "application/ms-tnef": "dat",
 }
 MAX_FILENAME_CHARS = 150
+_UNSAFE_IN_NAMES = str.maketrans({ch: "_" for ch in '";*?<>|'})
+# Types a browser may show inline; anything else is offered for download as opaque bytes.
+INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+_RFC5987_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~"
+)
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """A Content-Disposition value for ``filename`` by RFC 6266 with RFC 5987 encoding.
+
+    ``filename=`` carries a plain ASCII fallback (no quotes, backslashes or controls) and
+    ``filename*=`` the exact name percent-encoded as UTF-8, so no name can add parameters.
+    """
+    fallback = (
+        "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\%;' else "_" for ch in filename).strip()
+        or "attachment"
+    )
+    encoded = "".join(
+        ch if ch in _RFC5987_SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+        for ch in filename
+    )
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def served_content_type(content_type: str) -> str:
+    """What an attachment is served as: an allowlisted picture type, else opaque bytes."""
+    lowered = content_type.split(";", 1)[0].strip().lower()
+    return lowered if lowered in INLINE_IMAGE_TYPES else "application/octet-stream"
+
+
+def redact_filename(filename: str, language: str = "nb") -> str:
+    """The name with identity numbers, phone numbers and addresses in it replaced.
+
+    Names are often built from ids ("pass_01017012345.pdf"), so the separators a word
+    detector would stop at are read as spaces; the extension is kept.
+    """
+    from gateway.core.classify import classify
+    from gateway.core.classify.placeholders import placeholder
+
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        stem, ext = filename, ""
+    spaced = stem.translate(_SEPARATORS_AS_SPACES)
+    found = sorted(classify(spaced, language=language).entities, key=lambda e: e.start)
+    if not found:
+        return filename
+    out: list[str] = []
+    pos = 0
+    for entity in found:
+        if entity.start < pos:
+            continue
+        out.append(stem[pos : entity.start])
+        out.append(placeholder(entity.type, language))
+        pos = entity.end
+    out.append(stem[pos:])
+    return "".join(out) + (f".{ext}" if ext else "")
+
+
+_SEPARATORS_AS_SPACES = str.maketrans("_-+", "   ")
 
 
 @dataclass(frozen=True)
@@ -87,6 +147,9 @@ def sanitize_filename(raw: str | None, part_index: int, sniffed_type: str) -> st
         " " if unicodedata.category(ch) in _CONTROL_OR_FORMAT else ch
         for ch in unicodedata.normalize("NFC", name)
     )
+    # Quotes and separators could end a header parameter when the name is offered for
+    # download ('notes.html"; x=".txt'); the rest are not allowed in Windows names.
+    name = name.translate(_UNSAFE_IN_NAMES)
     name = " ".join(name.split()).strip(" .")
     if _WINDOWS_RESERVED.match(name):
         name = f"_{name}"

@@ -12,6 +12,7 @@ from gateway.core.email.model import EmailLimits
 _CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type[ \t]*:")
 _DELIMITER_LINE = re.compile(rb"(?m)^--[^\r\n]")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_FIELD = re.compile(rb"^[!-9;-~]{1,76}:")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,31 @@ def raw_shape_problem(raw: bytes, limits: EmailLimits) -> str | None:
     delimiters = len(_DELIMITER_LINE.findall(raw))
     if delimiters > 4 * limits.max_parts + 50:
         return f"over-limit: {delimiters} boundary lines (part limit {limits.max_parts})"
+    params = header_parameter_count(raw)
+    if params > limits.max_header_params:
+        return f"over-limit: {params} header parameters (limit {limits.max_header_params})"
     return None
+
+
+def header_parameter_count(raw: bytes) -> int:
+    """How many ";"-separated parameters the header blocks hold, in one pass over the lines.
+
+    A header block is the top one and whatever follows a "--" line for as long as the lines
+    look like header fields or their continuations; body text is not counted.
+    """
+    count = 0
+    in_header = True
+    for line in raw.split(b"\n"):
+        if in_header:
+            if not line.strip():
+                in_header = False
+            elif line[:1] in (b" ", b"\t") or _HEADER_FIELD.match(line):
+                count += line.count(b";")
+            else:
+                in_header = False
+        elif line.startswith(b"--"):
+            in_header = True
+    return count
 
 
 def parts_with_depth(msg: Message, *, into_messages: bool = True) -> Iterator[PartAt]:

@@ -18,6 +18,9 @@ class EmailLimits:
     max_mime_depth: int = 20
     max_parts: int = 200
     max_attachment_bytes: int = 25 * 1024 * 1024
+    # Parameters (";" separated, RFC 2231 sections included) across all header blocks: the
+    # library's parameter parsing is slow enough per parameter to hold a worker for minutes.
+    max_header_params: int = 1000
 
 
 @dataclass(frozen=True)
