@@ -1,12 +1,20 @@
 """The intake pipeline: normalise -> match -> classify -> persist -> acknowledge.
 
 ``IntakeService.accept`` is what every inbound connector calls. It returns only after the
-message, its sealed original, queue items and audit events are committed in one transaction
-(invariant 1), and it is idempotent on (channel, provider id) (invariant 2).
+message, its sealed original, queue items and audit events are committed (invariant 1), and it
+is idempotent on (channel, provider id) (invariant 2).
+
+Group commit: ``accept`` hands the message to one writer task per process, which takes whatever
+has queued meanwhile (up to ``intake.batch_max``), writes each message in its own savepoint, so
+one bad message never fails its neighbours, commits once and only then answers every waiting
+webhook or SMTP session. Under load many messages share one transaction and one fsync; alone, a
+message waits for nobody.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,7 +22,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.addresses import normalise_email, normalise_phone, token_from_recipient
@@ -96,6 +104,14 @@ def normalise_sender(channel: str, sender: str, region: str) -> str:
     return normalise_email(sender)
 
 
+@dataclass
+class _Waiting:
+    """A message handed to the writer and the sender's connection waiting for its answer."""
+
+    msg: InboundMessage
+    answer: asyncio.Future[IntakeResult]
+
+
 class IntakeService:
     def __init__(
         self,
@@ -110,133 +126,240 @@ class IntakeService:
         self.settings = settings
         self.clock = clock
         self.hooks = list(hooks)
+        self._queue: asyncio.Queue[_Waiting | None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        # Called after each batch commits (the audit sequencer's wake-up); never fails intake.
+        self.after_commit: Callable[[], None] | None = None
+        self.batches = 0  # transactions written, for tests and benchmarks
 
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
 
-        A retry is recognised by the UNIQUE (channel, provider_id) constraint rather than a
-        look-up first: retries are rare, and the constraint also settles concurrent deliveries.
+        Returns after the transaction holding the message has committed. A retry is recognised
+        by the UNIQUE (channel, provider_id) constraint rather than a look-up first: retries are
+        rare, and the constraint also settles concurrent deliveries (other processes too).
         """
-        try:
-            return await self._store(msg)
-        except StoreUnavailable as exc:
-            # A concurrent delivery of the same message won the UNIQUE constraint: that is success.
-            if isinstance(exc.__cause__, IntegrityError):
-                found = await self._find_existing(msg)
-                if found is not None:
-                    return found
-            raise
+        queue = self._writer_queue()
+        answer: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+        queue.put_nowait(_Waiting(msg, answer))
+        # The sender hanging up does not stop the write; its retry is then a duplicate.
+        return await asyncio.shield(answer)
 
-    async def _find_existing(self, msg: InboundMessage) -> IntakeResult | None:
-        async with self.db.read() as s:
-            row = (
-                await s.execute(
-                    select(Message.id, Case.ref, Message.triage_reason, Message.priority)
-                    .outerjoin(Case, Case.id == Message.case_id)
-                    .where(Message.channel == msg.channel, Message.provider_id == msg.provider_id)
+    def _writer_queue(self) -> asyncio.Queue[_Waiting | None]:
+        """The writer of this event loop, started on first use."""
+        loop = asyncio.get_running_loop()
+        if self._queue is None or self._writer is None or self._writer.get_loop() is not loop:
+            self._queue = asyncio.Queue()
+            self._writer = loop.create_task(self._write_batches(self._queue), name="intake-writer")
+        return self._queue
+
+    async def close(self) -> None:
+        """Store and answer everything already handed over, then stop the writer."""
+        writer, queue = self._writer, self._queue
+        self._writer = self._queue = None
+        if writer is None or queue is None or writer.done():
+            return
+        if writer.get_loop() is not asyncio.get_running_loop():
+            return  # a loop that is gone; nothing of it can be waiting
+        queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _write_batches(self, queue: asyncio.Queue[_Waiting | None]) -> None:
+        cfg = self.settings.intake
+        while True:
+            first = await queue.get()
+            if first is None:
+                return
+            batch = [first]
+            closing = False
+            if cfg.batch_wait_ms > 0:
+                await asyncio.sleep(cfg.batch_wait_ms / 1000)
+            else:
+                await asyncio.sleep(0)  # let handlers that are ready hand over theirs too
+            while len(batch) < cfg.batch_max and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    closing = True
+                    break
+                batch.append(nxt)
+            await self._write_batch(batch)
+            if closing:
+                return
+
+    async def _write_batch(self, batch: list[_Waiting]) -> None:
+        """One transaction for the batch, one savepoint per message; answer after the commit."""
+        outcomes: list[IntakeResult | BaseException] = []
+        first_of: dict[tuple[str, str | None], int] = {}
+        try:
+            async with self.db.transaction() as tx:
+                for waiting in batch:
+                    outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
+                    if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
+                        first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
+        except Exception as exc:  # the commit failed: nobody in the batch is stored
+            self.batches += 1
+            failure = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(repr(exc))
+            log.error("intake.batch_failed", messages=len(batch), error=str(failure))
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(failure)
+            return
+        self.batches += 1
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            self._answer(waiting, outcome)
+        if self.after_commit is not None:
+            self.after_commit()
+
+    async def _write_one(
+        self,
+        tx: Tx,
+        msg: InboundMessage,
+        first_of: dict[tuple[str, str | None], int],
+        outcomes: list[IntakeResult | BaseException],
+    ) -> IntakeResult | BaseException:
+        earlier = first_of.get((msg.channel, msg.provider_id))
+        if earlier is not None:  # the same message twice in one batch (a quick retry)
+            first = outcomes[earlier]
+            assert isinstance(first, IntakeResult)
+            return IntakeResult(
+                first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+            )
+        mark = len(tx.events)
+        try:
+            async with tx.session.begin_nested():
+                return await self._write(tx, msg)
+        except IntegrityError as exc:
+            del tx.events[mark:]
+            # A delivery stored earlier (or by another process) won the UNIQUE constraint.
+            found = await self._find_existing(tx.session, msg)
+            return found if found is not None else StoreUnavailable(exc.__class__.__name__)
+        except SQLAlchemyError as exc:
+            del tx.events[mark:]
+            return StoreUnavailable(exc.__class__.__name__)
+        except Exception as exc:  # a policy hook failed: this message only, as before
+            del tx.events[mark:]
+            return exc
+
+    def _answer(self, waiting: _Waiting, outcome: IntakeResult | BaseException) -> None:
+        msg = waiting.msg
+        if isinstance(outcome, IntakeResult):
+            if outcome.duplicate:
+                log.info("message.duplicate", message_id=outcome.message_id, channel=msg.channel)
+                MESSAGES_IN.labels(msg.channel, "duplicate").inc()
+            else:
+                MESSAGES_IN.labels(msg.channel, "triage" if outcome.triage_reason else "case").inc()
+                log.info(
+                    "message.accepted",
+                    message_id=outcome.message_id,
+                    channel=msg.channel,
+                    case_ref=outcome.case_ref,
+                    triage=outcome.triage_reason,
+                    urgent=outcome.urgent,
                 )
-            ).first()
+            if not waiting.answer.done():
+                waiting.answer.set_result(outcome)
+        elif not waiting.answer.done():
+            waiting.answer.set_exception(outcome)
+
+    async def _find_existing(self, s: AsyncSession, msg: InboundMessage) -> IntakeResult | None:
+        row = (
+            await s.execute(
+                select(Message.id, Case.ref, Message.triage_reason, Message.priority)
+                .outerjoin(Case, Case.id == Message.case_id)
+                .where(Message.channel == msg.channel, Message.provider_id == msg.provider_id)
+            )
+        ).first()
         if row is None:
             return None
-        log.info("message.duplicate", message_id=row[0], channel=msg.channel)
-        MESSAGES_IN.labels(msg.channel, "duplicate").inc()
         return IntakeResult(row[0], True, row[1], row[2], row[3] == "urgent")
 
-    async def _store(self, msg: InboundMessage) -> IntakeResult:
+    async def _write(self, tx: Tx, msg: InboundMessage) -> IntakeResult:
+        """Write one message, its sealed original, queue items and audit event into ``tx``."""
         now = self.clock()
         sender = normalise_sender(msg.channel, msg.sender, self.settings.sms.default_region)
-        async with self.db.transaction() as tx:
-            s = tx.session
-            blocked = (
-                await s.execute(select(BlockedSender.id).where(BlockedSender.address == sender))
-            ).first() is not None
-            match = await self._match(s, msg, sender, now)
-            case = await s.get(Case, match.case_id) if match.case_id else None
-            names = await self._known_names(s, case.id) if case else []
-            language = self.settings.service.language
-            body = classify(msg.text, known_names=names, language=language)
-            subject = (
-                classify(msg.subject, known_names=names, language=language) if msg.subject else None
-            )
-            stripped = {
-                key: classify(value, known_names=names, language=language).redacted
-                for key, value in (("quoted", msg.quoted_text), ("signature", msg.signature))
-                if value
-            }
-            sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
-            sealed_html = (
-                await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
-                if msg.html
-                else None
-            )
-            flags = dict(msg.flags)
-            for flag in match.flags:
-                flags[flag] = True
-            if blocked:
-                flags["blocked_sender"] = True
-            if msg.machine_mail:
-                flags["machine_mail"] = True
-            message = Message(
-                direction="in",
-                channel=msg.channel,
-                provider_id=msg.provider_id,
-                sender=sender,
-                recipient=msg.recipient,
-                case_id=match.case_id,
-                contact_id=match.contact_id,
-                subject=subject.redacted if subject else "",
-                redacted_text=body.redacted,
-                stripped=stripped,
-                sealed_id=sealed.id,
-                sealed_html_id=sealed_html.id if sealed_html else None,
-                classification=_classification_record(body, subject, match),
-                priority="urgent" if body.urgent else "normal",
-                status="received" if match.case_id else "triage",
-                triage_reason=match.triage_reason,
-                flags=flags,
-                email_message_id=msg.email_message_id,
-                created_at=now,
-            )
-            s.add(message)
-            await s.flush()
-            await self._store_attachments(tx, message.id, msg)
-            await enqueue_for_owners(
-                s,
-                message.id,
-                case,
-                urgent=body.urgent,
-                triage_reason=match.triage_reason,
-                now=now,
-                blocked=blocked,
-            )
-            tx.audit(
-                "system",
-                "message.received",
-                f"message:{message.id}",
-                channel=msg.channel,
-                case=case.ref if case else None,
-                rule=match.rule,
-                triage_reason=match.triage_reason,
-                labels=body.labels,
-                priority=message.priority,
-                sealed_sha256=sealed.sha256,
-            )
-            if self.hooks:
-                contact = await s.get(Contact, match.contact_id) if match.contact_id else None
-                ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
-                for hook in self.hooks:
-                    await hook(ctx)
-            result = IntakeResult(
-                message.id, False, case.ref if case else None, match.triage_reason, body.urgent
-            )
-        MESSAGES_IN.labels(msg.channel, "triage" if result.triage_reason else "case").inc()
-        log.info(
-            "message.accepted",
-            message_id=result.message_id,
+        s = tx.session
+        blocked = (
+            await s.execute(select(BlockedSender.id).where(BlockedSender.address == sender))
+        ).first() is not None
+        match = await self._match(s, msg, sender, now)
+        case = await s.get(Case, match.case_id) if match.case_id else None
+        names = await self._known_names(s, case.id) if case else []
+        language = self.settings.service.language
+        body = classify(msg.text, known_names=names, language=language)
+        subject = (
+            classify(msg.subject, known_names=names, language=language) if msg.subject else None
+        )
+        stripped = {
+            key: classify(value, known_names=names, language=language).redacted
+            for key, value in (("quoted", msg.quoted_text), ("signature", msg.signature))
+            if value
+        }
+        sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
+        sealed_html = (
+            await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
+            if msg.html
+            else None
+        )
+        flags = dict(msg.flags)
+        for flag in match.flags:
+            flags[flag] = True
+        if blocked:
+            flags["blocked_sender"] = True
+        if msg.machine_mail:
+            flags["machine_mail"] = True
+        message = Message(
+            direction="in",
             channel=msg.channel,
-            case_ref=result.case_ref,
-            triage=result.triage_reason,
-            urgent=result.urgent,
+            provider_id=msg.provider_id,
+            sender=sender,
+            recipient=msg.recipient,
+            case_id=match.case_id,
+            contact_id=match.contact_id,
+            subject=subject.redacted if subject else "",
+            redacted_text=body.redacted,
+            stripped=stripped,
+            sealed_id=sealed.id,
+            sealed_html_id=sealed_html.id if sealed_html else None,
+            classification=_classification_record(body, subject, match),
+            priority="urgent" if body.urgent else "normal",
+            status="received" if match.case_id else "triage",
+            triage_reason=match.triage_reason,
+            flags=flags,
+            email_message_id=msg.email_message_id,
+            created_at=now,
+        )
+        s.add(message)
+        await s.flush()
+        await self._store_attachments(tx, message.id, msg)
+        await enqueue_for_owners(
+            s,
+            message.id,
+            case,
+            urgent=body.urgent,
+            triage_reason=match.triage_reason,
+            now=now,
+            blocked=blocked,
+        )
+        tx.audit(
+            "system",
+            "message.received",
+            f"message:{message.id}",
+            channel=msg.channel,
+            case=case.ref if case else None,
+            rule=match.rule,
+            triage_reason=match.triage_reason,
+            labels=body.labels,
+            priority=message.priority,
+            sealed_sha256=sealed.sha256,
+        )
+        if self.hooks:
+            contact = await s.get(Contact, match.contact_id) if match.contact_id else None
+            ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
+            for hook in self.hooks:
+                await hook(ctx)
+        result = IntakeResult(
+            message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )
         return result
 

@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from connectors.email_in import ServiceMailHandler, start_mail_servers
+from gateway.audit import AuditSequencer
 from gateway.runtime import Runtime
 from gateway.web.app import make_app
 
@@ -32,6 +33,8 @@ class RunningGateway:
     stop_relay: asyncio.Event = field(default_factory=asyncio.Event)
     media_task: asyncio.Task[None] | None = None
     notifier_task: asyncio.Task[None] | None = None
+    sequencer_task: asyncio.Task[None] | None = None
+    stop_sequencer: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def smtp_port(self) -> int | None:
@@ -64,6 +67,10 @@ class RunningGateway:
         if self.notifier_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.notifier_task, timeout=30)
+        self.stop_sequencer.set()
+        if self.sequencer_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sequencer_task, timeout=10)
         await self.runtime.close()
         log.info("gateway.stopped")
 
@@ -85,6 +92,9 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     handler = ServiceMailHandler(runtime.intake, settings)
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
+    gateway.sequencer_task = asyncio.create_task(
+        AuditSequencer(runtime.db).run(gateway.stop_sequencer), name="audit-sequencer"
+    )
     if relay:
         gateway.relay_task = asyncio.create_task(
             runtime.relay.run(gateway.stop_relay), name="relay"

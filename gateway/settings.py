@@ -142,6 +142,15 @@ class RelaySettings:
 
 
 @dataclass(frozen=True)
+class IntakeSettings:
+    """Group commit: how many waiting messages one intake transaction takes at most, and how
+    long the writer waits for more before writing (0: only what is already waiting)."""
+
+    batch_max: int = 64
+    batch_wait_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class RoutingSettings:
     # Several open cases for one contact: the case of the latest outbound within this window wins.
     ambiguity_window_days: int = 14
@@ -215,6 +224,7 @@ class Settings:
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     # Nested tables, parsed by _parse_teams (not overridable from the environment).
     teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
 
@@ -506,6 +516,10 @@ def validate(s: Settings) -> list[str]:
     if s.relay.max_attempts < 1:
         out.append("relay.max_attempts: expected at least 1")
     out.extend(_practice_problems(s))
+    if s.intake.batch_max < 1:
+        out.append(f"intake.batch_max: expected 1 or more, got {s.intake.batch_max}")
+    if not 0 <= s.intake.batch_wait_ms <= 1000:
+        out.append(f"intake.batch_wait_ms: expected 0-1000 ms, got {s.intake.batch_wait_ms}")
     return out
 
 

@@ -289,3 +289,20 @@ class AccessLogEntry(Base):
     action: Mapped[str] = mapped_column(String(40))  # case.thread | message.read | attachment.read
     subject: Mapped[str] = mapped_column(String(200))
     case_ref: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditPending(Base):
+    """An audit event committed with the transaction that caused it, not yet in the chain.
+
+    On PostgreSQL writers only insert here; one sequencer at a time (an advisory lock) moves
+    these into ``audit_event`` with their seq and hash, in batches, shortly after commit. On
+    SQLite writers are serialised anyway and chain their events in their own transaction.
+    """
+
+    __tablename__ = "audit_pending"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))  # when it happened, ISO-8601 UTC, as hashed
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -51,6 +51,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     op.create_table(
+        "audit_pending",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.String(length=32), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_pending")),
+    )
+    op.create_table(
         "blocked_sender",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
@@ -402,6 +412,7 @@ def downgrade() -> None:
     op.drop_table("user_account")
     op.drop_table("sealed_blob")
     op.drop_table("blocked_sender")
+    op.drop_table("audit_pending")
     op.drop_table("audit_head")
     op.drop_table("audit_event")
     with op.batch_alter_table("access_log", schema=None) as batch_op:
