@@ -139,6 +139,7 @@ class RelaySettings:
     backoff_base_seconds: float = 5.0
     backoff_cap_seconds: float = 900.0
     lease_seconds: float = 120.0
+    concurrency: int = 8  # sends in flight at once per process (within twilio.max_per_second)
 
 
 @dataclass(frozen=True)
@@ -515,6 +516,8 @@ def validate(s: Settings) -> list[str]:
         )
     if s.relay.max_attempts < 1:
         out.append("relay.max_attempts: expected at least 1")
+    if s.relay.concurrency < 1:
+        out.append(f"relay.concurrency: expected 1 or more, got {s.relay.concurrency}")
     out.extend(_practice_problems(s))
     if s.intake.batch_max < 1:
         out.append(f"intake.batch_max: expected 1 or more, got {s.intake.batch_max}")

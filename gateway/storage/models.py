@@ -192,6 +192,10 @@ class OutboxJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    # Which relay holds the lease (renewed while it sends); only it may record the outcome.
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    # Set when an attempt went out and no answer came back: ask the provider before resending.
+    unconfirmed_since: Mapped[datetime | None]
 
 
 class ReplyToken(Base):

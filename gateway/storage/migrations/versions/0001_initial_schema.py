@@ -264,6 +264,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(length=40), nullable=True),
+        sa.Column("unconfirmed_since", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["message.id"], name=op.f("fk_outbox_message_id_message")
         ),
