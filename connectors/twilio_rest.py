@@ -29,7 +29,8 @@ log = structlog.get_logger("connectors.twilio_rest")
 
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
-LOOKUP_PAGE = 50  # the newest messages to one number that a lookup reads
+LOOKUP_PAGE = 50  # messages per page of a lookup, newest first
+LOOKUP_MAX_PAGES = 20  # a lookup reads back to the job's creation, at most this many pages
 LOOKUP_CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Twilio's
 _idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
 
@@ -178,19 +179,26 @@ class TwilioSmsSender:
         earliest = since - LOOKUP_CLOCK_SKEW
         try:
             page = await self.client.messages.page_async(**kwargs)
+            for _ in range(LOOKUP_MAX_PAGES):
+                older = False
+                for found in page:
+                    created = found.date_created
+                    if created is not None and created < earliest:
+                        older = True  # newest first: the rest is older still
+                        break
+                    if found.body == out.body and found.sid not in exclude:
+                        return str(found.sid)
+                if older or page.next_page_url is None:
+                    return None
+                next_page = await page.next_page_async()
+                if next_page is None:
+                    return None
+                page = next_page
         except TwilioException as exc:  # an error answer (the page loader raises the base)
             raise ProviderUnsure("Twilio could not list messages; will ask again") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ProviderUnsure(f"Twilio lookup failed ({exc.__class__.__name__})") from exc
-        for found in page:
-            created = found.date_created
-            if (
-                found.body == out.body
-                and found.sid not in exclude
-                and (created is None or created >= earliest)
-            ):
-                return str(found.sid)
-        return None
+        raise ProviderUnsure("too many messages to that number to look through; will ask again")
 
     async def close(self) -> None:
         await self.http.close()

@@ -35,7 +35,7 @@ from gateway.metrics import MESSAGES_OUT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.sms_keywords import set_sms_opt_out
-from gateway.storage.db import Database, StoreUnavailable, as_utc, utcnow
+from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
 from gateway.storage.models import (
     Contact,
     Message,
@@ -137,25 +137,49 @@ class Relay:
         in_flight = {job.job_id for job in claimed}
         renewer = asyncio.create_task(self._renew_leases(in_flight), name="relay-lease")
         gate = asyncio.Semaphore(self.settings.relay.concurrency)
+        finished: asyncio.Queue[tuple[ClaimedJob, SendOutcome] | None] = asyncio.Queue()
 
         async def one(job: ClaimedJob) -> None:
             async with gate:
-                try:
-                    if self.stopping.is_set() and not job.unconfirmed:
-                        await self.release(job)
-                        return
-                    outcome = job.refusal or await self._settle_or_send(job)
-                    await self.record(job, outcome)
-                finally:
+                if self.stopping.is_set() and not job.unconfirmed:
+                    await self.release(job)
                     in_flight.discard(job.job_id)
+                    return
+                outcome = job.refusal or await self._settle_or_send(job)
+                finished.put_nowait((job, outcome))
 
+        async def recorder() -> None:
+            """Outcomes are recorded as they arrive, whatever has arrived in one transaction."""
+            while True:
+                first = await finished.get()
+                if first is None:
+                    return
+                done = [first]
+                closing = False
+                while not finished.empty():
+                    nxt = finished.get_nowait()
+                    if nxt is None:
+                        closing = True
+                        break
+                    done.append(nxt)
+                try:
+                    await self.record_many(done)
+                finally:
+                    for job, _ in done:
+                        in_flight.discard(job.job_id)
+                if closing:
+                    return
+
+        recording = asyncio.create_task(recorder(), name="relay-record")
         try:
             results = await asyncio.gather(*(one(job) for job in claimed), return_exceptions=True)
         finally:
+            finished.put_nowait(None)
+            recorded = await asyncio.gather(recording, return_exceptions=True)
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
-        for result in results:  # the database went away mid-batch: the poll loop waits
+        for result in [*results, *recorded]:  # the database went away: the poll loop waits
             if isinstance(result, BaseException):
                 raise result
         return len(claimed)
@@ -329,124 +353,138 @@ class Relay:
         )
 
     async def record(self, claimed: ClaimedJob, outcome: SendOutcome) -> None:
+        await self.record_many([(claimed, outcome)])
+
+    async def record_many(self, done: list[tuple[ClaimedJob, SendOutcome]]) -> None:
+        """Record the outcomes of several sends in one transaction (each job its own rows)."""
         now = self.clock()
-        relay = self.settings.relay
+        states: list[str | None] = []
         async with self.db.transaction() as tx:
-            s = tx.session
-            job = (
-                await s.execute(
-                    select(OutboxJob).where(OutboxJob.id == claimed.job_id).with_for_update()
-                )
-            ).scalar_one()
-            msg = await s.get(Message, claimed.envelope.message_id)
-            assert msg is not None
-            if job.state != "sending" or job.lease_owner != self.owner:
-                # Our lease ran out and another relay holds the job now: it settles it.
-                log.warning(
-                    "relay.lease_lost",
-                    message_id=msg.id,
-                    ok=outcome.ok,
-                    reason="the lease ran out before the outcome was recorded",
-                )
-                return
-            job.lease_owner = None
-            subject = f"message:{msg.id}"
+            for claimed, outcome in done:
+                states.append(await self._record_in(tx, claimed, outcome, now))
+        for (claimed, outcome), state in zip(done, states, strict=True):
+            if state is None:
+                continue
+            MESSAGES_OUT.labels(claimed.envelope.channel, state).inc()
             if outcome.ok:
-                job.state, job.lease_until, job.last_error = "sent", None, None
-                job.unconfirmed_since = None
-                # A delivery callback may have overtaken us; statuses only move forward.
-                if msg.status not in STATUS_RANK or status_moves_forward(msg.status, "sent"):
-                    msg.status = "sent"
-                if outcome.provider_id:
-                    msg.provider_id = outcome.provider_id
-                tx.audit(
-                    "relay", "message.sent", subject, channel=msg.channel, attempts=job.attempts
-                )
-            elif outcome.ambiguous:
-                # Perhaps accepted: never failed and never resent before the provider is asked.
-                delay = retry_delay(
-                    min(job.attempts, 64),
-                    base=relay.backoff_base_seconds,
-                    cap=relay.backoff_cap_seconds,
-                    jitter=self.jitter() * 0.999,
-                )
-                job.state, job.lease_until = "pending", None
-                job.next_attempt_at = now + timedelta(seconds=delay)
-                job.last_error = outcome.error_text
-                job.unconfirmed_since = job.unconfirmed_since or now
-                tx.audit(
-                    "relay",
-                    "message.send_unconfirmed",
-                    subject,
-                    channel=msg.channel,
-                    attempts=job.attempts,
-                    check_in_seconds=round(delay, 1),
-                )
-            elif outcome.permanent or job.attempts >= relay.max_attempts:
-                job.state, job.lease_until = "dead", None
-                job.last_error = outcome.error_text
-                msg.status = "failed"
-                msg.error_code, msg.error_text = outcome.error_code, outcome.error_text
-                tx.audit(
-                    "relay",
-                    "message.dead_lettered",
-                    subject,
-                    channel=msg.channel,
-                    attempts=job.attempts,
+                log.info("relay.outcome", message_id=claimed.envelope.message_id, ok=True)
+            else:
+                # error_text is written for caseworkers and names no family member or address.
+                log.warning(
+                    "relay.send_failed",
+                    message_id=claimed.envelope.message_id,
+                    channel=claimed.envelope.channel,
+                    state=state,
+                    attempts=claimed.attempts,
+                    permanent=outcome.permanent,
+                    unconfirmed=outcome.ambiguous,
                     error_code=outcome.error_code,
                     reason=outcome.error_text,
                 )
-                if msg.channel == "sms" and explain_error(outcome.error_code).opted_out:
-                    # Twilio refused: the number sent STOP to Twilio. Record it on the contact.
-                    await set_sms_opt_out(
-                        tx, msg.recipient, True, actor="relay", source=f"error:{outcome.error_code}"
-                    )
-                # A keyword confirmation is the service's own notice; the opt-out itself is
-                # already on the case, so its failure needs no caseworker.
-                if msg.direction == "out" and not msg.flags.get("keyword_reply"):
-                    await show_on_case(
-                        tx,
-                        msg,
-                        f"{msg.channel.upper()} not sent: {outcome.error_text}",
-                        actor="relay",
-                        now=now,
-                    )
-            else:
-                delay = retry_delay(
-                    min(job.attempts, 64),
-                    base=relay.backoff_base_seconds,
-                    cap=relay.backoff_cap_seconds,
-                    jitter=self.jitter() * 0.999,
-                )
-                job.state, job.lease_until = "pending", None
-                job.unconfirmed_since = None  # the provider answered: it does not have it
-                job.next_attempt_at = now + timedelta(seconds=delay)
-                job.last_error = outcome.error_text
-                tx.audit(
-                    "relay",
-                    "message.send_retry",
-                    subject,
-                    channel=msg.channel,
-                    attempts=job.attempts,
-                    error_code=outcome.error_code,
-                    retry_in_seconds=round(delay, 1),
-                )
-        MESSAGES_OUT.labels(claimed.envelope.channel, job.state).inc()
-        if outcome.ok:
-            log.info("relay.outcome", message_id=claimed.envelope.message_id, ok=True)
-        else:
-            # error_text is written for caseworkers and names no family member or address.
+
+    async def _record_in(
+        self, tx: Tx, claimed: ClaimedJob, outcome: SendOutcome, now: datetime
+    ) -> str | None:
+        """The job's new state, or None when our lease ran out and another relay has it."""
+        relay = self.settings.relay
+        s = tx.session
+        job = (
+            await s.execute(
+                select(OutboxJob).where(OutboxJob.id == claimed.job_id).with_for_update()
+            )
+        ).scalar_one()
+        msg = await s.get(Message, claimed.envelope.message_id)
+        assert msg is not None
+        if job.state != "sending" or job.lease_owner != self.owner:
+            # Our lease ran out and another relay holds the job now: it settles it.
             log.warning(
-                "relay.send_failed",
-                message_id=claimed.envelope.message_id,
-                channel=claimed.envelope.channel,
-                state=job.state,
+                "relay.lease_lost",
+                message_id=msg.id,
+                ok=outcome.ok,
+                reason="the lease ran out before the outcome was recorded",
+            )
+            return None
+        job.lease_owner = None
+        subject = f"message:{msg.id}"
+        if outcome.ok:
+            job.state, job.lease_until, job.last_error = "sent", None, None
+            job.unconfirmed_since = None
+            # A delivery callback may have overtaken us; statuses only move forward.
+            if msg.status not in STATUS_RANK or status_moves_forward(msg.status, "sent"):
+                msg.status = "sent"
+            if outcome.provider_id:
+                msg.provider_id = outcome.provider_id
+            tx.audit("relay", "message.sent", subject, channel=msg.channel, attempts=job.attempts)
+        elif outcome.ambiguous:
+            # Perhaps accepted: never failed and never resent before the provider is asked.
+            delay = retry_delay(
+                min(job.attempts, 64),
+                base=relay.backoff_base_seconds,
+                cap=relay.backoff_cap_seconds,
+                jitter=self.jitter() * 0.999,
+            )
+            job.state, job.lease_until = "pending", None
+            job.next_attempt_at = now + timedelta(seconds=delay)
+            job.last_error = outcome.error_text
+            job.unconfirmed_since = job.unconfirmed_since or now
+            tx.audit(
+                "relay",
+                "message.send_unconfirmed",
+                subject,
+                channel=msg.channel,
                 attempts=job.attempts,
-                permanent=outcome.permanent,
-                unconfirmed=outcome.ambiguous,
+                check_in_seconds=round(delay, 1),
+            )
+        elif outcome.permanent or job.attempts >= relay.max_attempts:
+            job.state, job.lease_until = "dead", None
+            job.last_error = outcome.error_text
+            msg.status = "failed"
+            msg.error_code, msg.error_text = outcome.error_code, outcome.error_text
+            tx.audit(
+                "relay",
+                "message.dead_lettered",
+                subject,
+                channel=msg.channel,
+                attempts=job.attempts,
                 error_code=outcome.error_code,
                 reason=outcome.error_text,
             )
+            if msg.channel == "sms" and explain_error(outcome.error_code).opted_out:
+                # Twilio refused: the number sent STOP to Twilio. Record it on the contact.
+                await set_sms_opt_out(
+                    tx, msg.recipient, True, actor="relay", source=f"error:{outcome.error_code}"
+                )
+            # A keyword confirmation is the service's own notice; the opt-out itself is
+            # already on the case, so its failure needs no caseworker.
+            if msg.direction == "out" and not msg.flags.get("keyword_reply"):
+                await show_on_case(
+                    tx,
+                    msg,
+                    f"{msg.channel.upper()} not sent: {outcome.error_text}",
+                    actor="relay",
+                    now=now,
+                )
+        else:
+            delay = retry_delay(
+                min(job.attempts, 64),
+                base=relay.backoff_base_seconds,
+                cap=relay.backoff_cap_seconds,
+                jitter=self.jitter() * 0.999,
+            )
+            job.state, job.lease_until = "pending", None
+            job.unconfirmed_since = None  # the provider answered: it does not have it
+            job.next_attempt_at = now + timedelta(seconds=delay)
+            job.last_error = outcome.error_text
+            tx.audit(
+                "relay",
+                "message.send_retry",
+                subject,
+                channel=msg.channel,
+                attempts=job.attempts,
+                error_code=outcome.error_code,
+                retry_in_seconds=round(delay, 1),
+            )
+        return job.state
 
 
 async def _refusal(s: AsyncSession, envelope: OutboundEnvelope) -> SendOutcome | None:

@@ -226,22 +226,29 @@ class FakeTwilio:
             return _error(503, None, "chaos")
         to, from_ = request.query.get("To"), request.query.get("From")
         size = int(request.query.get("PageSize", "50"))
-        found = [
+        page = int(request.query.get("Page", "0"))
+        matching = [
             a
             for a in reversed(self.accepted)
             if (not to or a.to == to) and (not from_ or a.from_ == from_)
-        ][:size]
+        ]
+        found = matching[page * size : (page + 1) * size]
+        next_uri = None
+        if (page + 1) * size < len(matching):
+            query = dict(request.query)
+            query["Page"] = str(page + 1)
+            next_uri = str(request.rel_url.with_query(query))
         return web.json_response(
             {
                 "messages": [self._resource(a) for a in found],
-                "page": 0,
+                "page": page,
                 "page_size": size,
                 "first_page_uri": request.path_qs,
                 "previous_page_uri": None,
-                "next_page_uri": None,
+                "next_page_uri": next_uri,
                 "uri": request.path_qs,
-                "start": 0,
-                "end": len(found),
+                "start": page * size,
+                "end": page * size + len(found),
             }
         )
 
