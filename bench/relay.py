@@ -175,9 +175,7 @@ async def bad_day(url: str, n: int, keyring: Keyring) -> None:
         await drain(first, second)
         took = time.perf_counter() - start
         async with first.db.read() as s:
-            states = {
-                j.message_id: j.state for j in (await s.execute(select(OutboxJob))).scalars()
-            }
+            states = {j.message_id: j.state for j in (await s.execute(select(OutboxJob))).scalars()}
             shown = set(
                 (
                     await s.execute(

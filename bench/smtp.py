@@ -83,9 +83,7 @@ async def main() -> None:
         base = settings_for(url)
         settings = replace(
             base,
-            smtp=replace(
-                base.smtp, enabled=True, host="127.0.0.1", port=0, rate_limit_count=10**6
-            ),
+            smtp=replace(base.smtp, enabled=True, host="127.0.0.1", port=0, rate_limit_count=10**6),
         )
         rt = build_runtime(settings, senders={}, keyring=parse_keys(new_key_line("bench")))
         await rt.db.migrate()
