@@ -109,6 +109,10 @@ class Message(Base):
         UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
         # Per-sender inbound rate limits count recent messages from one address.
         Index("ix_message_sender_created", "sender", "created_at"),
+        # Intake: a sender's latest outbound per contact decides between several open cases.
+        Index("ix_message_contact_direction_created", "contact_id", "direction", "created_at"),
+        # Auto-replies and the relay look up what went to one address recently.
+        Index("ix_message_recipient_direction_created", "recipient", "direction", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -158,6 +162,8 @@ class QueueItem(Base):
     __tablename__ = "queue_item"
     __table_args__ = (
         Index("ix_queue_item_owner", "owner_kind", "owner_user_id", "owner_team", "state"),
+        # A caseworker's queue also lists what they claimed from a team or the duty desk.
+        Index("ix_queue_item_claimed_by_state", "claimed_by", "state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)

@@ -206,7 +206,17 @@ def upgrade() -> None:
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_message_case_id"), ["case_id"], unique=False)
         batch_op.create_index(
+            "ix_message_contact_direction_created",
+            ["contact_id", "direction", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_message_email_message_id"), ["email_message_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_message_recipient_direction_created",
+            ["recipient", "direction", "created_at"],
+            unique=False,
         )
         batch_op.create_index("ix_message_sender_created", ["sender", "created_at"], unique=False)
 
@@ -308,6 +318,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_item")),
     )
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_queue_item_claimed_by_state", ["claimed_by", "state"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_queue_item_message_id"), ["message_id"], unique=False)
         batch_op.create_index(
             "ix_queue_item_owner",
@@ -386,6 +399,7 @@ def downgrade() -> None:
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
         batch_op.drop_index("ix_queue_item_owner")
         batch_op.drop_index(batch_op.f("ix_queue_item_message_id"))
+        batch_op.drop_index("ix_queue_item_claimed_by_state")
 
     op.drop_table("queue_item")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -399,7 +413,9 @@ def downgrade() -> None:
     op.drop_table("reply_token")
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_index("ix_message_sender_created")
+        batch_op.drop_index("ix_message_recipient_direction_created")
         batch_op.drop_index(batch_op.f("ix_message_email_message_id"))
+        batch_op.drop_index("ix_message_contact_direction_created")
         batch_op.drop_index(batch_op.f("ix_message_case_id"))
 
     op.drop_table("message")
