@@ -35,6 +35,7 @@ from gateway.core.routing import (
     TokenLookup,
     match_case,
 )
+from gateway.intake_cache import DirectoryCache
 from gateway.metrics import MESSAGES_IN
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
@@ -42,12 +43,12 @@ from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
 from gateway.storage.models import (
     Attachment,
-    BlockedSender,
     Case,
     Contact,
     Message,
     ReplyToken,
     SealedOriginal,
+    User,
 )
 
 log = structlog.get_logger("gateway.intake")
@@ -131,6 +132,7 @@ class IntakeService:
         # Called after each batch commits (the audit sequencer's wake-up); never fails intake.
         self.after_commit: Callable[[], None] | None = None
         self.batches = 0  # transactions written, for tests and benchmarks
+        self.directory = DirectoryCache(db)
 
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
@@ -193,12 +195,14 @@ class IntakeService:
         first_of: dict[tuple[str, str | None], int] = {}
         try:
             async with self.db.transaction() as tx:
+                await self.directory.start_batch(tx.session)
                 for waiting in batch:
                     outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
                     if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
                         first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
         except Exception as exc:  # the commit failed: nobody in the batch is stored
             self.batches += 1
+            self.directory.clear()  # its rows were expired by the rollback
             failure = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(repr(exc))
             log.error("intake.batch_failed", messages=len(batch), error=str(failure))
             for waiting in batch:
@@ -231,14 +235,17 @@ class IntakeService:
                 return await self._write(tx, msg)
         except IntegrityError as exc:
             del tx.events[mark:]
+            self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
             return found if found is not None else StoreUnavailable(exc.__class__.__name__)
         except SQLAlchemyError as exc:
             del tx.events[mark:]
+            self.directory.clear()
             return StoreUnavailable(exc.__class__.__name__)
         except Exception as exc:  # a policy hook failed: this message only, as before
             del tx.events[mark:]
+            self.directory.clear()
             return exc
 
     def _answer(self, waiting: _Waiting, outcome: IntakeResult | BaseException) -> None:
@@ -279,12 +286,13 @@ class IntakeService:
         now = self.clock()
         sender = normalise_sender(msg.channel, msg.sender, self.settings.sms.default_region)
         s = tx.session
-        blocked = (
-            await s.execute(select(BlockedSender.id).where(BlockedSender.address == sender))
-        ).first() is not None
+        blocked = await self.directory.is_blocked(s, sender)
         match = await self._match(s, msg, sender, now)
-        case = await s.get(Case, match.case_id) if match.case_id else None
-        names = await self._known_names(s, case.id) if case else []
+        case = await self.directory.row(s, Case, match.case_id) if match.case_id else None
+        names = await self.directory.known_names(s, case.id) if case else []
+        if case is not None and case.caseworker_id is not None:
+            # Into the session's identity map, so the queue's ownership rule reads no row.
+            await self.directory.row(s, User, case.caseworker_id)
         language = self.settings.service.language
         body = classify(msg.text, known_names=names, language=language)
         subject = (
@@ -354,7 +362,9 @@ class IntakeService:
             sealed_sha256=sealed.sha256,
         )
         if self.hooks:
-            contact = await s.get(Contact, match.contact_id) if match.contact_id else None
+            contact = (
+                await self.directory.row(s, Contact, match.contact_id) if match.contact_id else None
+            )
             ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
             for hook in self.hooks:
                 await hook(ctx)
@@ -421,36 +431,31 @@ class IntakeService:
             ).first()
             if row2 is not None and row2[0] is not None:
                 thread = CaseLink(row2[0], row2[1])
-        address_column = Contact.phone if msg.channel == "sms" else Contact.email
-        last_out = (
-            select(func.max(Message.created_at))
-            .where(Message.direction == "out", Message.contact_id == Contact.id)
-            .scalar_subquery()
-        )
-        rows = (
-            await s.execute(
-                select(Contact.case_id, Contact.id, last_out)
-                .join(Case, Case.id == Contact.case_id)
-                .where(address_column == sender, Case.status == "open")
-            )
-        ).all()
+        links = await self.directory.open_case_links(s, msg.channel, sender)
+        last_out: dict[int, datetime | None] = {}
+        if len(links) > 1:  # only several open cases need the latest outbound to choose
+            rows = (
+                await s.execute(
+                    select(Message.contact_id, func.max(Message.created_at))
+                    .where(
+                        Message.direction == "out",
+                        Message.contact_id.in_([contact for _, contact in links]),
+                    )
+                    .group_by(Message.contact_id)
+                )
+            ).all()
+            last_out = {int(r[0]): as_utc(r[1]) for r in rows if r[0] is not None}
         facts = MatchFacts(
             sender=sender,
             token=token_lookup,
             thread=thread,
-            sender_links=[CaseLink(r[0], r[1], as_utc(r[2])) for r in rows],
+            sender_links=[
+                CaseLink(case, contact, last_out.get(contact)) for case, contact in links
+            ],
             sender_auth_failed=msg.sender_auth_failed,
             dmarc_fail_policy=self.settings.email.dmarc_fail_policy,
         )
         return match_case(facts, now, timedelta(days=self.settings.routing.ambiguity_window_days))
-
-    async def _known_names(self, s: AsyncSession, case_id: int) -> list[str]:
-        rows = (
-            (await s.execute(select(Contact.name).where(Contact.case_id == case_id)))
-            .scalars()
-            .all()
-        )
-        return [n for n in rows if n]
 
 
 def _classification_record(

@@ -14,6 +14,7 @@ sequencer worker of any running instance picks them up.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,12 @@ SEQUENCER_LOCK = 0x6175646974736571
 SEQUENCE_BATCH = 2000
 
 log = structlog.get_logger("gateway.storage")
+# Tables whose rows intake caches (gateway/intake_cache.py): any write to them bumps
+# directory_version in the same transaction, and the process's own generation at once.
+DIRECTORY_TABLES = frozenset({"case_file", "contact", "user_account", "blocked_sender"})
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I
+)
 
 
 def utcnow() -> datetime:
@@ -119,6 +126,19 @@ class StatementCounter:
             event.remove(self.engine, name, self._on_control)
 
 
+def _watch_directory(db: Database) -> None:
+    """Bump the directory version with every write to a table that intake caches, whoever
+    writes it (API, import, policy hooks, raw SQL), so caches are never stale."""
+
+    @event.listens_for(db.engine.sync_engine, "after_cursor_execute")
+    def _after(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        found = _WRITE.match(statement)
+        if found is None or found.group(1).lower() not in DIRECTORY_TABLES:
+            return
+        db.directory_generation += 1
+        conn.exec_driver_sql("UPDATE directory_version SET version = version + 1 WHERE id = 1")
+
+
 def _sqlite_setup(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -155,6 +175,8 @@ class Database:
             _sqlite_setup(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
+        self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
+        _watch_directory(self)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -316,3 +316,12 @@ class AuditPending(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DirectoryVersion(Base):
+    """One row, bumped in the same transaction as any change to cases, contacts, users or
+    blocked senders; processes that cache those for intake compare it once per batch."""
+
+    __tablename__ = "directory_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -146,5 +146,6 @@ async def test_statements_per_message(runtime: Runtime, batch: int) -> None:
     with StatementCounter(runtime.db.engine) as counter:
         await asyncio.gather(*(runtime.intake.accept(sms(i)) for i in range(batch)))
     per_message = counter.count / batch
-    limit = 24 if batch == 1 else 19
+    # PostgreSQL chains the audit events after commit in a short transaction of its own.
+    limit = (20 if batch == 1 else 15) + (6 / batch if not runtime.db.is_sqlite else 0)
     assert per_message <= limit, counter.statements

@@ -71,6 +71,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("address", name=op.f("uq_blocked_sender_address")),
     )
     op.create_table(
+        "directory_version",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_version")),
+    )
+    op.create_table(
         "sealed_blob",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key_id", sa.String(length=40), nullable=False),
@@ -429,6 +435,7 @@ def downgrade() -> None:
     op.drop_table("api_token")
     op.drop_table("user_account")
     op.drop_table("sealed_blob")
+    op.drop_table("directory_version")
     op.drop_table("blocked_sender")
     op.drop_table("audit_pending")
     op.drop_table("audit_head")
