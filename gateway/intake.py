@@ -150,7 +150,12 @@ class IntakeService:
     def _writer_queue(self) -> asyncio.Queue[_Waiting | None]:
         """The writer of this event loop, started on first use."""
         loop = asyncio.get_running_loop()
-        if self._queue is None or self._writer is None or self._writer.get_loop() is not loop:
+        if (
+            self._queue is None
+            or self._writer is None
+            or self._writer.done()  # never expected; a new writer rather than a hang
+            or self._writer.get_loop() is not loop
+        ):
             self._queue = asyncio.Queue()
             self._writer = loop.create_task(self._write_batches(self._queue), name="intake-writer")
         return self._queue
@@ -185,7 +190,13 @@ class IntakeService:
                     closing = True
                     break
                 batch.append(nxt)
-            await self._write_batch(batch)
+            try:
+                await self._write_batch(batch)
+            except Exception as exc:  # a bug here must not leave senders waiting forever
+                log.error("intake.writer_failed", error=exc.__class__.__name__)
+                for waiting in batch:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(StoreUnavailable(exc.__class__.__name__))
             if closing:
                 return
 
