@@ -295,6 +295,7 @@ class Relay:
                 s, "send", now, relay.batch_size, relay.lease_seconds, self.owner
             )
             claimed: list[ClaimedJob] = []
+            held = await _preload(s, [job.message_id for job in jobs])
             for job in jobs:
                 envelope = await self._envelope(s, job)
                 item = ClaimedJob(job.id, job.attempts, envelope, await _refusal(s, envelope))
@@ -307,6 +308,7 @@ class Relay:
                         exclude=await _other_sids(s, envelope, as_utc(job.created_at)),
                     )
                 claimed.append(item)
+            del held  # the preloaded rows were needed until here
         return claimed
 
     async def _envelope(self, s: AsyncSession, job: OutboxJob) -> OutboundEnvelope:
@@ -360,8 +362,23 @@ class Relay:
         now = self.clock()
         states: list[str | None] = []
         async with self.db.transaction() as tx:
+            # Lock and load every job and message of the batch at once; each job below then
+            # finds its rows in the session, and the changes are flushed together.
+            held: list[object] = list(
+                (
+                    await tx.session.execute(
+                        select(OutboxJob)
+                        .where(OutboxJob.id.in_([c.job_id for c, _ in done]))
+                        .order_by(OutboxJob.id)
+                        .with_for_update()
+                        .execution_options(populate_existing=True)
+                    )
+                ).scalars()
+            )
+            held += await _preload(tx.session, [c.envelope.message_id for c, _ in done])
             for claimed, outcome in done:
                 states.append(await self._record_in(tx, claimed, outcome, now))
+            del held  # the preloaded rows were needed until here
         for (claimed, outcome), state in zip(done, states, strict=True):
             if state is None:
                 continue
@@ -388,11 +405,8 @@ class Relay:
         """The job's new state, or None when our lease ran out and another relay has it."""
         relay = self.settings.relay
         s = tx.session
-        job = (
-            await s.execute(
-                select(OutboxJob).where(OutboxJob.id == claimed.job_id).with_for_update()
-            )
-        ).scalar_one()
+        job = await s.get(OutboxJob, claimed.job_id)  # locked and loaded by record_many
+        assert job is not None
         msg = await s.get(Message, claimed.envelope.message_id)
         assert msg is not None
         if job.state != "sending" or job.lease_owner != self.owner:
@@ -532,3 +546,22 @@ async def _other_sids(
     if since is not None:
         q = q.where(Message.created_at >= since - timedelta(days=1))
     return frozenset(str(p) for p in (await s.execute(q)).scalars() if p)
+
+
+async def _preload(s: AsyncSession, message_ids: list[int]) -> list[object]:
+    """Load the messages of a batch with their sealed bodies and contacts in three queries, so
+    the per-job look-ups that follow are answered from the session. The caller keeps the
+    returned rows: the session's identity map holds them only weakly."""
+    if not message_ids:
+        return []
+    messages = list((await s.execute(select(Message).where(Message.id.in_(message_ids)))).scalars())
+    rows: list[object] = list(messages)
+    sealed = {m.sealed_id for m in messages if m.sealed_id is not None}
+    contacts = {m.contact_id for m in messages if m.contact_id is not None}
+    if sealed:
+        rows += (
+            await s.execute(select(SealedOriginal).where(SealedOriginal.id.in_(sealed)))
+        ).scalars()
+    if contacts:
+        rows += (await s.execute(select(Contact).where(Contact.id.in_(contacts)))).scalars()
+    return rows
