@@ -129,8 +129,6 @@ class IntakeService:
         self.hooks = list(hooks)
         self._queue: asyncio.Queue[_Waiting | None] | None = None
         self._writer: asyncio.Task[None] | None = None
-        # Called after each batch commits (the audit sequencer's wake-up); never fails intake.
-        self.after_commit: Callable[[], None] | None = None
         self.batches = 0  # transactions written, for tests and benchmarks
         self.directory = DirectoryCache(db)
 
@@ -223,8 +221,6 @@ class IntakeService:
         self.batches += 1
         for waiting, outcome in zip(batch, outcomes, strict=True):
             self._answer(waiting, outcome)
-        if self.after_commit is not None:
-            self.after_commit()
 
     async def _write_one(
         self,
