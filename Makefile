@@ -33,6 +33,10 @@ bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/classify.py
 	$(PY) bench/intake.py
+	$(PY) bench/smtp.py
+	$(PY) bench/relay.py
+	$(PY) bench/load.py   # needs wrk (apt-get install wrk)
+	$(PY) bench/scale.py  # seeds 1,000,000 messages: minutes
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,10 @@
 """Intake cost against bare baselines measured in the same run.
 
 1. Pipeline: ``IntakeService.accept`` (normalise, match, classify, seal, message + queue item +
-   audit event in one transaction) versus a bare durable insert of the same raw bytes, one
-   transaction each, on the same database.
+   audit event, committed before it returns) versus a bare durable insert of the same raw
+   bytes, one transaction each, on the same database: one at a time, then 32 in flight (the
+   pipeline's group commit shares transactions; each bare insert keeps its own). Also prints
+   SQL statements per message (transaction control included).
 2. Webhook: a signed Twilio webhook through the real aiohttp server versus a bare aiohttp handler
    that reads the form and answers 200, same client, same loop.
 
@@ -10,6 +12,8 @@ Prints messages/s for each and the ratio (ours / baseline). Absolute times misle
 machines; the ratios are what to compare between versions.
 
     python bench/intake.py [--messages 400] [--database-url URL]
+
+For load from outside the process (wrk against `case-gateway serve`) see bench/load.py.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,11 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.casefiles import CaseRow, ContactRow, apply_import
 from gateway.core.inbound import InboundMessage
+from gateway.logs import configure_logging
 from gateway.runtime import build_runtime
 from gateway.sealing import new_key_line, parse_keys
 from gateway.server import start_gateway
 from gateway.settings import Settings
-from gateway.storage.db import utcnow
+from gateway.storage.db import StatementCounter, utcnow
 
 BODY = "Hei, Emil er syk i dag og blir hjemme. Ring meg på 912 34 567 etter klokka tre. Hilsen Kari"
 TOKEN = "bench-token-0123456789"
@@ -67,7 +73,7 @@ def inbound(i: int) -> InboundMessage:
     )
 
 
-async def bench_pipeline(url: str, n: int) -> tuple[float, float]:
+async def bench_pipeline(url: str, n: int, in_flight: int = 1) -> tuple[float, float, float]:
     rt = build_runtime(settings_for(url), senders={}, keyring=parse_keys(new_key_line("bench")))
     await rt.db.migrate()
     async with rt.db.transaction() as tx:
@@ -94,20 +100,43 @@ async def bench_pipeline(url: str, n: int) -> tuple[float, float]:
         )
     msgs = [inbound(i) for i in range(n)]
     await rt.intake.accept(inbound(10**9))  # warm-up: imports, compiled patterns, pool
-    start = time.perf_counter()
-    for m in msgs:
-        await rt.intake.accept(m)
-    ours = time.perf_counter() - start
-    start = time.perf_counter()
-    for i, m in enumerate(msgs):
+
+    async def lanes(work: list[int], one: Callable[[int], Awaitable[object]]) -> float:
+        queue = list(reversed(work))
+
+        async def lane() -> None:
+            while queue:
+                await one(queue.pop())
+
+        start = time.perf_counter()
+        await asyncio.gather(*(lane() for _ in range(in_flight)))
+        return time.perf_counter() - start
+
+    async def bare_insert(i: int) -> None:
         async with rt.db.transaction() as tx:
             await tx.session.execute(
                 text("INSERT INTO bare_intake (id, provider_id, raw) VALUES (:i, :p, :r)"),
-                {"i": i, "p": m.provider_id, "r": m.raw},
+                {"i": i, "p": msgs[i].provider_id, "r": msgs[i].raw},
             )
-    bare = time.perf_counter() - start
+
+    with StatementCounter(rt.db.engine) as counter:
+        ours = await lanes(list(range(n)), lambda i: rt.intake.accept(msgs[i]))
+    bare = await lanes(list(range(n)), bare_insert)
     await rt.close()
-    return n / ours, n / bare
+    return n / ours, n / bare, counter.count / n
+
+
+async def reset_bench_tables(url: str) -> None:
+    """A given database is reused between the runs: start each from an empty schema."""
+    from gateway.storage.db import Database
+
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            raise SystemExit("--database-url is for PostgreSQL; SQLite runs use fresh files")
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await db.close()
 
 
 async def bench_webhook(url: str, n: int) -> tuple[float, float]:
@@ -169,13 +198,21 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
+    configure_logging("json", "warning")  # production logs at info; kept off the terminal here
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        ours, bare = await bench_pipeline(url, args.messages)
-        print(
-            f"pipeline: {ours:8.1f} msg/s   bare durable insert: {bare:8.1f} msg/s   ratio {ours / bare:.2f}"
-        )
+        for n, in_flight in enumerate((1, 32)):
+            url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench{n}.db"
+            if args.database_url:
+                await reset_bench_tables(url)
+            ours, bare, statements = await bench_pipeline(url, args.messages, in_flight)
+            print(
+                f"pipeline, {in_flight:2} in flight: {ours:8.1f} msg/s   "
+                f"bare durable insert: {bare:8.1f} msg/s   ratio {ours / bare:.2f}   "
+                f"({statements:.1f} SQL statements per message)"
+            )
         url2 = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench2.db"
+        if args.database_url:
+            await reset_bench_tables(url2)
         ours, bare = await bench_webhook(url2, args.messages)
         print(
             f"webhook:  {ours:8.1f} msg/s   bare aiohttp handler: {bare:8.1f} msg/s   ratio {ours / bare:.2f}"

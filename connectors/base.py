@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -25,16 +26,37 @@ class OutboundEnvelope:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What happened. ``permanent`` failures are dead-lettered at once; others are retried."""
+    """What happened. ``permanent`` failures are dead-lettered at once; others are retried.
+
+    ``ambiguous``: the request went out and no answer came back (a timeout or a reset after
+    sending), so the provider may have accepted it. The relay never sends such a message again,
+    nor marks it failed, before asking the provider (``SentLookup``).
+    """
 
     ok: bool
     provider_id: str | None = None
     permanent: bool = False
     error_code: str | None = None
     error_text: str = ""
+    ambiguous: bool = False
 
 
 class Sender(Protocol):
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
         """Hand the message to the provider; never raise for provider errors, return them."""
+        ...
+
+
+class ProviderUnsure(Exception):
+    """The provider could not be asked whether it has a message (try again later)."""
+
+
+class SentLookup(Protocol):
+    """A sender that can ask its provider whether an earlier, unanswered send was accepted."""
+
+    async def find_sent(
+        self, out: OutboundEnvelope, since: datetime, exclude: frozenset[str]
+    ) -> str | None:
+        """The provider's id for ``out`` if it accepted it at or after ``since`` (ids in
+        ``exclude`` belong to other messages); None if it has none. Raises ProviderUnsure."""
         ...

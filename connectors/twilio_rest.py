@@ -11,16 +11,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 import structlog
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from connectors.base import OutboundEnvelope, SendOutcome
+from connectors.base import OutboundEnvelope, ProviderUnsure, SendOutcome
 from gateway.core.sms import classify_send_failure, explain_error
 from gateway.settings import Settings
 
@@ -28,6 +29,9 @@ log = structlog.get_logger("connectors.twilio_rest")
 
 TWILIO_API = "https://api.twilio.com"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+LOOKUP_PAGE = 50  # messages per page of a lookup, newest first
+LOOKUP_MAX_PAGES = 20  # a lookup reads back to the job's creation, at most this many pages
+LOOKUP_CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Twilio's
 _idempotency_key: ContextVar[str | None] = ContextVar("twilio_idempotency_key", default=None)
 
 
@@ -141,13 +145,60 @@ class TwilioSmsSender:
                 error_code=str(code or exc.status),
                 error_text=explanation.text_for_caseworker,
             )
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             return SendOutcome(
                 False, error_text=f"Twilio unreachable ({exc.__class__.__name__}); will retry"
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The request may have reached Twilio: settled by asking Twilio before any resend.
+            return SendOutcome(
+                False,
+                ambiguous=True,
+                error_text=(
+                    f"Twilio unreachable mid-request ({exc.__class__.__name__}); "
+                    "checking with Twilio before sending again"
+                ),
             )
         finally:
             _idempotency_key.reset(reset)
         return SendOutcome(True, provider_id=str(message.sid))
+
+    async def find_sent(
+        self, out: OutboundEnvelope, since: datetime, exclude: frozenset[str]
+    ) -> str | None:
+        """Look for ``out`` among the newest messages Twilio has to that number from us.
+
+        Twilio lists messages newest first; ours is matched by recipient, sender, exact body
+        and creation time (``date_sent`` is empty until it leaves Twilio's queue, so the
+        filter is on ``date_created``), skipping ids already recorded for other messages.
+        """
+        tw = self.settings.twilio
+        kwargs: dict[str, Any] = {"to": out.to, "page_size": LOOKUP_PAGE}
+        if not tw.messaging_service_sid and tw.from_number:
+            kwargs["from_"] = tw.from_number
+        earliest = since - LOOKUP_CLOCK_SKEW
+        try:
+            page = await self.client.messages.page_async(**kwargs)
+            for _ in range(LOOKUP_MAX_PAGES):
+                older = False
+                for found in page:
+                    created = found.date_created
+                    if created is not None and created < earliest:
+                        older = True  # newest first: the rest is older still
+                        break
+                    if found.body == out.body and found.sid not in exclude:
+                        return str(found.sid)
+                if older or page.next_page_url is None:
+                    return None
+                next_page = await page.next_page_async()
+                if next_page is None:
+                    return None
+                page = next_page
+        except TwilioException as exc:  # an error answer (the page loader raises the base)
+            raise ProviderUnsure("Twilio could not list messages; will ask again") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ProviderUnsure(f"Twilio lookup failed ({exc.__class__.__name__})") from exc
+        raise ProviderUnsure("too many messages to that number to look through; will ask again")
 
     async def close(self) -> None:
         await self.http.close()

@@ -1,12 +1,20 @@
 """The intake pipeline: normalise -> match -> classify -> persist -> acknowledge.
 
 ``IntakeService.accept`` is what every inbound connector calls. It returns only after the
-message, its sealed original, queue items and audit events are committed in one transaction
-(invariant 1), and it is idempotent on (channel, provider id) (invariant 2).
+message, its sealed original, queue items and audit events are committed (invariant 1), and it
+is idempotent on (channel, provider id) (invariant 2).
+
+Group commit: ``accept`` hands the message to one writer task per process, which takes whatever
+has queued meanwhile (up to ``intake.batch_max``), writes each message in its own savepoint, so
+one bad message never fails its neighbours, commits once and only then answers every waiting
+webhook or SMTP session. Under load many messages share one transaction and one fsync; alone, a
+message waits for nobody.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,7 +22,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.addresses import normalise_email, normalise_phone, token_from_recipient
@@ -27,6 +35,7 @@ from gateway.core.routing import (
     TokenLookup,
     match_case,
 )
+from gateway.intake_cache import DirectoryCache
 from gateway.metrics import MESSAGES_IN
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
@@ -34,12 +43,12 @@ from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
 from gateway.storage.models import (
     Attachment,
-    BlockedSender,
     Case,
     Contact,
     Message,
     ReplyToken,
     SealedOriginal,
+    User,
 )
 
 log = structlog.get_logger("gateway.intake")
@@ -96,6 +105,14 @@ def normalise_sender(channel: str, sender: str, region: str) -> str:
     return normalise_email(sender)
 
 
+@dataclass
+class _Waiting:
+    """A message handed to the writer and the sender's connection waiting for its answer."""
+
+    msg: InboundMessage
+    answer: asyncio.Future[IntakeResult]
+
+
 class IntakeService:
     def __init__(
         self,
@@ -110,22 +127,154 @@ class IntakeService:
         self.settings = settings
         self.clock = clock
         self.hooks = list(hooks)
+        self._queue: asyncio.Queue[_Waiting | None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written, for tests and benchmarks
+        self.directory = DirectoryCache(db)
 
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
 
-        A retry is recognised by the UNIQUE (channel, provider_id) constraint rather than a
-        look-up first: retries are rare, and the constraint also settles concurrent deliveries.
+        Returns after the transaction holding the message has committed. A retry is recognised
+        by the UNIQUE (channel, provider_id) constraint rather than a look-up first: retries are
+        rare, and the constraint also settles concurrent deliveries (other processes too).
         """
+        queue = self._writer_queue()
+        answer: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+        queue.put_nowait(_Waiting(msg, answer))
+        # The sender hanging up does not stop the write; its retry is then a duplicate.
+        return await asyncio.shield(answer)
+
+    def _writer_queue(self) -> asyncio.Queue[_Waiting | None]:
+        """The writer of this event loop, started on first use."""
+        loop = asyncio.get_running_loop()
+        if (
+            self._queue is None
+            or self._writer is None
+            or self._writer.done()  # never expected; a new writer rather than a hang
+            or self._writer.get_loop() is not loop
+        ):
+            self._queue = asyncio.Queue()
+            self._writer = loop.create_task(self._write_batches(self._queue), name="intake-writer")
+        return self._queue
+
+    async def close(self) -> None:
+        """Store and answer everything already handed over, then stop the writer."""
+        writer, queue = self._writer, self._queue
+        self._writer = self._queue = None
+        if writer is None or queue is None or writer.done():
+            return
+        if writer.get_loop() is not asyncio.get_running_loop():
+            return  # a loop that is gone; nothing of it can be waiting
+        queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _write_batches(self, queue: asyncio.Queue[_Waiting | None]) -> None:
+        cfg = self.settings.intake
+        while True:
+            first = await queue.get()
+            if first is None:
+                return
+            batch = [first]
+            closing = False
+            if cfg.batch_wait_ms > 0:
+                await asyncio.sleep(cfg.batch_wait_ms / 1000)
+            else:
+                await asyncio.sleep(0)  # let handlers that are ready hand over theirs too
+            while len(batch) < cfg.batch_max and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    closing = True
+                    break
+                batch.append(nxt)
+            try:
+                await self._write_batch(batch)
+            except Exception as exc:  # a bug here must not leave senders waiting forever
+                log.error("intake.writer_failed", error=exc.__class__.__name__)
+                for waiting in batch:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(StoreUnavailable(exc.__class__.__name__))
+            if closing:
+                return
+
+    async def _write_batch(self, batch: list[_Waiting]) -> None:
+        """One transaction for the batch, one savepoint per message; answer after the commit."""
+        outcomes: list[IntakeResult | BaseException] = []
+        first_of: dict[tuple[str, str | None], int] = {}
         try:
-            return await self._store(msg)
-        except StoreUnavailable as exc:
-            # A concurrent delivery of the same message won the UNIQUE constraint: that is success.
-            if isinstance(exc.__cause__, IntegrityError):
-                found = await self._find_existing(msg)
-                if found is not None:
-                    return found
-            raise
+            async with self.db.transaction() as tx:
+                await self.directory.start_batch(tx.session)
+                for waiting in batch:
+                    outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
+                    if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
+                        first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
+        except Exception as exc:  # the commit failed: nobody in the batch is stored
+            self.batches += 1
+            self.directory.clear()  # its rows were expired by the rollback
+            failure = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(repr(exc))
+            log.error("intake.batch_failed", messages=len(batch), error=str(failure))
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(failure)
+            return
+        self.batches += 1
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            self._answer(waiting, outcome)
+
+    async def _write_one(
+        self,
+        tx: Tx,
+        msg: InboundMessage,
+        first_of: dict[tuple[str, str | None], int],
+        outcomes: list[IntakeResult | BaseException],
+    ) -> IntakeResult | BaseException:
+        earlier = first_of.get((msg.channel, msg.provider_id))
+        if earlier is not None:  # the same message twice in one batch (a quick retry)
+            first = outcomes[earlier]
+            assert isinstance(first, IntakeResult)
+            return IntakeResult(
+                first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+            )
+        mark = len(tx.events)
+        try:
+            async with tx.session.begin_nested():
+                return await self._write(tx, msg)
+        except IntegrityError as exc:
+            del tx.events[mark:]
+            self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
+            # A delivery stored earlier (or by another process) won the UNIQUE constraint.
+            found = await self._find_existing(tx.session, msg)
+            return found if found is not None else StoreUnavailable(exc.__class__.__name__)
+        except SQLAlchemyError as exc:
+            del tx.events[mark:]
+            self.directory.clear()
+            return StoreUnavailable(exc.__class__.__name__)
+        except Exception as exc:  # a policy hook failed: this message only, as before
+            del tx.events[mark:]
+            self.directory.clear()
+            return exc
+
+    def _answer(self, waiting: _Waiting, outcome: IntakeResult | BaseException) -> None:
+        msg = waiting.msg
+        if isinstance(outcome, IntakeResult):
+            if outcome.duplicate:
+                log.info("message.duplicate", message_id=outcome.message_id, channel=msg.channel)
+                MESSAGES_IN.labels(msg.channel, "duplicate").inc()
+            else:
+                MESSAGES_IN.labels(msg.channel, "triage" if outcome.triage_reason else "case").inc()
+                log.info(
+                    "message.accepted",
+                    message_id=outcome.message_id,
+                    channel=msg.channel,
+                    case_ref=outcome.case_ref,
+                    triage=outcome.triage_reason,
+                    urgent=outcome.urgent,
+                )
+            if not waiting.answer.done():
+                waiting.answer.set_result(outcome)
+        elif not waiting.answer.done():
+            waiting.answer.set_exception(outcome)
 
     async def stored_original_sha256(self, channel: str, provider_id: str) -> str | None:
         """The SHA-256 of the sealed original stored under this provider id, if any.
@@ -142,116 +291,107 @@ class IntakeService:
                 )
             ).scalar_one_or_none()
 
-    async def _find_existing(self, msg: InboundMessage) -> IntakeResult | None:
-        async with self.db.read() as s:
-            row = (
-                await s.execute(
-                    select(Message.id, Case.ref, Message.triage_reason, Message.priority)
-                    .outerjoin(Case, Case.id == Message.case_id)
-                    .where(Message.channel == msg.channel, Message.provider_id == msg.provider_id)
-                )
-            ).first()
+    async def _find_existing(self, s: AsyncSession, msg: InboundMessage) -> IntakeResult | None:
+        row = (
+            await s.execute(
+                select(Message.id, Case.ref, Message.triage_reason, Message.priority)
+                .outerjoin(Case, Case.id == Message.case_id)
+                .where(Message.channel == msg.channel, Message.provider_id == msg.provider_id)
+            )
+        ).first()
         if row is None:
             return None
-        log.info("message.duplicate", message_id=row[0], channel=msg.channel)
-        MESSAGES_IN.labels(msg.channel, "duplicate").inc()
         return IntakeResult(row[0], True, row[1], row[2], row[3] == "urgent")
 
-    async def _store(self, msg: InboundMessage) -> IntakeResult:
+    async def _write(self, tx: Tx, msg: InboundMessage) -> IntakeResult:
+        """Write one message, its sealed original, queue items and audit event into ``tx``."""
         now = self.clock()
         sender = normalise_sender(msg.channel, msg.sender, self.settings.sms.default_region)
-        async with self.db.transaction() as tx:
-            s = tx.session
-            blocked = (
-                await s.execute(select(BlockedSender.id).where(BlockedSender.address == sender))
-            ).first() is not None
-            match = await self._match(s, msg, sender, now)
-            case = await s.get(Case, match.case_id) if match.case_id else None
-            names = await self._known_names(s, case.id) if case else []
-            language = self.settings.service.language
-            body = classify(msg.text, known_names=names, language=language)
-            subject = (
-                classify(msg.subject, known_names=names, language=language) if msg.subject else None
-            )
-            stripped = {
-                key: classify(value, known_names=names, language=language).redacted
-                for key, value in (("quoted", msg.quoted_text), ("signature", msg.signature))
-                if value
-            }
-            sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
-            sealed_html = (
-                await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
-                if msg.html
-                else None
-            )
-            flags = dict(msg.flags)
-            for flag in match.flags:
-                flags[flag] = True
-            if blocked:
-                flags["blocked_sender"] = True
-            if msg.machine_mail:
-                flags["machine_mail"] = True
-            message = Message(
-                direction="in",
-                channel=msg.channel,
-                provider_id=msg.provider_id,
-                sender=sender,
-                recipient=msg.recipient,
-                case_id=match.case_id,
-                contact_id=match.contact_id,
-                subject=subject.redacted if subject else "",
-                redacted_text=body.redacted,
-                stripped=stripped,
-                sealed_id=sealed.id,
-                sealed_html_id=sealed_html.id if sealed_html else None,
-                classification=_classification_record(body, subject, match),
-                priority="urgent" if body.urgent else "normal",
-                status="received" if match.case_id else "triage",
-                triage_reason=match.triage_reason,
-                flags=flags,
-                email_message_id=msg.email_message_id,
-                created_at=now,
-            )
-            s.add(message)
-            await s.flush()
-            await self._store_attachments(tx, message.id, msg)
-            await enqueue_for_owners(
-                s,
-                message.id,
-                case,
-                urgent=body.urgent,
-                triage_reason=match.triage_reason,
-                now=now,
-                blocked=blocked,
-            )
-            tx.audit(
-                "system",
-                "message.received",
-                f"message:{message.id}",
-                channel=msg.channel,
-                case=case.ref if case else None,
-                rule=match.rule,
-                triage_reason=match.triage_reason,
-                labels=body.labels,
-                priority=message.priority,
-                sealed_sha256=sealed.sha256,
-            )
-            if self.hooks:
-                contact = await s.get(Contact, match.contact_id) if match.contact_id else None
-                ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
-                for hook in self.hooks:
-                    await hook(ctx)
-            result = IntakeResult(
-                message.id, False, case.ref if case else None, match.triage_reason, body.urgent
-            )
-        MESSAGES_IN.labels(msg.channel, "triage" if result.triage_reason else "case").inc()
-        log.info(
-            "message.accepted",
-            message_id=result.message_id,
+        s = tx.session
+        blocked = await self.directory.is_blocked(s, sender)
+        match = await self._match(s, msg, sender, now)
+        case = await self.directory.row(s, Case, match.case_id) if match.case_id else None
+        names = await self.directory.known_names(s, case.id) if case else []
+        if case is not None and case.caseworker_id is not None:
+            # Into the session's identity map, so the queue's ownership rule reads no row.
+            await self.directory.row(s, User, case.caseworker_id)
+        language = self.settings.service.language
+        body = classify(msg.text, known_names=names, language=language)
+        subject = (
+            classify(msg.subject, known_names=names, language=language) if msg.subject else None
+        )
+        stripped = {
+            key: classify(value, known_names=names, language=language).redacted
+            for key, value in (("quoted", msg.quoted_text), ("signature", msg.signature))
+            if value
+        }
+        sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
+        sealed_html = (
+            await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
+            if msg.html
+            else None
+        )
+        flags = dict(msg.flags)
+        for flag in match.flags:
+            flags[flag] = True
+        if blocked:
+            flags["blocked_sender"] = True
+        if msg.machine_mail:
+            flags["machine_mail"] = True
+        message = Message(
+            direction="in",
             channel=msg.channel,
-            case_ref=result.case_ref,
-            triage=result.triage_reason,
-            urgent=result.urgent,
+            provider_id=msg.provider_id,
+            sender=sender,
+            recipient=msg.recipient,
+            case_id=match.case_id,
+            contact_id=match.contact_id,
+            subject=subject.redacted if subject else "",
+            redacted_text=body.redacted,
+            stripped=stripped,
+            sealed_id=sealed.id,
+            sealed_html_id=sealed_html.id if sealed_html else None,
+            classification=_classification_record(body, subject, match),
+            priority="urgent" if body.urgent else "normal",
+            status="received" if match.case_id else "triage",
+            triage_reason=match.triage_reason,
+            flags=flags,
+            email_message_id=msg.email_message_id,
+            created_at=now,
+        )
+        s.add(message)
+        await s.flush()
+        await self._store_attachments(tx, message.id, msg)
+        await enqueue_for_owners(
+            s,
+            message.id,
+            case,
+            urgent=body.urgent,
+            triage_reason=match.triage_reason,
+            now=now,
+            blocked=blocked,
+        )
+        tx.audit(
+            "system",
+            "message.received",
+            f"message:{message.id}",
+            channel=msg.channel,
+            case=case.ref if case else None,
+            rule=match.rule,
+            triage_reason=match.triage_reason,
+            labels=body.labels,
+            priority=message.priority,
+            sealed_sha256=sealed.sha256,
+        )
+        if self.hooks:
+            contact = (
+                await self.directory.row(s, Contact, match.contact_id) if match.contact_id else None
+            )
+            ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
+            for hook in self.hooks:
+                await hook(ctx)
+        result = IntakeResult(
+            message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )
         return result
 
@@ -313,37 +453,32 @@ class IntakeService:
             ).first()
             if row2 is not None and row2[0] is not None:
                 thread = CaseLink(row2[0], row2[1])
-        address_column = Contact.phone if msg.channel == "sms" else Contact.email
-        last_out = (
-            select(func.max(Message.created_at))
-            .where(Message.direction == "out", Message.contact_id == Contact.id)
-            .scalar_subquery()
-        )
-        rows = (
-            await s.execute(
-                select(Contact.case_id, Contact.id, last_out)
-                .join(Case, Case.id == Contact.case_id)
-                .where(address_column == sender, Case.status == "open")
-            )
-        ).all()
+        links = await self.directory.open_case_links(s, msg.channel, sender)
+        last_out: dict[int, datetime | None] = {}
+        if len(links) > 1:  # only several open cases need the latest outbound to choose
+            rows = (
+                await s.execute(
+                    select(Message.contact_id, func.max(Message.created_at))
+                    .where(
+                        Message.direction == "out",
+                        Message.contact_id.in_([contact for _, contact in links]),
+                    )
+                    .group_by(Message.contact_id)
+                )
+            ).all()
+            last_out = {int(r[0]): as_utc(r[1]) for r in rows if r[0] is not None}
         facts = MatchFacts(
             sender=sender,
             token=token_lookup,
             thread=thread,
-            sender_links=[CaseLink(r[0], r[1], as_utc(r[2])) for r in rows],
+            sender_links=[
+                CaseLink(case, contact, last_out.get(contact)) for case, contact in links
+            ],
             sender_auth_failed=msg.sender_auth_failed,
             dmarc_fail_policy=self.settings.email.dmarc_fail_policy,
             sender_verified=msg.sender_verified,
         )
         return match_case(facts, now, timedelta(days=self.settings.routing.ambiguity_window_days))
-
-    async def _known_names(self, s: AsyncSession, case_id: int) -> list[str]:
-        rows = (
-            (await s.execute(select(Contact.name).where(Contact.case_id == case_id)))
-            .scalars()
-            .all()
-        )
-        return [n for n in rows if n]
 
 
 def _classification_record(

@@ -39,6 +39,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Close outbound HTTP sessions (senders that hold one) and the database pool."""
+        await self.intake.close()  # stores and answers what was handed over first
         for sender in self.senders.values():
             close = getattr(sender, "close", None)
             if close is not None:

@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from connectors.email_in import ServiceMailHandler, drain_mail_servers, start_mail_servers
+from gateway.audit import AuditSequencer
 from gateway.runtime import Runtime
 from gateway.web.app import make_app
 
@@ -33,6 +34,8 @@ class RunningGateway:
     media_task: asyncio.Task[None] | None = None
     notifier_task: asyncio.Task[None] | None = None
     mail_handler: ServiceMailHandler | None = None
+    sequencer_task: asyncio.Task[None] | None = None
+    stop_sequencer: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def smtp_port(self) -> int | None:
@@ -64,6 +67,10 @@ class RunningGateway:
         if self.notifier_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.notifier_task, timeout=30)
+        self.stop_sequencer.set()
+        if self.sequencer_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sequencer_task, timeout=10)
         await self.runtime.close()
         log.info("gateway.stopped")
 
@@ -86,6 +93,9 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
     gateway.mail_handler = handler
+    gateway.sequencer_task = asyncio.create_task(
+        AuditSequencer(runtime.db).run(gateway.stop_sequencer), name="audit-sequencer"
+    )
     if relay:
         gateway.relay_task = asyncio.create_task(
             runtime.relay.run(gateway.stop_relay), name="relay"

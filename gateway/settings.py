@@ -148,6 +148,16 @@ class RelaySettings:
     backoff_base_seconds: float = 5.0
     backoff_cap_seconds: float = 900.0
     lease_seconds: float = 120.0
+    concurrency: int = 8  # sends in flight at once per process (within twilio.max_per_second)
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Group commit: how many waiting messages one intake transaction takes at most, and how
+    long the writer waits for more before writing (0: only what is already waiting)."""
+
+    batch_max: int = 64
+    batch_wait_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     # Nested tables, parsed by _parse_teams (not overridable from the environment).
     teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
     sessions: SessionSettings = field(default_factory=SessionSettings)
@@ -567,7 +578,13 @@ def validate(s: Settings) -> list[str]:
         )
     if s.relay.max_attempts < 1:
         out.append("relay.max_attempts: expected at least 1")
+    if s.relay.concurrency < 1:
+        out.append(f"relay.concurrency: expected 1 or more, got {s.relay.concurrency}")
     out.extend(_practice_problems(s))
+    if s.intake.batch_max < 1:
+        out.append(f"intake.batch_max: expected 1 or more, got {s.intake.batch_max}")
+    if not 0 <= s.intake.batch_wait_ms <= 1000:
+        out.append(f"intake.batch_wait_ms: expected 0-1000 ms, got {s.intake.batch_wait_ms}")
     out.extend(_security_problems(s))
     return out
 

@@ -2,16 +2,20 @@
 events, migrations and readiness.
 
 Every write goes through :meth:`Database.transaction`. Audit events collected during the
-transaction are chained and appended just before commit, under a lock on the single
-``audit_head`` row, so concurrent writers (several processes on one PostgreSQL) never fork the
-chain and hold that lock only briefly. On SQLite every transaction starts with
-``BEGIN IMMEDIATE``, which serialises writers across processes.
+transaction are written with it (invariant 4). On SQLite every transaction starts with
+``BEGIN IMMEDIATE``, which serialises writers across processes, so each transaction chains its
+own events just before commit. On PostgreSQL writers never wait on a shared lock: events are
+written unsequenced (``audit_pending``) and, right after the commit, the sequencer (one at a
+time across processes, by an advisory lock) assigns ``seq`` and ``hash`` to everything pending,
+in one short transaction. A crash between the two leaves the events pending, never lost: the
+sequencer worker of any running instance picks them up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,11 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -34,9 +39,20 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
-from gateway.storage.models import AuditEvent, AuditHead
+from gateway.storage.models import AuditEvent, AuditHead, AuditPending
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key of the audit sequencer ("audit seq" in ASCII, fits a bigint).
+SEQUENCER_LOCK = 0x6175646974736571
+SEQUENCE_BATCH = 2000
+
+log = structlog.get_logger("gateway.storage")
+# Tables whose rows intake caches (gateway/intake_cache.py): any write to them bumps
+# directory_version in the same transaction, and the process's own generation at once.
+DIRECTORY_TABLES = frozenset({"case_file", "contact", "user_account", "blocked_sender"})
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.I
+)
 
 
 def utcnow() -> datetime:
@@ -54,12 +70,17 @@ class StoreUnavailable(Exception):
     """The database failed; callers answer a temporary error so the sender retries."""
 
 
+def _now_text() -> str:
+    return utcnow().isoformat(timespec="microseconds")
+
+
 @dataclass
 class PendingAudit:
     actor: str
     action: str
     subject: str
     details: dict[str, Any]
+    at: str = field(default_factory=_now_text)  # when it happened, not when it was chained
 
 
 @dataclass
@@ -89,6 +110,51 @@ def create_private_file(path: str) -> None:
         return  # an unusable path is reported by the engine with its own message
     os.fchmod(fd, 0o600)
     os.close(fd)
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends (``with StatementCounter(db.engine) as c``).
+
+    The benchmarks and tests use it to keep the intake's statements per message from creeping up.
+    Transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT) counts as statements too.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.count = 0
+        self.statements: list[str] = []
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        self.count += 1
+        self.statements.append(statement)
+
+    def _on_control(self, _conn: Any) -> None:
+        self.count += 1
+        self.statements.append("COMMIT/ROLLBACK")
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        for name in ("commit", "rollback"):
+            event.listen(self.engine, name, self._on_control)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+        for name in ("commit", "rollback"):
+            event.remove(self.engine, name, self._on_control)
+
+
+def _watch_directory(db: Database) -> None:
+    """Bump the directory version with every write to a table that intake caches, whoever
+    writes it (API, import, policy hooks, raw SQL), so caches are never stale."""
+
+    @event.listens_for(db.engine.sync_engine, "after_cursor_execute")
+    def _after(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        found = _WRITE.match(statement)
+        if found is None or found.group(1).lower() not in DIRECTORY_TABLES:
+            return
+        db.directory_generation += 1
+        conn.exec_driver_sql("UPDATE directory_version SET version = version + 1 WHERE id = 1")
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -128,13 +194,21 @@ class Database:
             _sqlite_setup(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
+        self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
+        _watch_directory(self)
 
     async def close(self) -> None:
         await self.engine.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One atomic unit: everything written here and its audit events commit together."""
+        """One atomic unit: everything written here and its audit events commit together.
+
+        On PostgreSQL the events are chained right after the commit, before this returns; if
+        that fails they stay pending for the sequencer worker, and the caller still succeeds
+        (its change is committed).
+        """
+        staged = False
         try:
             async with self.sessions() as session, session.begin():
                 tx = Tx(session)
@@ -142,11 +216,71 @@ class Database:
                 if self.fault is not None:
                     self.fault()
                 if tx.events:
-                    await append_audit(session, tx.events)
+                    if self.is_sqlite:
+                        await append_audit(session, tx.events)
+                    else:
+                        await stage_audit(session, tx.events)
+                        staged = True
         except SQLAlchemyError as exc:
             raise StoreUnavailable(str(exc.__class__.__name__)) from exc
         except OSError as exc:
             raise StoreUnavailable(str(exc)) from exc
+        if staged:
+            try:
+                await self.sequence_audit()
+            except StoreUnavailable as exc:
+                log.warning("audit.sequencing_deferred", error=str(exc))
+
+    async def sequence_audit(self) -> int:
+        """Chain every pending audit event; returns how many. One sequencer at a time.
+
+        Several processes may call this at once: the advisory lock lets one work while the
+        others wait, and a waiter then finds that the holder has already chained its events.
+        """
+        try:
+            return await self._sequence_pending()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(exc.__class__.__name__) from exc
+
+    async def _sequence_pending(self) -> int:
+        total = 0
+        while True:
+            async with self.sessions() as session, session.begin():
+                if not self.is_sqlite:
+                    await session.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}
+                    )
+                rows = (
+                    (
+                        await session.execute(
+                            select(AuditPending).order_by(AuditPending.id).limit(SEQUENCE_BATCH)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                if not rows:
+                    return total
+                await append_audit(
+                    session,
+                    [
+                        PendingAudit(r.actor, r.action, r.subject, dict(r.details), r.at)
+                        for r in rows
+                    ],
+                )
+                await session.execute(
+                    delete(AuditPending).where(AuditPending.id.in_([r.id for r in rows]))
+                )
+            total += len(rows)
+            if len(rows) < SEQUENCE_BATCH:
+                return total
+
+    async def pending_audit(self) -> int:
+        """How many committed audit events the sequencer has not chained yet."""
+        async with self.read() as s:
+            return int(
+                (await s.execute(select(func.count()).select_from(AuditPending))).scalar_one()
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -199,31 +333,52 @@ class Database:
         return True, "ok"
 
 
+async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
+    """Write ``events`` unsequenced, in the caller's transaction (one multi-row INSERT)."""
+    await session.execute(
+        insert(AuditPending),
+        [
+            {
+                "at": ev.at,
+                "actor": ev.actor,
+                "action": ev.action,
+                "subject": ev.subject,
+                "details": ev.details,
+            }
+            for ev in events
+        ],
+    )
+
+
 async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
-    """Chain ``events`` after the current head; the head row lock serialises writers."""
+    """Chain ``events`` after the current head (the head row lock keeps the chain unforked)."""
     head = (
-        await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    ).scalar_one()
-    prev, seq = head.hash, head.seq
+        await session.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+        )
+    ).one()
+    seq, prev = int(head[0]), str(head[1])
+    rows: list[dict[str, Any]] = []
     for ev in events:
         seq += 1
-        at = utcnow().isoformat(timespec="microseconds")
-        digest = chain_hash(prev, canonical(seq, at, ev.actor, ev.action, ev.subject, ev.details))
-        session.add(
-            AuditEvent(
-                seq=seq,
-                at=at,
-                actor=ev.actor,
-                action=ev.action,
-                subject=ev.subject,
-                details=ev.details,
-                prev_hash=prev,
-                hash=digest,
-            )
+        digest = chain_hash(
+            prev, canonical(seq, ev.at, ev.actor, ev.action, ev.subject, ev.details)
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": ev.at,
+                "actor": ev.actor,
+                "action": ev.action,
+                "subject": ev.subject,
+                "details": ev.details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    head.seq, head.hash = seq, prev
-    await session.flush()
+    await session.execute(insert(AuditEvent), rows)
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
 
 
 async def audit_records(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditRecord]:

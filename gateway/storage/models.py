@@ -109,6 +109,10 @@ class Message(Base):
         UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
         # Per-sender inbound rate limits count recent messages from one address.
         Index("ix_message_sender_created", "sender", "created_at"),
+        # Intake: a sender's latest outbound per contact decides between several open cases.
+        Index("ix_message_contact_direction_created", "contact_id", "direction", "created_at"),
+        # Auto-replies and the relay look up what went to one address recently.
+        Index("ix_message_recipient_direction_created", "recipient", "direction", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -158,6 +162,8 @@ class QueueItem(Base):
     __tablename__ = "queue_item"
     __table_args__ = (
         Index("ix_queue_item_owner", "owner_kind", "owner_user_id", "owner_team", "state"),
+        # A caseworker's queue also lists what they claimed from a team or the duty desk.
+        Index("ix_queue_item_claimed_by_state", "claimed_by", "state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
@@ -192,6 +198,10 @@ class OutboxJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    # Which relay holds the lease (renewed while it sends); only it may record the outcome.
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    # Set when an attempt went out and no answer came back: ask the provider before resending.
+    unconfirmed_since: Mapped[datetime | None]
 
 
 class ReplyToken(Base):
@@ -341,3 +351,29 @@ class SignInFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class AuditPending(Base):
+    """An audit event committed with the transaction that caused it, not yet in the chain.
+
+    On PostgreSQL writers only insert here; one sequencer at a time (an advisory lock) moves
+    these into ``audit_event`` with their seq and hash, in batches, shortly after commit. On
+    SQLite writers are serialised anyway and chain their events in their own transaction.
+    """
+
+    __tablename__ = "audit_pending"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))  # when it happened, ISO-8601 UTC, as hashed
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DirectoryVersion(Base):
+    """One row, bumped in the same transaction as any change to cases, contacts, users or
+    blocked senders; processes that cache those for intake compare it once per batch."""
+
+    __tablename__ = "directory_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -4,14 +4,25 @@ It answers the Messages endpoint like Twilio does (JSON resource, error JSON wit
 recognises a repeated idempotency token, records every request, and can be told to fail the
 next requests with an HTTP status and Twilio error code, or to stall. Media is served the way
 Twilio serves it: the API URL needs Basic auth and redirects to a pre-signed CDN URL.
+
+Like the real API it keeps the messages it accepted and lists them (``GET Messages.json``,
+newest first, filtered by To and From; ``GET Messages/{sid}.json`` fetches one), which is how
+the relay settles a send whose answer it never got. Modes for the relay's worst days:
+``honour_idempotency=False`` (Twilio does not document honouring the header, so each request
+is a new message), ``latency`` (every answer slow), ``lose_answer_next`` (accept the message,
+then stall so the client times out, or reset the connection), and ``chaos`` (a seeded share of
+calls fails with errors, resets before acceptance, or answers lost after acceptance).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from aiohttp import web
 
@@ -35,6 +46,25 @@ class Failure:
 
 
 @dataclass
+class Accepted:
+    """A message the fake accepted (what Twilio's Messages list returns)."""
+
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str
+    created: datetime
+
+
+@dataclass
+class LostAnswer:
+    """Accept the message, then never answer in time: stall, or reset the connection."""
+
+    stall_seconds: float = 0.0  # 0: reset the connection instead
+
+
+@dataclass
 class FakeTwilio:
     account_sid: str
     auth_token: str
@@ -47,6 +77,13 @@ class FakeTwilio:
     by_token: dict[str, str] = field(default_factory=dict)
     port: int = 0
     runner: web.AppRunner | None = None
+    accepted: list[Accepted] = field(default_factory=list)
+    honour_idempotency: bool = True
+    latency: float = 0.0  # seconds before every Messages answer
+    lost_answers: list[LostAnswer] = field(default_factory=list)
+    chaos_rate: float = 0.0  # share of create and list calls that go wrong
+    chaos_stall: float = 1.0
+    chaos_random: random.Random = field(default_factory=lambda: random.Random(7))
 
     @property
     def base_url(self) -> str:
@@ -58,14 +95,34 @@ class FakeTwilio:
         return "https://api.twilio.com" + path
 
     def sent(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.endswith("/Messages.json")]
+        """Every send request (POST), accepted or not."""
+        return [
+            r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
 
     def fail_next(self, status: int, code: int | None = None, *, stall: float = 0.0) -> None:
         self.failures.append(Failure(status, code, stall))
 
+    def lose_answer_next(self, *, stall: float = 0.0) -> None:
+        """Accept the next message but lose the answer (stall ``stall`` s, or reset if 0)."""
+        self.lost_answers.append(LostAnswer(stall))
+
+    def chaos(self, rate: float, *, stall: float = 1.0, seed: int = 7) -> None:
+        """Make ``rate`` of the calls fail: a third errors (500/503/429), a third resets before
+        accepting, a third accepts and then loses the answer (stall ``stall`` s or reset)."""
+        self.chaos_rate, self.chaos_stall = rate, stall
+        self.chaos_random = random.Random(seed)
+
+    def accepted_for(self, message_id: int) -> list[Accepted]:
+        """Every message accepted for our message ``message_id`` (by its callback marker)."""
+        marker = f"?message={message_id}"
+        return [a for a in self.accepted if a.status_callback.endswith(marker)]
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages/{sid}.json", self._fetch)
         app.router.add_get(MEDIA_PATH, self._media)
         app.router.add_delete(MEDIA_PATH, self._delete_media)
         app.router.add_get("/cdn/{media}", self._cdn)
@@ -94,31 +151,115 @@ class FakeTwilio:
         rec = await self._record(request)
         if not self._authorised(rec):
             return _error(401, 20003, "Authenticate")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.failures:
             failure = self.failures.pop(0)
             if failure.stall_seconds:
                 await asyncio.sleep(failure.stall_seconds)
             return _error(failure.status, failure.code, "scripted failure")
+        lost = self.lost_answers.pop(0) if self.lost_answers else None
+        if lost is None and self.chaos_rate and self.chaos_random.random() < self.chaos_rate:
+            kind = self.chaos_random.randrange(3)
+            if kind == 0:
+                return _error(self.chaos_random.choice((500, 503, 429)), None, "chaos")
+            if kind == 1:
+                _reset(request)  # before accepting: nothing was created
+                return web.Response(status=500)
+            lost = LostAnswer(self.chaos_stall if self.chaos_random.random() < 0.5 else 0.0)
         token = rec.headers.get("I-Twilio-Idempotency-Token", "")
-        sid = self.by_token.get(token) or "SM" + secrets.token_hex(16)
+        known = self.by_token.get(token) if self.honour_idempotency else None
+        sid = known or "SM" + secrets.token_hex(16)
         if token:
             self.by_token[token] = sid
+        if known is None:
+            self.accepted.append(
+                Accepted(
+                    sid,
+                    rec.form.get("To", ""),
+                    rec.form.get("From", "") or rec.form.get("MessagingServiceSid", ""),
+                    rec.form.get("Body", ""),
+                    rec.form.get("StatusCallback", ""),
+                    datetime.now(UTC),
+                )
+            )
+        if lost is not None:  # accepted, but the answer never arrives in time
+            if lost.stall_seconds:
+                await asyncio.sleep(lost.stall_seconds)
+            else:
+                _reset(request)
+                return web.Response(status=500)
         return web.json_response(
-            {
-                "sid": sid,
-                "account_sid": self.account_sid,
-                "to": rec.form.get("To"),
-                "from": rec.form.get("From"),
-                "messaging_service_sid": rec.form.get("MessagingServiceSid"),
-                "body": rec.form.get("Body"),
-                "status": "queued",
-                "num_segments": "1",
-                "error_code": None,
-                "error_message": None,
-                "api_version": "2010-04-01",
-            },
+            self._resource(self.accepted[-1] if known is None else self._by_sid(sid), rec.form),
             status=201,
         )
+
+    def _by_sid(self, sid: str) -> Accepted:
+        return next(a for a in self.accepted if a.sid == sid)
+
+    def _resource(self, a: Accepted, form: dict[str, str] | None = None) -> dict[str, object]:
+        form = form or {}
+        return {
+            "sid": a.sid,
+            "account_sid": self.account_sid,
+            "to": a.to,
+            "from": form.get("From") or (a.from_ if a.from_.startswith("+") else None),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": a.body,
+            "status": "queued",
+            "num_segments": "1",
+            "error_code": None,
+            "error_message": None,
+            "date_created": format_datetime(a.created),
+            "date_sent": None,
+            "api_version": "2010-04-01",
+        }
+
+    async def _list(self, request: web.Request) -> web.Response:
+        """Messages, newest first, filtered by To and From, one page (``PageSize``)."""
+        rec = await self._record(request)
+        if not self._authorised(rec):
+            return _error(401, 20003, "Authenticate")
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.chaos_rate and self.chaos_random.random() < self.chaos_rate / 2:
+            return _error(503, None, "chaos")
+        to, from_ = request.query.get("To"), request.query.get("From")
+        size = int(request.query.get("PageSize", "50"))
+        page = int(request.query.get("Page", "0"))
+        matching = [
+            a
+            for a in reversed(self.accepted)
+            if (not to or a.to == to) and (not from_ or a.from_ == from_)
+        ]
+        found = matching[page * size : (page + 1) * size]
+        next_uri = None
+        if (page + 1) * size < len(matching):
+            query = dict(request.query)
+            query["Page"] = str(page + 1)
+            next_uri = str(request.rel_url.with_query(query))
+        return web.json_response(
+            {
+                "messages": [self._resource(a) for a in found],
+                "page": page,
+                "page_size": size,
+                "first_page_uri": request.path_qs,
+                "previous_page_uri": None,
+                "next_page_uri": next_uri,
+                "uri": request.path_qs,
+                "start": page * size,
+                "end": page * size + len(found),
+            }
+        )
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        if not self._authorised(rec):
+            return _error(401, 20003, "Authenticate")
+        sid = request.match_info["sid"]
+        if not any(a.sid == sid for a in self.accepted):
+            return _error(404, 20404, "not found")
+        return web.json_response(self._resource(self._by_sid(sid)))
 
     async def _media(self, request: web.Request) -> web.Response:
         rec = await self._record(request)
@@ -154,6 +295,13 @@ def _auth(request: web.Request) -> tuple[str, str] | None:
         return None
     user, _, password = base64.b64decode(header[6:]).decode().partition(":")
     return user, password
+
+
+def _reset(request: web.Request) -> None:
+    """Drop the connection without an answer, as a reset or a crashed proxy does."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
 
 
 def _error(status: int, code: int | None, message: str) -> web.Response:

@@ -51,6 +51,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     op.create_table(
+        "audit_pending",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.String(length=32), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_pending")),
+    )
+    op.create_table(
         "blocked_sender",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
@@ -59,6 +69,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blocked_sender")),
         sa.UniqueConstraint("address", name=op.f("uq_blocked_sender_address")),
+    )
+    op.create_table(
+        "directory_version",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_version")),
     )
     op.create_table(
         "sealed_blob",
@@ -243,7 +259,17 @@ def upgrade() -> None:
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_message_case_id"), ["case_id"], unique=False)
         batch_op.create_index(
+            "ix_message_contact_direction_created",
+            ["contact_id", "direction", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_message_email_message_id"), ["email_message_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_message_recipient_direction_created",
+            ["recipient", "direction", "created_at"],
+            unique=False,
         )
         batch_op.create_index("ix_message_sender_created", ["sender", "created_at"], unique=False)
 
@@ -301,6 +327,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(length=40), nullable=True),
+        sa.Column("unconfirmed_since", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["message.id"], name=op.f("fk_outbox_message_id_message")
         ),
@@ -343,6 +371,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_item")),
     )
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_queue_item_claimed_by_state", ["claimed_by", "state"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_queue_item_message_id"), ["message_id"], unique=False)
         batch_op.create_index(
             "ix_queue_item_owner",
@@ -421,6 +452,7 @@ def downgrade() -> None:
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
         batch_op.drop_index("ix_queue_item_owner")
         batch_op.drop_index(batch_op.f("ix_queue_item_message_id"))
+        batch_op.drop_index("ix_queue_item_claimed_by_state")
 
     op.drop_table("queue_item")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -434,7 +466,9 @@ def downgrade() -> None:
     op.drop_table("reply_token")
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_index("ix_message_sender_created")
+        batch_op.drop_index("ix_message_recipient_direction_created")
         batch_op.drop_index(batch_op.f("ix_message_email_message_id"))
+        batch_op.drop_index("ix_message_contact_direction_created")
         batch_op.drop_index(batch_op.f("ix_message_case_id"))
 
     op.drop_table("message")
@@ -455,7 +489,9 @@ def downgrade() -> None:
     op.drop_table("sign_in_failure")
     op.drop_table("sealing_key")
     op.drop_table("sealed_blob")
+    op.drop_table("directory_version")
     op.drop_table("blocked_sender")
+    op.drop_table("audit_pending")
     op.drop_table("audit_head")
     op.drop_table("audit_event")
     with op.batch_alter_table("access_log", schema=None) as batch_op:

@@ -1,4 +1,4 @@
-"""seed the audit chain head
+"""seed the audit chain head and the directory version
 
 Revision ID: 0002
 Revises: 0001
@@ -23,7 +23,12 @@ def upgrade() -> None:
         sa.column("hash", sa.String),
     )
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
+    version = sa.table(
+        "directory_version", sa.column("id", sa.Integer), sa.column("version", sa.Integer)
+    )
+    op.bulk_insert(version, [{"id": 1, "version": 0}])
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM directory_version WHERE id = 1")
     op.execute("DELETE FROM audit_head WHERE id = 1")
