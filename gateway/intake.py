@@ -27,7 +27,7 @@ from gateway.core.routing import (
     TokenLookup,
     match_case,
 )
-from gateway.metrics import MESSAGES_IN
+from gateway.metrics import MESSAGES_IN, observe_intake
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
 from gateway.settings import Settings
@@ -111,6 +111,7 @@ class IntakeService:
         self.clock = clock
         self.hooks = list(hooks)
 
+    @observe_intake
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
 

@@ -21,7 +21,7 @@ from connectors.base import OutboundEnvelope, Sender, SendOutcome
 from gateway.case_alerts import show_on_case
 from gateway.core.addresses import reply_address
 from gateway.core.sms import STATUS_RANK, explain_error, retry_delay, status_moves_forward
-from gateway.metrics import MESSAGES_OUT
+from gateway.metrics import MESSAGES_OUT, SEND_ATTEMPTS
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.sms_keywords import set_sms_opt_out
@@ -239,7 +239,10 @@ class Relay:
                     error_code=outcome.error_code,
                     retry_in_seconds=round(delay, 1),
                 )
-        MESSAGES_OUT.labels(claimed.envelope.channel, job.state).inc()
+        channel = claimed.envelope.channel
+        SEND_ATTEMPTS.labels(channel, "retry" if job.state == "pending" else job.state).inc()
+        if job.state == "sent":
+            MESSAGES_OUT.labels(channel).inc()
         log.info(
             "relay.outcome",
             message_id=claimed.envelope.message_id,

@@ -116,6 +116,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         database=replace(s.database, url=url),
         web=replace(s.web, host="127.0.0.1", port=0, public_url=PUBLIC_URL),
         smtp=replace(s.smtp, host="127.0.0.1", port=0, max_message_bytes=2 * 1024 * 1024),
+        metrics=replace(s.metrics, port=0),
         lmtp=replace(s.lmtp, enabled=True, host="127.0.0.1", port=0),
         twilio=replace(
             s.twilio, account_sid=ACCOUNT_SID, auth_token=TWILIO_TOKEN, from_number=SERVICE_NUMBER

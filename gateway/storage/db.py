@@ -96,7 +96,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters are message content: never in SQL logs (echo) or error texts.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
