@@ -131,12 +131,25 @@ def route_library_logs(level: int) -> None:
     through structlog: one handler on the root logger, none of the libraries' own."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        root.removeHandler(handler)
+        if isinstance(handler, StructlogHandler) or type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)  # configured twice, or a library's basicConfig
     root.addHandler(StructlogHandler())
     root.setLevel(level)
     for name, floor in LIBRARY_FLOORS.items():
         logging.getLogger(name).setLevel(max(level, floor))
     logging.captureWarnings(True)
+
+
+def restore_library_logs() -> None:
+    """Undo ``route_library_logs`` (for tests and for programs that embed the gateway)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StructlogHandler):
+            root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in LIBRARY_FLOORS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    logging.captureWarnings(False)
 
 
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:

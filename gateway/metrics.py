@@ -10,10 +10,11 @@ import functools
 import platform
 import time
 from collections.abc import Awaitable, Callable
-from importlib import metadata
 from typing import Any, TypeVar, cast
 
 from prometheus_client import Counter, Gauge, Histogram, Info
+
+from gateway.version import version
 
 HTTP_REQUESTS = Counter(
     "case_gateway_http_requests_total", "HTTP requests answered", ["route", "status"]
@@ -68,14 +69,6 @@ NOTIFICATIONS_PENDING = Gauge(
     "case_gateway_notifications_pending", "Staff notifications waiting to be sent"
 )
 BUILD_INFO = Info("case_gateway_build", "The running version of Case Gateway")
-
-
-def version() -> str:
-    """The installed version of the case-gateway distribution."""
-    try:
-        return metadata.version("case-gateway")
-    except metadata.PackageNotFoundError:  # run from a source tree without installing
-        return "0+unknown"
 
 
 BUILD_INFO.info({"version": version(), "python": platform.python_version()})

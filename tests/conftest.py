@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from connectors.base import OutboundEnvelope, SendOutcome
+from gateway.logs import restore_library_logs
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import new_key_line, parse_keys
 from gateway.server import RunningGateway, start_gateway
@@ -40,6 +41,7 @@ def _fresh_logging() -> Iterator[None]:
     """A test that configures logging (serve, demo) must not change what later tests capture."""
     yield
     structlog.reset_defaults()
+    restore_library_logs()
 
 
 def unavailable(what: str, reason: str) -> None:

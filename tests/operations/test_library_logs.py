@@ -8,14 +8,13 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import aiohttp
 import aiosmtplib
 import pytest
 
-from gateway.logs import LIBRARY_FLOORS, StructlogHandler, configure_logging
+from gateway.logs import StructlogHandler, configure_logging, restore_library_logs
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from tests.helpers import PARENT_EMAIL, PARENT_PHONE, seed_case
@@ -23,25 +22,9 @@ from tests.helpers import PARENT_EMAIL, PARENT_PHONE, seed_case
 BODY = "Hemmelig: Emil har fått diagnosen ADHD"
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    levels = {name: logging.getLogger(name).level for name in LIBRARY_FLOORS}
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-
-
 async def test_smtp_and_http_library_lines_carry_no_address_number_or_query(
     runtime: Runtime,
     gateway: RunningGateway,
-    restore_logging: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stderr = io.StringIO()  # swapped here: pytest swaps sys.stderr again between phases
@@ -77,9 +60,13 @@ async def test_smtp_and_http_library_lines_carry_no_address_number_or_query(
         assert secret not in text, secret
 
 
-def test_every_library_record_takes_the_structlog_path(restore_logging: None) -> None:
+def test_every_library_record_takes_the_structlog_path() -> None:
     configure_logging("json", "debug")
-    assert [type(h) for h in logging.getLogger().handlers] == [StructlogHandler]
+    configure_logging("json", "debug")  # twice: still one route
+    routes = [h for h in logging.getLogger().handlers if isinstance(h, StructlogHandler)]
+    assert len(routes) == 1
     # Below these levels aiosmtpd logs every DATA line and SQLAlchemy every statement.
     assert logging.getLogger("mail.log").getEffectiveLevel() >= logging.INFO
     assert logging.getLogger("sqlalchemy.engine").getEffectiveLevel() >= logging.WARNING
+    restore_library_logs()  # as every test's teardown does (tests/conftest.py)
+    assert not any(isinstance(h, StructlogHandler) for h in logging.getLogger().handlers)

@@ -11,11 +11,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from connectors.base import SendOutcome
-from gateway.metrics import version
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway, start_gateway
 from gateway.settings import Settings
 from gateway.storage.models import Contact
+from gateway.version import version
 from tests.conftest import RecordingSender, make_settings
 from tests.helpers import post_twilio, seed_case, twilio_params
 from tests.sms.conftest import load_fixtures
