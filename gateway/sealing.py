@@ -89,6 +89,11 @@ def load_keyring(key: str, key_file: str) -> Keyring:
             f"crypto.key_file: {key_file} not found; create one with "
             "`case-gateway keys generate --file PATH` or set CASE_GATEWAY_CRYPTO_KEY"
         ) from exc
+    except PermissionError as exc:
+        raise SealingError(
+            f"crypto.key_file: {key_file} is not readable by this user; under systemd give it "
+            "with LoadCredential= (docs/operations.md), or make it readable by the service user"
+        ) from exc
 
 
 def generate_key_file(path: str) -> str:

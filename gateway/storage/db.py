@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -90,6 +90,10 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# PostgreSQL advisory lock key held while migrating ("cgmigrat" as a 64-bit number).
+MIGRATE_LOCK = int.from_bytes(b"cgmigrat", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
 class Database:
     """Owns the engine; ``fail_next`` lets tests make the store fail like a dead database."""
 
@@ -153,6 +157,12 @@ class Database:
             command.upgrade(cfg, "head")
 
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # Several instances may start (and migrate) at once: one migrates, the others
+                # wait here until it commits and then find nothing left to do.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
             await conn.run_sync(upgrade)
         return self.head_revision()
 
