@@ -120,11 +120,19 @@ def _base_image(env: dict[str, str]) -> None:
     _run(["podman", "import", str(tarball), BASE_IMAGE], env)
 
 
+def _ca_secret() -> list[str]:
+    """This machine reaches PyPI through a TLS-inspecting proxy whose CA only the host trusts."""
+    bundle = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
+    return ["--secret", f"id=pip-ca,src={bundle}"] if bundle and Path(bundle).is_file() else []
+
+
 @pytest.fixture(scope="module")
 def image(podman_env: dict[str, str]) -> str:
     _base_image(podman_env)
     _run(
-        ["podman", "build", "--isolation", "chroot", "--build-arg", f"BASE={BASE_IMAGE}",
+        ["podman", "build", "--isolation", "chroot", "--format", "docker",
+         "--build-arg", f"BASE={BASE_IMAGE}",
+         *_ca_secret(),
          "-f", str(ROOT / "deploy" / "container" / "Containerfile"), "-t", IMAGE, str(ROOT)],
         podman_env,
     )  # fmt: skip
