@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from dataclasses import dataclass, field
 
 import structlog
@@ -140,7 +141,17 @@ async def serve(runtime: Runtime) -> int:
         print(f"case-gateway: {detail}")
         await runtime.close()
         return 1
-    gateway = await start_gateway(runtime)
+    try:
+        gateway = await start_gateway(runtime)
+    except OSError as exc:  # a port taken by another process (a second instance, say)
+        log.error("gateway.cannot_listen", error=str(exc))
+        print(
+            f"case-gateway: cannot listen ({exc.strerror or exc}); another process uses a port: "
+            "change web.port, smtp.port, lmtp.port or metrics.port",
+            file=sys.stderr,
+        )
+        await runtime.close()
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -184,3 +184,29 @@ async def test_serve_tells_systemd_ready_feeds_the_watchdog_and_says_stopping(
     assert states[-1] == "STOPPING=1"
     assert proc.stderr is not None
     assert "Traceback" not in (await proc.stderr.read()).decode()
+
+
+async def test_serve_with_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "CASE_GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+            "CASE_GATEWAY_WEB_PORT": "0",
+            "CASE_GATEWAY_SMTP_PORT": "0",
+            "CASE_GATEWAY_METRICS_PORT": str(taken.getsockname()[1]),
+            "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
+        }
+        generate_key_file(str(tmp_path / "keys"))
+        cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
+        migrate = await asyncio.create_subprocess_exec(*cli, "migrate", env=env)
+        assert await migrate.wait() == 0
+        proc = await asyncio.create_subprocess_exec(
+            *cli, "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    lines = [line for line in err.decode().splitlines() if line.startswith("case-gateway:")]
+    assert len(lines) == 1 and "metrics.port" in lines[0]
+    assert "Traceback" not in err.decode()
