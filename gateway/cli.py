@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.settings import DEFAULT_CONFIG_PATH, ConfigError, Settings, describe, load_settings
+from gateway.version import version
 
 DESCRIPTION = """\
 Case Gateway: one official SMS number and e-mail address for a child-welfare service.
@@ -348,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--config", default=None, help=f"TOML configuration file (default {DEFAULT_CONFIG_PATH})"
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"case-gateway {version()}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -76,6 +76,7 @@ def demo_settings(directory: Path, auth_token: str, relay_port: int) -> Settings
         database=replace(s.database, url=f"sqlite+aiosqlite:///{directory / 'demo.db'}"),
         web=replace(s.web, host="127.0.0.1", port=0, public_url=PUBLIC_URL),
         smtp=replace(s.smtp, host="127.0.0.1", port=0),
+        metrics=replace(s.metrics, port=0),
         email=replace(
             s.email,
             relay_host="127.0.0.1",

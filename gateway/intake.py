@@ -36,7 +36,7 @@ from gateway.core.routing import (
     match_case,
 )
 from gateway.intake_cache import DirectoryCache
-from gateway.metrics import MESSAGES_IN
+from gateway.metrics import MESSAGES_IN, observe_intake
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
 from gateway.settings import Settings
@@ -132,6 +132,7 @@ class IntakeService:
         self.batches = 0  # transactions written, for tests and benchmarks
         self.directory = DirectoryCache(db)
 
+    @observe_intake
     async def accept(self, msg: InboundMessage) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
 

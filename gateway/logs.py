@@ -146,6 +146,63 @@ def _stderr_logger(*_args: Any) -> _StderrLogger:
     return _StderrLogger()
 
 
+# Library loggers never go below these levels: below them aiosmtpd logs every line of DATA
+# (message bodies) and SQLAlchemy every statement; what they log at or above is masked.
+LIBRARY_FLOORS = {
+    "mail.log": logging.INFO,  # aiosmtpd
+    "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "asyncio": logging.INFO,
+    "aiohttp": logging.INFO,
+    "alembic": logging.INFO,
+    "twilio": logging.WARNING,  # the Twilio client logs request parameters at INFO
+}
+
+
+class StructlogHandler(logging.Handler):
+    """Hands every standard-library log record to structlog, through the same processors.
+
+    The record's text is masked here as well, because structlog treats the event text as ours
+    (``event`` is a safe key) while a library's text may quote an address or a number.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            event = mask_address(record.getMessage())
+            fields: dict[str, Any] = {"logger": record.name}
+            if record.exc_info:
+                fields["exc_info"] = record.exc_info
+            structlog.get_logger(record.name).log(record.levelno, event, **fields)
+        except Exception:
+            self.handleError(record)
+
+
+def route_library_logs(level: int) -> None:
+    """Route every standard-library logger (aiosmtpd, aiohttp, asyncio, SQLAlchemy, ...)
+    through structlog: one handler on the root logger, none of the libraries' own."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StructlogHandler) or type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)  # configured twice, or a library's basicConfig
+    root.addHandler(StructlogHandler())
+    root.setLevel(level)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(level, floor))
+    logging.captureWarnings(True)
+
+
+def restore_library_logs() -> None:
+    """Undo ``route_library_logs`` (for tests and for programs that embed the gateway)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StructlogHandler):
+            root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in LIBRARY_FLOORS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    logging.captureWarnings(False)
+
+
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     """Set up structlog; ``fmt`` is json, console or auto (console in a terminal)."""
     if fmt == "auto":
@@ -170,3 +227,4 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    route_library_logs(logging.getLevelNamesMapping()[level.upper()])

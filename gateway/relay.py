@@ -31,7 +31,7 @@ from connectors.base import OutboundEnvelope, ProviderUnsure, Sender, SendOutcom
 from gateway.case_alerts import show_on_case
 from gateway.core.addresses import reply_address
 from gateway.core.sms import STATUS_RANK, explain_error, retry_delay, status_moves_forward
-from gateway.metrics import MESSAGES_OUT
+from gateway.metrics import MESSAGES_OUT, SEND_ATTEMPTS
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.sms_keywords import set_sms_opt_out
@@ -382,7 +382,10 @@ class Relay:
         for (claimed, outcome), state in zip(done, states, strict=True):
             if state is None:
                 continue
-            MESSAGES_OUT.labels(claimed.envelope.channel, state).inc()
+            channel = claimed.envelope.channel
+            SEND_ATTEMPTS.labels(channel, "retry" if state == "pending" else state).inc()
+            if state == "sent":
+                MESSAGES_OUT.labels(channel).inc()
             if outcome.ok:
                 log.info("relay.outcome", message_id=claimed.envelope.message_id, ok=True)
             else:

@@ -11,6 +11,7 @@ from connectors.base import Sender
 from connectors.email_out import SmtpRelaySender
 from connectors.log_sms import LogSmsSender
 from connectors.twilio_media import MediaFetcher, media_fetch_hook
+from gateway.backlog import BacklogGauges
 from gateway.bounces import mark_bounced_replies
 from gateway.intake import IntakeHook, IntakeService
 from gateway.notifications import NotificationWorker, StaffNotifications
@@ -22,6 +23,7 @@ from gateway.sealing import Keyring, load_keyring
 from gateway.settings import Settings
 from gateway.sms_keywords import sms_keyword_hook
 from gateway.storage.db import Database, utcnow
+from gateway.workers import WorkerRegistry
 
 
 @dataclass
@@ -36,6 +38,11 @@ class Runtime:
     media: MediaFetcher | None = None  # MMS media worker, run next to the relay
     practice: Practice | None = None  # office hours and templates, loaded once
     notifier: NotificationWorker | None = None  # staff notifications, run next to the relay
+    workers: WorkerRegistry = field(default_factory=WorkerRegistry)  # supervision, /readyz
+    backlog: BacklogGauges = field(init=False)  # database gauges for /metrics, cached
+
+    def __post_init__(self) -> None:
+        self.backlog = BacklogGauges(self.db, self.settings.metrics.cache_seconds)
 
     async def close(self) -> None:
         """Close outbound HTTP sessions (senders that hold one) and the database pool."""
@@ -107,4 +114,5 @@ def build_runtime(
         media=MediaFetcher(db, keyring, settings, clock),
         practice=practice,
         notifier=NotificationWorker(db, settings, practice, senders.get("sms"), clock=clock),
+        workers=WorkerRegistry(settings.workers),
     )

@@ -108,6 +108,11 @@ def read_key_file(key_file: str) -> str:
             f"crypto.key_file: {key_file} is not a key file (binary data; expected lines "
             "ID:BASE64 as `case-gateway keys generate` writes them)"
         ) from exc
+    except PermissionError as exc:
+        raise SealingError(
+            f"crypto.key_file: {key_file} is not readable by this user; under systemd give it "
+            "with LoadCredential= (docs/operations.md), or make it readable by the service user"
+        ) from exc
     except OSError as exc:
         raise SealingError(
             f"crypto.key_file: cannot read {key_file} ({exc.strerror}); the service's user "

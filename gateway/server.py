@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import sys
 from dataclasses import dataclass, field
 
 import structlog
@@ -18,7 +20,8 @@ from aiohttp import web
 from connectors.email_in import ServiceMailHandler, drain_mail_servers, start_mail_servers
 from gateway.audit import AuditSequencer
 from gateway.runtime import Runtime
-from gateway.web.app import make_app
+from gateway.sdnotify import feed_watchdog, notify, watchdog_seconds
+from gateway.web.app import AccessLog, make_app, make_metrics_app
 
 log = structlog.get_logger("gateway.server")
 
@@ -36,6 +39,8 @@ class RunningGateway:
     mail_handler: ServiceMailHandler | None = None
     sequencer_task: asyncio.Task[None] | None = None
     stop_sequencer: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics_runner: web.AppRunner | None = None
+    metrics_port: int | None = None
 
     @property
     def smtp_port(self) -> int | None:
@@ -57,6 +62,8 @@ class RunningGateway:
         await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
         if self.mail_handler is not None:
             self.mail_handler.close()  # the parser's worker processes
+        if self.metrics_runner is not None:
+            await self.metrics_runner.cleanup()
         self.stop_relay.set()
         if self.relay_task is not None:
             with contextlib.suppress(TimeoutError):
@@ -82,7 +89,12 @@ def _port(server: asyncio.Server) -> int:
 async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGateway:
     """Start every part of the gateway on the running loop (ports 0 pick free ports)."""
     settings = runtime.settings
-    runner = web.AppRunner(make_app(runtime), shutdown_timeout=15, access_log=None)
+    runner = web.AppRunner(
+        make_app(runtime),
+        shutdown_timeout=15,
+        access_log_class=AccessLog,
+        access_log=logging.getLogger("aiohttp.access"),
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()
@@ -93,28 +105,44 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
     gateway.mail_handler = handler
-    gateway.sequencer_task = asyncio.create_task(
-        AuditSequencer(runtime.db).run(gateway.stop_sequencer), name="audit-sequencer"
-    )
-    if relay:
-        gateway.relay_task = asyncio.create_task(
-            runtime.relay.run(gateway.stop_relay), name="relay"
+    if settings.metrics.enabled:
+        gateway.metrics_runner, gateway.metrics_port = await _start_metrics(runtime)
+    # Every worker started here is supervised and reports to this gateway's /readyz.
+    with runtime.workers.adopting():
+        gateway.sequencer_task = asyncio.create_task(
+            AuditSequencer(runtime.db).run(gateway.stop_sequencer), name="audit-sequencer"
         )
-        if runtime.media is not None:
-            gateway.media_task = asyncio.create_task(
-                runtime.media.run(gateway.stop_relay), name="media"
+        if relay:
+            gateway.relay_task = asyncio.create_task(
+                runtime.relay.run(gateway.stop_relay), name="relay"
             )
-        if runtime.notifier is not None:
-            gateway.notifier_task = asyncio.create_task(
-                runtime.notifier.run(gateway.stop_relay), name="notifier"
-            )
+            if runtime.media is not None:
+                gateway.media_task = asyncio.create_task(
+                    runtime.media.run(gateway.stop_relay), name="media"
+                )
+            if runtime.notifier is not None:
+                gateway.notifier_task = asyncio.create_task(
+                    runtime.notifier.run(gateway.stop_relay), name="notifier"
+                )
     log.info(
         "gateway.started",
         web_port=web_port,
         smtp_port=gateway.smtp_port,
         lmtp_port=gateway.lmtp_port,
+        metrics_port=gateway.metrics_port,
     )
     return gateway
+
+
+async def _start_metrics(runtime: Runtime) -> tuple[web.AppRunner, int]:
+    metrics = runtime.settings.metrics
+    runner = web.AppRunner(make_metrics_app(runtime), shutdown_timeout=5, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, metrics.host, metrics.port)
+    await site.start()
+    server = site._server
+    assert isinstance(server, asyncio.Server)
+    return runner, _port(server)
 
 
 async def serve(runtime: Runtime) -> int:
@@ -124,12 +152,30 @@ async def serve(runtime: Runtime) -> int:
         print(f"case-gateway: {detail}")
         await runtime.close()
         return 1
-    gateway = await start_gateway(runtime)
+    try:
+        gateway = await start_gateway(runtime)
+    except OSError as exc:  # a port taken by another process (a second instance, say)
+        log.error("gateway.cannot_listen", error=str(exc))
+        print(
+            f"case-gateway: cannot listen ({exc.strerror or exc}); another process uses a port: "
+            "change web.port, smtp.port, lmtp.port or metrics.port",
+            file=sys.stderr,
+        )
+        await runtime.close()
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    notify(f"READY=1\nSTATUS=serving on port {gateway.web_port}")
+    interval = watchdog_seconds() if runtime.settings.workers.watchdog else None
+    watchdog = (
+        asyncio.create_task(feed_watchdog(interval, stop), name="watchdog") if interval else None
+    )
     await stop.wait()
     log.info("gateway.stopping")
+    notify("STOPPING=1")
+    if watchdog is not None:
+        await watchdog
     await gateway.stop()
     return 0

@@ -218,6 +218,32 @@ class SecuritySettings:
     smtp_trusted_peers: str = "127.0.0.1,::1"
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Supervision of the background workers (relay, media, notifications, ...)."""
+
+    # /readyz fails when a worker has completed no pass for this long.
+    ready_window_seconds: float = 120.0
+    # After an unexpected error a worker restarts after base, 2*base, 4*base ... up to cap.
+    restart_backoff_base_seconds: float = 1.0
+    restart_backoff_cap_seconds: float = 60.0
+    # systemd watchdog: when systemd asks (WatchdogSec=), ping at half the interval; false: never.
+    watchdog: bool = True
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics on a listener of their own, loopback unless the operator opens it."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9464
+    # Database gauges (backlogs) are recomputed at most this often, on scrape.
+    cache_seconds: float = 10.0
+    # If set, GET /metrics on the public web port also answers, to "Authorization: Bearer <token>".
+    token: str = _secret()
+
+
 # The weekly hours a team gets when the configuration names none (and no [teams."*"]).
 DEFAULT_WEEKLY_HOURS: dict[str, Any] = {
     "timezone": DEFAULT_TIMEZONE,
@@ -266,6 +292,8 @@ class Settings:
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     # Nested tables, parsed by _parse_teams (not overridable from the environment).
     teams: dict[str, TeamSettings] = field(default_factory=dict, metadata={"nested": True})
     sessions: SessionSettings = field(default_factory=SessionSettings)
@@ -586,6 +614,7 @@ def validate(s: Settings) -> list[str]:
     if not 0 <= s.intake.batch_wait_ms <= 1000:
         out.append(f"intake.batch_wait_ms: expected 0-1000 ms, got {s.intake.batch_wait_ms}")
     out.extend(_security_problems(s))
+    out.extend(_operations_problems(s))
     return out
 
 
@@ -608,6 +637,20 @@ def _security_problems(s: Settings) -> list[str]:
             out.append(f"security.{key}: expected at least 1")
     if s.security.max_other_recipients < 0:
         out.append("security.max_other_recipients: expected 0 or more recipients")
+    return out
+
+
+def _operations_problems(s: Settings) -> list[str]:
+    out: list[str] = []
+    w = s.workers
+    if w.ready_window_seconds <= 0:
+        out.append("workers.ready_window_seconds: expected a positive number of seconds")
+    if w.restart_backoff_base_seconds < 0 or w.restart_backoff_cap_seconds < 0:
+        out.append("workers.restart_backoff_base_seconds: expected 0 or more seconds")
+    if not 0 <= s.metrics.port <= 65535:
+        out.append(f"metrics.port: expected a port 0-65535, got {s.metrics.port}")
+    if s.metrics.cache_seconds < 0:
+        out.append("metrics.cache_seconds: expected 0 or more seconds")
     return out
 
 

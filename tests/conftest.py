@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from connectors.base import OutboundEnvelope, SendOutcome
+from gateway.logs import restore_library_logs
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import new_key_line, parse_keys
 from gateway.server import RunningGateway, start_gateway
@@ -40,6 +41,7 @@ def _fresh_logging() -> Iterator[None]:
     """A test that configures logging (serve, demo) must not change what later tests capture."""
     yield
     structlog.reset_defaults()
+    restore_library_logs()
 
 
 def unavailable(what: str, reason: str) -> None:
@@ -116,6 +118,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         database=replace(s.database, url=url),
         web=replace(s.web, host="127.0.0.1", port=0, public_url=PUBLIC_URL),
         smtp=replace(s.smtp, host="127.0.0.1", port=0, max_message_bytes=2 * 1024 * 1024),
+        metrics=replace(s.metrics, port=0),
         lmtp=replace(s.lmtp, enabled=True, host="127.0.0.1", port=0),
         # As deployed: our MTA's Authentication-Results are trusted, so a known sender's mail
         # may be attached to the case by address (without it, it goes to triage).

@@ -174,13 +174,18 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# PostgreSQL advisory lock key held while migrating ("cgmigrat" as a 64-bit number).
+MIGRATE_LOCK = int.from_bytes(b"cgmigrat", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
 class Database:
     """Owns the engine; ``fail_next`` lets tests make the store fail like a dead database."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters are message content: never in SQL logs (echo) or error texts.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
@@ -305,6 +310,12 @@ class Database:
             command.upgrade(cfg, "head")
 
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # Several instances may start (and migrate) at once: one migrates, the others
+                # wait here until it commits and then find nothing left to do.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
             await conn.run_sync(upgrade)
         return self.head_revision()
 

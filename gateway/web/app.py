@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
+import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors import twilio_sms, twilio_status
-from gateway.metrics import HTTP_REQUESTS
+from gateway.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 from gateway.runtime import Runtime
 from gateway.web import api
 from gateway.web.keys import RUNTIME
@@ -36,11 +40,8 @@ _HTTP_CODES = {
 async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Clear JSON errors for every failure; an unexpected one is 503 and logged, never a crash."""
     structlog.contextvars.clear_contextvars()
-    route = (
-        request.match_info.route.resource.canonical
-        if request.match_info.route.resource
-        else "unmatched"
-    )
+    route = route_of(request)
+    started = time.perf_counter()
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -70,22 +71,91 @@ async def errors_and_metrics(request: web.Request, handler: Handler) -> web.Stre
             status=503,
         )
     HTTP_REQUESTS.labels(route, str(response.status)).inc()
+    HTTP_REQUEST_SECONDS.labels(route, request.method).observe(time.perf_counter() - started)
     return response
 
 
+def route_of(request: web.Request) -> str:
+    """The route pattern (``/cases/{ref}``), never the concrete path or its query string."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+class AccessLog(AbstractAccessLogger):
+    """One structlog line per request: method, route pattern, status, duration; no query
+    string, no concrete path, no client address (all of which can name a family)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        route = route_of(request) if isinstance(request, web.Request) else "unmatched"
+        structlog.get_logger("aiohttp.access").info(
+            "http.access",
+            method=request.method,
+            route=route,
+            status=response.status,
+            duration_ms=round(time * 1000, 1),
+        )
+
+
 async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers. Never looks at the database or the workers."""
     return web.json_response({"status": "ok"})
 
 
+def _when(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
 async def readyz(request: web.Request) -> web.Response:
-    ok, detail = await request.app[RUNTIME].db.ready()
+    """Readiness: the database answers at the newest schema and every worker has completed a
+    pass within its window (a stuck or crash-looping worker takes the instance out)."""
+    runtime = request.app[RUNTIME]
+    ok, detail = await runtime.db.ready()
+    workers = {
+        w.name: {
+            "last_success": _when(w.last_success),
+            "restarts": w.restarts,
+            "last_error": w.last_error or None,
+            "overdue": w.overdue(),
+        }
+        for w in runtime.workers.workers.values()
+    }
+    overdue = sorted(name for name, w in workers.items() if w["overdue"])
+    if ok and overdue:
+        ok = False
+        detail = "no completed pass within its window: " + ", ".join(overdue)
     return web.json_response(
-        {"status": "ok" if ok else "unavailable", "detail": detail}, status=200 if ok else 503
+        {"status": "ok" if ok else "unavailable", "detail": detail, "workers": workers},
+        status=200 if ok else 503,
     )
 
 
-async def metrics(_request: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text; backlog gauges are read from the database at most once per cache period."""
+    await request.app[RUNTIME].backlog.refresh()
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def metrics_with_token(request: web.Request) -> web.StreamResponse:
+    """/metrics on the public port: only with ``metrics.token`` set, and only to its bearer."""
+    token = request.app[RUNTIME].settings.metrics.token
+    if not token:
+        raise web.HTTPNotFound(
+            reason="metrics are served on the metrics listener (metrics.host, metrics.port)"
+        )
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise web.HTTPUnauthorized(reason="metrics need Authorization: Bearer <metrics token>")
+    return await metrics(request)
+
+
+def make_metrics_app(runtime: Runtime) -> web.Application:
+    """The metrics listener: /metrics, and the health checks for probes that live there too."""
+    app = web.Application(middlewares=[errors_and_metrics])
+    app[RUNTIME] = runtime
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
 
 
 def make_app(runtime: Runtime) -> web.Application:
@@ -95,7 +165,7 @@ def make_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics", metrics_with_token)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms.inbound_sms)
     app.router.add_post("/webhooks/twilio/status", twilio_status.delivery_status)
     api.add_routes(app)

@@ -57,6 +57,7 @@ async def test_serve_with_twilio_provider_delivers_a_reply_once(tmp_path: Path) 
             "CASE_GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
             "CASE_GATEWAY_WEB_PORT": str(web_port),
             "CASE_GATEWAY_SMTP_PORT": str(free_port()),
+            "CASE_GATEWAY_METRICS_PORT": "0",
             "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC_URL,
             "CASE_GATEWAY_SMS_PROVIDER": "twilio",
             "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT_SID,

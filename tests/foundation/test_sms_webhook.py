@@ -135,7 +135,7 @@ async def test_readyz_and_metrics(runtime: Runtime, gateway: RunningGateway) -> 
         async with http.get(f"http://127.0.0.1:{gateway.web_port}/readyz") as resp:
             assert resp.status == 200
             assert (await resp.json())["status"] == "ok"
-        async with http.get(f"http://127.0.0.1:{gateway.web_port}/metrics") as resp:
+        async with http.get(f"http://127.0.0.1:{gateway.metrics_port}/metrics") as resp:
             metrics_text = await resp.text()
             assert "case_gateway_http_requests_total" in metrics_text
             assert (
