@@ -51,6 +51,7 @@ def classification_record(message_id: Any, result: Classification) -> dict[str, 
                 "confidence": r.confidence,
                 "start": r.start,
                 "end": r.end,
+                "why": list(r.why),
             }
             for r in result.risks
         ],
@@ -70,6 +71,7 @@ def explanation(message_id: Any, text: str, result: Classification) -> str:
         lines.append(
             f"  RISK {r.type:<15} {r.start:>4}-{r.end:<4} evidence={text[r.start : r.end]!r} "
             f"rule={r.rule} confidence={r.confidence:.2f}"
+            + (f" why={','.join(r.why)}" if r.why else "")
         )
     if not result.entities and not result.risks:
         lines.append("  nothing sensitive found")

@@ -1,0 +1,69 @@
+"""What the risk model sees in a message: words, letter groups, concepts and frames.
+
+The same function builds the features when the model is trained (``scripts/``) and when
+a message is classified, so the two can never drift apart. Letter groups (three to five
+letters of each folded word) carry misspellings and inflections the lexicons never
+listed; concepts, concept pairs in one sentence, frames and phrase rules carry meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .folding import lower_in_place
+from .frames import ConceptHit, FrameHit, concept_hits, fired_frames
+from .model import Risk
+from .normalise import tokens
+from .phrases import phrase_risks
+
+_NGRAM_SIZES = (3, 4, 5)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One message's features and the evidence behind them, for explanations."""
+
+    features: frozenset[str]
+    concepts: tuple[ConceptHit, ...]
+    frames: tuple[FrameHit, ...]
+    phrases: tuple[Risk, ...]
+
+
+def analyse(text: str) -> Analysis:
+    """Features of ``text`` for the risk model."""
+    lower = lower_in_place(text)
+    toks = tokens(lower)
+    feats: set[str] = set()
+    previous = "^"
+    for tok in toks:
+        word = "0" if tok.folded.isdigit() else tok.folded
+        feats.add("w:" + word)
+        feats.add("b:" + previous + " " + word)
+        previous = word
+        if len(word) >= 3:
+            padded = " " + word + " "
+            for n in _NGRAM_SIZES:
+                for i in range(len(padded) - n + 1):
+                    feats.add("c:" + padded[i : i + n])
+    hits = concept_hits(text, lower, toks)
+    by_sentence: dict[int, set[str]] = {}
+    for hit in hits:
+        if hit.blocked:
+            feats.add("kx:" + hit.concept)
+        else:
+            feats.add("k:" + hit.concept)
+            by_sentence.setdefault(hit.sentence, set()).add(hit.concept)
+    for concepts in by_sentence.values():
+        ordered = sorted(concepts)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                feats.add("p:" + a + "+" + b)
+    frames = fired_frames(hits)
+    for frame_hit in frames:
+        feats.add("f:" + frame_hit.frame.name)
+        feats.add("ft:" + frame_hit.frame.type)
+    phrases = phrase_risks(text, lower)
+    for risk in phrases:
+        feats.add("r:" + risk.rule)
+        feats.add("rt:" + risk.type)
+    return Analysis(frozenset(feats), tuple(hits), tuple(frames), tuple(phrases))
