@@ -138,7 +138,7 @@ def checksum_problem(etype: str, surface: str) -> str | None:
     if etype == "SE_PNR" and not se_pnr_ok(surface):
         return "personnummer fails Luhn"
     if etype == "BANK_ACCOUNT" and len(d) == 11 and re.fullmatch(
-            r"\d{4}[ .]?\d{2}[ .]?\d{5}", surface.strip()) and not no_account_ok(d):
+            r"\d{4}([ .]?)\d{2}\1\d{5}", surface.strip()) and not no_account_ok(d):
         return "Norwegian account number fails mod-11"
     if etype == "US_SSN":
         if len(d) != 9 or d[:3] in ("000", "666") or d[0] == "9" \
