@@ -42,12 +42,18 @@ LEXICON: dict[str, dict[str, str]] = {
         "en": "kill killing killed murder shoot shot stab stabbed strangle slit",
     },
     "HURT": {
-        "nb": "skade skader skadet slå slår banke banker juling bank knuse knuser hevne hevn "
-              "ta_igjen =svi =angre lemleste",
-        "nn": "skada slå banka juling hemn",
-        "da": "skade slå tæve tæsk banke hævn hævne smadre",
-        "sv": "skada slå spöa stryk misshandla hämnas hämnd krossa",
-        "en": "hurt harm beat beating smash batter revenge payback regret",
+        "nb": "skade skader skadet slå slår banke banker juling bank ta_igjen =svi lemleste",
+        "nn": "skada slå banka juling",
+        "da": "skade slå tæve tæsk banke",
+        "sv": "skada slå spöa stryk misshandla",
+        "en": "hurt harm beat beating batter",
+    },
+    "MENACE": {
+        "nb": "knuse knuser hevne hevn angre angrer advart advarsel =vent =pass_på fortjener",
+        "nn": "knuse hemn angre",
+        "da": "smadre hævn hævne fortryde advaret fortjener",
+        "sv": "krossa hämnas hämnd ångra varnad förtjänar",
+        "en": "smash revenge payback regret warned deserve",
     },
     "HIT": {
         "nb": "slo slått slår slag sparket sparker sparka dytter dyttet dytta kastet kasta lugget lugger "
@@ -202,12 +208,28 @@ LEXICON: dict[str, dict[str, str]] = {
         "sv": "tagit tog svalt svalde ätit",
         "en": "took taken swallowed =ate downed",
     },
+    "POSITION": {
+        "nb": "står sitter ligger =er_på oppe_på",
+        "nn": "står sit sitt ligg",
+        "da": "står sidder ligger oppe_på",
+        "sv": "står sitter ligger uppe_på",
+        "en": "standing sitting =on_the =at_the =i'm_on =im_on =i'm_at =im_at",
+    },
+    "FAREWELL": {
+        "nb": "takk_for_alt unnskyld_for_alt tilgi_meg =elsker =elska brev lapp ha_det_bra farvel "
+              "si_til beklager_alt",
+        "nn": "takk_for_alt tilgje_meg =elskar brev lapp farvel sei_til",
+        "da": "tak_for_alt undskyld_for_alt tilgiv_mig =elsker brev seddel farvel sig_til",
+        "sv": "tack_för_allt förlåt_för_allt förlåt_mig =älskar =älskade brev lapp hejdå farväl säg_till",
+        "en": "thank_you_for_everything thanks_for_everything sorry_for_everything =loved =love_you "
+              "letter letters note goodbye farewell tell_my",
+    },
     "HEIGHT": {
-        "nb": "taket brua broa brukanten rekkverket stupet =kanten balkongen vinduet perrongen skinnene",
+        "nb": "bru bro =broen taket brua broa brukanten rekkverket stupet =kanten balkongen vinduet perrongen skinnene",
         "nn": "taket brua kanten",
-        "da": "taget broen kanten altanen vinduet perronen skinnerne",
-        "sv": "taket bron kanten balkongen fönstret perrongen spåret",
-        "en": "roof bridge ledge edge balcony window platform tracks cliff",
+        "da": "bro broen taget kanten altanen perronen skinnerne fjorden havnen",
+        "sv": "bro bron taket kanten balkongen perrongen spåret",
+        "en": "roof bridge ledge edge balcony platform tracks cliff lake river",
     },
     "FAMILY": {
         "nb": "mamma mor moren mora pappa far faren stefar stefaren stemor samboer samboeren "
@@ -270,22 +292,34 @@ class ConceptIndex:
             table = self.prefix if entry.prefix and len(entry.words) == 1 else self.exact
             table.setdefault(entry.words[0], []).append(entry)
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
+        self._cache: dict[str, tuple[Entry, ...]] = {}
 
-    def _first(self, word: str) -> Iterator[Entry]:
-        yield from self.exact.get(word, ())
+    def _first(self, word: str) -> tuple[Entry, ...]:
+        """Entries whose first word matches ``word``; words repeat, so answers are kept."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        found = list(self.exact.get(word, ()))
         for size in self.prefix_lengths:
             if size > len(word):
                 break
             for entry in self.prefix.get(word[:size], ()):
                 if not entry.stemmed or word[size:] in ENDINGS:
-                    yield entry
+                    found.append(entry)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[word] = answer = tuple(found)
+        return answer
 
     def hits(self, toks: list[Token]) -> list[tuple[Concept, int, int]]:
         """``(concept, first token, token after the last)`` for every entry found."""
         found: list[tuple[Concept, int, int]] = []
         for i, tok in enumerate(toks):
+            entries = self._first(tok.folded)
+            if not entries:
+                continue
             seen: set[tuple[str, int]] = set()
-            for entry in self._first(tok.folded):
+            for entry in entries:
                 n = len(entry.words)
                 if n > 1 and not _rest_matches(entry, toks, i):
                     continue

@@ -1,9 +1,9 @@
-"""What the risk model sees in a message: words, letter groups, concepts and frames.
+"""What the risk model sees in a message: words, word beginnings, concepts and frames.
 
 The same function builds the features when the model is trained (``scripts/``) and when
-a message is classified, so the two can never drift apart. Letter groups (three to five
-letters of each folded word) carry misspellings and inflections the lexicons never
-listed; concepts, concept pairs in one sentence, frames and phrase rules carry meaning.
+a message is classified, so the two can never drift apart. Word beginnings (the first
+four and six letters of each folded word) carry inflections and compounds the lexicons
+never listed; concepts, concept pairs in one sentence, frames and phrase rules carry meaning.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from .frames import ConceptHit, FrameHit, concept_hits, fired_frames
 from .model import Risk
 from .normalise import tokens
 from .phrases import phrase_risks
-
-_NGRAM_SIZES = (3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,16 @@ def analyse(text: str) -> Analysis:
         feats.add("w:" + word)
         feats.add("b:" + previous + " " + word)
         previous = word
-        if len(word) >= 3:
-            padded = " " + word + " "
-            for n in _NGRAM_SIZES:
-                for i in range(len(padded) - n + 1):
-                    feats.add("c:" + padded[i : i + n])
+        if len(word) > 4:
+            # Word beginnings stand in for stems in any language ("knivstikk", "knivstakk").
+            feats.add("p:" + word[:4])
+            if len(word) > 6:
+                feats.add("p:" + word[:6])
     hits = concept_hits(text, lower, toks)
     by_sentence: dict[int, set[str]] = {}
     for hit in hits:
+        if hit.quoted:
+            feats.add("kq:" + hit.concept)
         if hit.blocked:
             feats.add("kx:" + hit.concept)
         else:
@@ -57,7 +57,7 @@ def analyse(text: str) -> Analysis:
         ordered = sorted(concepts)
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
-                feats.add("p:" + a + "+" + b)
+                feats.add("kp:" + a + "+" + b)
     frames = fired_frames(hits)
     for frame_hit in frames:
         feats.add("f:" + frame_hit.frame.name)

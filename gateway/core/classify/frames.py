@@ -80,6 +80,7 @@ class ConceptHit:
     end: int
     sentence: int
     blocked: bool  # negated, hypothetical, fiction or idiom
+    quoted: bool = False  # inside quotation marks: someone's words, reported
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,9 @@ def concept_hits(text: str, lower: str, toks: list[Token] | None = None) -> list
     hits = []
     for concept, first, after in raw:
         start, end = toks[first].start, toks[after - 1].end
-        hits.append(
-            ConceptHit(
-                concept, start, end, bisect.bisect_right(breaks, start), scope.blocked(start, end)
-            )
-        )
+        sentence = bisect.bisect_right(breaks, start)
+        blocked = scope.blocked(start, end)
+        hits.append(ConceptHit(concept, start, end, sentence, blocked, scope.quoted(start, end)))
     return hits
 
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import snowballstemmer
 
@@ -47,8 +46,7 @@ def _stemmer(name: str) -> Any:
     return snowballstemmer.stemmer(name)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One word of the message: its folded form and where it stands in the text."""
 
     folded: str

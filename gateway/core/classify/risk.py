@@ -27,7 +27,7 @@ from .model import Risk
 RISK_TYPES = ("THREAT", "SELF_HARM", "CHILD_AT_RISK", "HARASSMENT")
 MODEL_FILE = "risk_model.json"
 # Types for which a frame alone raises the flag, and the least confidence it needs.
-_FRAME_RAISES = {"SELF_HARM": 0.85, "CHILD_AT_RISK": 0.9, "THREAT": 0.9}
+FRAME_RAISES = {"SELF_HARM": 0.85, "CHILD_AT_RISK": 0.9, "THREAT": 0.9}
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class RiskModel:
             weights={f: tuple(float(x) for x in w) for f, w in data["features"].items()},
             thresholds={str(k): float(v) for k, v in data["thresholds"].items()},
             frame_raises={
-                str(k): float(v) for k, v in data.get("frame_raises", _FRAME_RAISES).items()
+                str(k): float(v) for k, v in data.get("frame_raises", FRAME_RAISES).items()
             },
         )
 
@@ -100,6 +100,20 @@ def _evidence(analysis: Analysis, type_: str, top: list[tuple[float, str]]) -> t
     return 0, 0
 
 
+# Concepts that only add to a risk ("a child", "you", "now"). When every other concept in
+# a message is negated, hypothetical, fictional or an idiom ("hvis han slår henne igjen
+# ringer jeg politiet"), the model's word weights would mislead it, so it may not flag.
+_CONTEXT_CONCEPTS = frozenset(
+    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE"}
+)
+
+
+def has_evidence(analysis: Analysis) -> bool:
+    """False only when every risk-bearing concept is negated, hypothetical or an idiom."""
+    cues = [h for h in analysis.concepts if h.concept not in _CONTEXT_CONCEPTS]
+    return not cues or any(not h.blocked for h in cues)
+
+
 def _rule(analysis: Analysis, type_: str) -> str:
     """The most readable reason for a flag: a phrase rule, else a frame, else the model."""
     for risk in analysis.phrases:
@@ -123,8 +137,9 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
         for risk in analysis.phrases:
             found.setdefault(risk.type, risk)
         return sorted(found.values(), key=lambda r: (r.start, r.type))
+    evidence = has_evidence(analysis)
     for type_, (p, top) in zip(model.types, model.probabilities(analysis.features), strict=True):
-        if p >= model.thresholds.get(type_, 0.5):
+        if evidence and p >= model.thresholds.get(type_, 0.5):
             start, end = _evidence(analysis, type_, top)
             why = tuple(f for _, f in top)
             found[type_] = Risk(type_, _rule(analysis, type_), round(p, 3), start, end, why)

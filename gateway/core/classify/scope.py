@@ -114,6 +114,11 @@ _PAST_HANDLED = re.compile(
 )
 
 
+# Quoted words are someone else's, reported: «ta livet av», "knuse" dykk, "kill" for.
+# Families and lawyers also quote the real threat, so quoting is a feature, not a block.
+_QUOTED = re.compile(r"«[^»\n]{1,80}»|\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|”[^”\n]{1,80}”")
+
+
 class Scope:
     """Answers "is this span blocked?" for one message, computing its breaks once."""
 
@@ -122,6 +127,15 @@ class Scope:
         self.lower = lower
         self.clauses = breaks(CLAUSE_BREAK, lower)
         self.sentences = breaks(SENTENCE_BREAK, lower)
+        self.quotes = (
+            [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+            if ('"' in text or "«" in text or "“" in text or "”" in text)
+            else []
+        )
+
+    def quoted(self, start: int, end: int) -> bool:
+        """Whether the span sits inside quotation marks: reported, not said now."""
+        return any(s < start and end < e for s, e in self.quotes)
 
     def sentence_bounds(self, start: int, end: int) -> tuple[int, int]:
         """Where the sentence around ``start:end`` begins and ends."""
