@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, TextIO
 
 from gateway.core.classify import Classification, classify
@@ -107,3 +108,39 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, *, explain: bool = False, language:
             record = classification_record(message_id, result)
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return status
+
+
+async def export_feedback(database_url: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
+    """Write every message caseworkers marked (latest verdict, redacted text) as JSON lines.
+
+    The lines feed ``scripts/train_risk_model.py --feedback FILE``. A database that cannot
+    be read is one line on ``stderr`` naming the problem and a non-zero exit.
+    """
+    from gateway.risk_feedback import feedback_for_training
+    from gateway.storage.db import Database, StoreUnavailable
+
+    db = Database(database_url)
+    lines: list[str] = []
+    try:
+        async for record in feedback_for_training(db):
+            lines.append(json.dumps(record, ensure_ascii=False))
+    except StoreUnavailable as exc:
+        print(
+            f"case-gateway: cannot read the database ({exc}); check database.url and run "
+            "`case-gateway migrate`",
+            file=stderr,
+        )
+        return 1
+    finally:
+        await db.close()
+    text = "".join(line + "\n" for line in lines)
+    if output == "-":
+        stdout.write(text)
+    else:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"case-gateway: cannot write {output}: {exc.strerror}", file=stderr)
+            return 1
+        print(f"wrote {len(lines)} marked message(s) to {output}", file=stderr)
+    return 0

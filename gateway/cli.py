@@ -224,6 +224,8 @@ def cmd_cases_import(args: argparse.Namespace) -> int:
 def cmd_classify(args: argparse.Namespace) -> int:
     from gateway.classify_cli import run_jsonl
 
+    if args.action == "export-feedback":
+        return cmd_classify_export_feedback(args)
     if not args.jsonl and not args.explain:
         print("case-gateway classify: give --jsonl (or --explain)", file=sys.stderr)
         return 2
@@ -234,6 +236,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
         except ConfigError:
             language = "nb"
     return run_jsonl(sys.stdin, sys.stdout, explain=args.explain, language=language)
+
+
+def cmd_classify_export_feedback(args: argparse.Namespace) -> int:
+    from gateway.classify_cli import export_feedback
+
+    settings = _settings(args)
+    return _run(export_feedback(settings.database.url, args.output, sys.stdout, sys.stderr))
 
 
 def cmd_inspect_email(args: argparse.Namespace) -> int:
@@ -278,7 +287,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="./var/demo",
         help="where the demo database and key go (default ./var/demo)",
     )
-    p = add("classify", cmd_classify, "classify and redact text: JSON lines {id,text} on stdin")
+    p = add(
+        "classify",
+        cmd_classify,
+        "classify and redact text: JSON lines {id,text} on stdin; "
+        "`classify export-feedback` writes the messages caseworkers marked, redacted, as JSONL",
+    )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("export-feedback",),
+        help="export-feedback: the risk feedback for the next training round",
+    )
+    p.add_argument(
+        "--output", default="-", help="export-feedback: file to write (default: standard output)"
+    )
     p.add_argument("--jsonl", action="store_true", help="JSON lines in, JSON lines out")
     p.add_argument("--explain", action="store_true", help="explain every finding for people")
     p.add_argument(
