@@ -123,8 +123,29 @@ def se_pnr_ok(s: str) -> bool:
     return len(d) == 10 and luhn_ok(d)
 
 
+def _valid_ddmm(dd: int, mm: int) -> bool:
+    days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return 1 <= mm <= 12 and 1 <= dd <= days[mm - 1]
+
+
+def fnr_date_ok(d: str) -> bool:
+    dd, mm = int(d[0:2]), int(d[2:4])
+    if dd > 40:          # D-number
+        dd -= 40
+    if mm > 80:          # synthetic test numbers (Skatteetaten)
+        mm -= 80
+    elif mm > 40:        # H-number
+        mm -= 40
+    return _valid_ddmm(dd, mm)
+
+
 def checksum_problem(etype: str, surface: str) -> str | None:
     d = _digits(surface)
+    if etype == "NO_FNR" and len(d) == 11 and not fnr_date_ok(d):
+        return "fødselsnummer has an impossible date"
+    if etype == "DK_CPR":
+        if len(d) != 10 or not _valid_ddmm(int(d[0:2]), int(d[2:4])):
+            return "CPR number is not DDMMYY-SSSS with a valid date"
     if etype == "NO_FNR" and not fnr_ok(surface):
         return "fødselsnummer fails mod-11"
     if etype == "PAYMENT_CARD" and not (13 <= len(d) <= 19 and luhn_ok(d)):
@@ -248,6 +269,8 @@ def main(argv: list[str]) -> int:
                 errors.append(f"{where}: invalid JSON: {exc}")
                 continue
             problems = validate(obj, path)
+            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+                problems += strip_markup(obj["text"])[2]
             if problems:
                 errors.extend(f"{where}: {p}" for p in problems)
                 continue
