@@ -250,6 +250,10 @@ LEXICON: dict[str, dict[str, str]] = {
 # fmt: on
 
 Concept = str
+# Concepts that only add to a risk ("a child", "you", "now") and never carry one alone.
+CONTEXT_CONCEPTS = frozenset(
+    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE"}
+)
 # What may follow a stem: the inflection endings of the five languages, folded. A stem
 # followed by anything else is another word ("spar" from "spåret" is not "sparkes").
 ENDINGS = frozenset(

@@ -13,7 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from .concepts import INDEX
+from .concepts import CONTEXT_CONCEPTS, INDEX
 from .normalise import Token, tokens
 from .scope import Scope
 
@@ -104,8 +104,11 @@ def concept_hits(text: str, lower: str, toks: list[Token] | None = None) -> list
     for concept, first, after in raw:
         start, end = toks[first].start, toks[after - 1].end
         sentence = bisect.bisect_right(breaks, start)
-        blocked = scope.blocked(start, end)
-        hits.append(ConceptHit(concept, start, end, sentence, blocked, scope.quoted(start, end)))
+        # Only words that carry a risk need their scope judged; "you", "a child" or
+        # "now" add to a frame whatever their clause says.
+        blocked = concept not in CONTEXT_CONCEPTS and scope.blocked(start, end)
+        quoted = bool(scope.quotes) and scope.quoted(start, end)
+        hits.append(ConceptHit(concept, start, end, sentence, blocked, quoted))
     return hits
 
 

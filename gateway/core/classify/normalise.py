@@ -54,9 +54,23 @@ class Token(NamedTuple):
     end: int
 
 
+_FOLDED: dict[str, str] = {}
+
+
 def tokens(lower: str) -> list[Token]:
     """The words of a lower-cased message, folded, with their offsets."""
-    return [Token(fold(m.group()), m.start(), m.end()) for m in WORD.finditer(lower)]
+    out: list[Token] = []
+    cache = _FOLDED
+    for m in WORD.finditer(lower):
+        word = m.group()
+        folded = cache.get(word)
+        if folded is None:
+            if len(cache) > 200_000:
+                cache.clear()
+            folded = cache[word] = fold(word)
+        start, end = m.span()
+        out.append(Token(folded, start, end))
+    return out
 
 
 def folded_words(lower: str) -> Iterator[str]:

@@ -21,6 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .concepts import CONTEXT_CONCEPTS
 from .features import Analysis, analyse
 from .model import Risk
 
@@ -103,14 +104,11 @@ def _evidence(analysis: Analysis, type_: str, top: list[tuple[float, str]]) -> t
 # Concepts that only add to a risk ("a child", "you", "now"). When every other concept in
 # a message is negated, hypothetical, fictional or an idiom ("hvis han slår henne igjen
 # ringer jeg politiet"), the model's word weights would mislead it, so it may not flag.
-_CONTEXT_CONCEPTS = frozenset(
-    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE"}
-)
 
 
 def has_evidence(analysis: Analysis) -> bool:
     """False only when every risk-bearing concept is negated, hypothetical or an idiom."""
-    cues = [h for h in analysis.concepts if h.concept not in _CONTEXT_CONCEPTS]
+    cues = [h for h in analysis.concepts if h.concept not in CONTEXT_CONCEPTS]
     return not cues or any(not h.blocked for h in cues)
 
 

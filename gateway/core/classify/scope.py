@@ -132,6 +132,8 @@ class Scope:
             if ('"' in text or "«" in text or "“" in text or "”" in text)
             else []
         )
+        self._idioms: list[tuple[int, int]] | None = None
+        self._not_real: dict[int, bool] = {}
 
     def quoted(self, start: int, end: int) -> bool:
         """Whether the span sits inside quotation marks: reported, not said now."""
@@ -150,14 +152,26 @@ class Scope:
         return is_hypothetical(self.lower, start_of(self.clauses, start), start)
 
     def not_real(self, start: int, end: int) -> bool:
-        """Fiction, news, a game, a joke, or a past event told as past."""
+        """Fiction, news, a game, a joke, or a past event told as past (kept per sentence)."""
         s, e = self.sentence_bounds(start, end)
-        return bool(NOT_REAL.search(self.lower, s, e) or _PAST_HANDLED.search(self.lower, s, e))
+        known = self._not_real.get(s)
+        if known is None:
+            known = bool(
+                NOT_REAL.search(self.lower, s, e) or _PAST_HANDLED.search(self.lower, s, e)
+            )
+            self._not_real[s] = known
+        return known
+
+    def idiom(self, start: int, end: int) -> bool:
+        """Whether an idiom overlaps the span; the idioms are found once per message."""
+        if self._idioms is None:
+            self._idioms = [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
+        return any(s < end and start < e for s, e in self._idioms)
 
     def blocked(self, start: int, end: int) -> bool:
         """Whether the span is negated, hypothetical, not real or inside an idiom."""
         return (
-            inside_idiom(self.lower, start, end)
+            self.idiom(start, end)
             or self.negated(start, end)
             or self.hypothetical(start)
             or self.not_real(start, end)
