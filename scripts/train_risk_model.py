@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--old-weight", type=float, default=0.3, help="weight of generated ones")
     parser.add_argument("--prune", type=float, default=0.02, help="drop smaller weights")
     parser.add_argument("--folds", type=int, default=5, help="folds by author over train+dev")
+    parser.add_argument("--show", action="store_true", help="print out-of-fold misses and traps")
     args = parser.parse_args(argv)
     try:
         from sklearn.feature_extraction import DictVectorizer
@@ -208,6 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         bias.append(float(clf.intercept_[0]))
         columns.append([float(w) for w in clf.coef_[0]])
     _summary(rows, scored, flagged)
+    if args.show:
+        for i in scored:
+            r = rows[i]
+            if (r.high and not flagged[i]) or (r.trap and flagged[i]):
+                kind = "HIGH-MISS" if r.high else "TRAP-FLAG"
+                print(f"  {kind} {r.author} {sorted(flagged[i])}: {' '.join(r.text.split())[:220]}")
 
     features: dict[str, list[float]] = {}
     for j, name in enumerate(names):

@@ -38,9 +38,16 @@ NOT_REAL = re.compile(
     r"snakke\w* om|snakka om|prata\w* om|pratet om|talte om|talade om|snakket om|diskut\w* om|"
     r"lærte om|lærer om|lært om|undervisning om|tema\w*|temaet|talk(?:ed|ing)? about|learn(?:ed|ing|t)? about|"
     r"lesson about|read about|leste om|läste om|læste om|opplæring|kurs om|course about|"
-    r"spøk\w*|tuller|tulla|tøys\w*|skämt\w*|joking|just kidding|jk|lol|haha\w*)\b",
+    r"spøk\w*|tuller|tulla|tøys\w*|skämt\w*|joking|just kidding|jk|lol|haha\w*|hehe\w*|"
+    # Courtrooms and hunting: "knuse dere i retten", "bury them in court", "på elgjakt med børsa".
+    r"i retten|i nemnda|in court|rettssak\w*|legally|juridisk\w*|jakt|elgjakt|jaktvåpen\w*|jagt\w*|"
+    r"jakten|hunting|skytebane\w*|the range|våpenskap\w*|våbenskab\w*|vapenskåp\w*|safety plan)\b",
 )
 _IDIOMS = re.compile(
+    r"(?:denne|dette|den|det|den här|den där|den dar|denna|detta|this|that)\s+[\wæøåäö]+\s+"
+    r"(?:tar|tek|tager) livet av (?:meg|mig|mej)|"
+    r"(?:dør|døyr|dö|dör|doer|dor|die|dies) (?:hvis|viss|om|if) |"
+    r"overdos\w* (?:av|af|of|med) (?:kaff\w*|coffee|sukker|socker|sugar|godteri|sjokolade\w*|choklad)|"
     r"(?:could|would|i'd|id) kill for|kill(?:ing)? (?:for a|time)|killing (?:me|it)|killed it|"
     r"dying (?:to|for|of)|die (?:of|from) (?:laughing|laughter|embarrassment|boredom)|bored to death|"
     r"scared to death|dead (?:tired|funny|good|easy)|drop dead gorgeous|over my dead body|"
@@ -119,6 +126,9 @@ _PAST_HANDLED = re.compile(
 _QUOTED = re.compile(r"«[^»\n]{1,80}»|\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|”[^”\n]{1,80}”")
 
 
+_LAUGHTER = re.compile(r"haha|hehe|lol\b|😂|😅|🤣|💀|skämt|spøk|joke|kidding|tuller|fleip")
+
+
 class Scope:
     """Answers "is this span blocked?" for one message, computing its breaks once."""
 
@@ -134,6 +144,10 @@ class Scope:
         )
         self._idioms: list[tuple[int, int]] | None = None
         self._not_real: dict[int, bool] = {}
+
+    def joking_quote(self, start: int, end: int) -> bool:
+        """Quoted words in a message that laughs ("jeg skal ta livet av deg" sa mormor 😂)."""
+        return bool(self.quotes) and self.quoted(start, end) and bool(_LAUGHTER.search(self.lower))
 
     def quoted(self, start: int, end: int) -> bool:
         """Whether the span sits inside quotation marks: reported, not said now."""
@@ -172,6 +186,7 @@ class Scope:
         """Whether the span is negated, hypothetical, not real or inside an idiom."""
         return (
             self.idiom(start, end)
+            or self.joking_quote(start, end)
             or self.negated(start, end)
             or self.hypothetical(start)
             or self.not_real(start, end)
