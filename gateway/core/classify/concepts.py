@@ -224,6 +224,13 @@ LEXICON: dict[str, dict[str, str]] = {
         "en": "thank_you_for_everything thanks_for_everything sorry_for_everything =loved =love_you "
               "letter letters note goodbye farewell tell_my",
     },
+    "ALARM": {
+        "nb": "skriker skreik skrik hyler =hjelp =politiet =112 redde gråter",
+        "nn": "skrik skrik hjelp politiet",
+        "da": "skriger skreg skrig hyler =hjælp =politiet =112 græder",
+        "sv": "skriker skrek skrik =hjälp =polisen =112 gråter",
+        "en": "screaming screams screamed shouting yelling =help =police =999 =911 crying",
+    },
     "HEIGHT": {
         "nb": "bru bro =broen taket brua broa brukanten rekkverket stupet =kanten balkongen vinduet perrongen skinnene",
         "nn": "taket brua kanten",
@@ -250,9 +257,11 @@ LEXICON: dict[str, dict[str, str]] = {
 # fmt: on
 
 Concept = str
+# "Not fed", "dare not go home", "not safe": for these the negation is the point.
+NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR"})
 # Concepts that only add to a risk ("a child", "you", "now") and never carry one alone.
 CONTEXT_CONCEPTS = frozenset(
-    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE"}
+    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE", "ALARM"}
 )
 # What may follow a stem: the inflection endings of the five languages, folded. A stem
 # followed by anything else is another word ("spar" from "spåret" is not "sparkes").

@@ -13,7 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from .concepts import CONTEXT_CONCEPTS, INDEX
+from .concepts import CONTEXT_CONCEPTS, INDEX, NEGATION_IS_THE_POINT
 from .normalise import Token, tokens
 from .scope import Scope
 
@@ -53,7 +53,15 @@ FRAMES: tuple[Frame, ...] = (
     _frame(
         "SELF_HARM",
         "self_harm.high_place",
-        "HEIGHT DESPAIR|DEATH|INTENT|NOW|METHOD",
+        "HEIGHT DESPAIR|DEATH|INTENT|NOW|METHOD|FAREWELL",
+        0.85,
+        "message",
+    ),
+    _frame("SELF_HARM", "self_harm.standing_at_height", "HEIGHT POSITION", 0.85),
+    _frame(
+        "SELF_HARM",
+        "self_harm.farewell_note",
+        "FAREWELL FAREWELL|DESPAIR|METHOD|INTAKE|WEAPON|HEIGHT",
         0.85,
         "message",
     ),
@@ -68,6 +76,7 @@ FRAMES: tuple[Frame, ...] = (
     _frame("CHILD_AT_RISK", "child.intoxicated_carer", "INTOX CHILD|NEGLECT|HIT", 0.85, "message"),
     _frame("CHILD_AT_RISK", "child.weapon_at_home", "WEAPON CHILD|FEAR|HIT", 0.9, "message"),
     _frame("CHILD_AT_RISK", "child.afraid", "FEAR HIT|INTOX|WEAPON|THREATEN", 0.85, "message"),
+    _frame("CHILD_AT_RISK", "child.alarm", "ALARM HIT|WEAPON|CHILD|INJURY", 0.85, "message"),
 )
 
 
@@ -106,7 +115,9 @@ def concept_hits(text: str, lower: str, toks: list[Token] | None = None) -> list
         sentence = bisect.bisect_right(breaks, start)
         # Only words that carry a risk need their scope judged; "you", "a child" or
         # "now" add to a frame whatever their clause says.
-        blocked = concept not in CONTEXT_CONCEPTS and scope.blocked(start, end)
+        blocked = concept not in CONTEXT_CONCEPTS and scope.blocked(
+            start, end, negation=concept not in NEGATION_IS_THE_POINT
+        )
         quoted = bool(scope.quotes) and scope.quoted(start, end)
         hits.append(ConceptHit(concept, start, end, sentence, blocked, quoted))
     return hits

@@ -182,12 +182,12 @@ class Scope:
             self._idioms = [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
         return any(s < end and start < e for s, e in self._idioms)
 
-    def blocked(self, start: int, end: int) -> bool:
+    def blocked(self, start: int, end: int, *, negation: bool = True) -> bool:
         """Whether the span is negated, hypothetical, not real or inside an idiom."""
         return (
             self.idiom(start, end)
             or self.joking_quote(start, end)
-            or self.negated(start, end)
+            or (negation and self.negated(start, end))
             or self.hypothetical(start)
             or self.not_real(start, end)
         )
