@@ -56,24 +56,21 @@ class RiskModel:
 
     def probabilities(
         self, features: frozenset[str]
-    ) -> list[tuple[float, list[tuple[float, str]]]]:
-        """For each type, the probability and the features that pushed it up most."""
-        totals = list(self.bias)
-        contributions: list[list[tuple[float, str]]] = [[] for _ in self.types]
-        for feature in features:
-            w = self.weights.get(feature)
-            if w is None:
-                continue
-            for i, value in enumerate(w):
-                if value:
-                    totals[i] += value
-                    if value > 0:
-                        contributions[i].append((value, feature))
+    ) -> tuple[list[float], list[tuple[str, tuple[float, ...]]]]:
+        """Each type's probability, and the weighted features present (for explanations)."""
+        weights = self.weights
+        present = [(f, w) for f in features if (w := weights.get(f)) is not None]
         out = []
-        for i, z in enumerate(totals):
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            out.append((p, sorted(contributions[i], reverse=True)[:4]))
-        return out
+        for i, bias in enumerate(self.bias):
+            z = bias + sum(w[i] for _, w in present)
+            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+        return out, present
+
+    @staticmethod
+    def top(present: list[tuple[str, tuple[float, ...]]], i: int, n: int = 4) -> list[str]:
+        """The ``n`` features that pushed type ``i`` up most."""
+        ranked = sorted(((w[i], f) for f, w in present if w[i] > 0), reverse=True)
+        return [f for _, f in ranked[:n]]
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +83,7 @@ def load_model() -> RiskModel | None:
     return RiskModel.from_json(json.loads(raw))
 
 
-def _evidence(analysis: Analysis, type_: str, top: list[tuple[float, str]]) -> tuple[int, int]:
+def _evidence(analysis: Analysis, type_: str, top: list[str]) -> tuple[int, int]:
     """Where in the message the signal sits: its frame, phrase or strongest concept."""
     for risk in analysis.phrases:
         if risk.type == type_:
@@ -94,7 +91,7 @@ def _evidence(analysis: Analysis, type_: str, top: list[tuple[float, str]]) -> t
     for frame_hit in analysis.frames:
         if frame_hit.frame.type == type_:
             return frame_hit.start, frame_hit.end
-    names = {f[2:] for _, f in top if f.startswith("k:")}
+    names = {f[2:] for f in top if f.startswith("k:")}
     for hit in analysis.concepts:
         if hit.concept in names and not hit.blocked:
             return hit.start, hit.end
@@ -136,10 +133,12 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
             found.setdefault(risk.type, risk)
         return sorted(found.values(), key=lambda r: (r.start, r.type))
     evidence = has_evidence(analysis)
-    for type_, (p, top) in zip(model.types, model.probabilities(analysis.features), strict=True):
+    probabilities, present = model.probabilities(analysis.features)
+    for i, (type_, p) in enumerate(zip(model.types, probabilities, strict=True)):
         if evidence and p >= model.thresholds.get(type_, 0.5):
+            top = model.top(present, i)
             start, end = _evidence(analysis, type_, top)
-            why = tuple(f for _, f in top)
+            why = tuple(top)
             found[type_] = Risk(type_, _rule(analysis, type_), round(p, 3), start, end, why)
             continue
         phrase = next((r for r in analysis.phrases if r.type == type_), None)
