@@ -30,6 +30,16 @@ spontanabort* hjernerystelse* concussion selvmordsforsøk* sjølvmordsforsøk* s
 fosterskadet* utviklingshemm* udviklingshæm* intellectual disability
 """.split()
 MEDICATION = """
+fentanyl narcan naloxon lexapro vicodin percocet hydrocodone methylphenidate metylfenidat
+amitriptylin* sarotex nortriptylin* mianserin* tolvon trimipramin* surmontil quetiapine
+olanzapine risperidone aripiprazole sertraline fluoxetine citalopram escitalopram venlafaxine
+zopiclone imovane zolpidem diazepam oxazepam alprazolam klonazepam clonazepam lorazepam
+temesta nitrazepam mogadon propranolol inderal metoprolol selo-zok losartan cozaar ramipril
+triatec atorvastatin lipitor simvastatin levothyroxine levaxin insulatard novorapid humalog
+lantus inhalasjonsspray* airomir ventolin flixotide pulmicort budesonid* salbutamol
+antiepileptika* antiepileptic* valproate depakote tegretol karbamazepin* carbamazepine
+lamotrigine levetiracetam topiramat* topamax orfiril epanutin fenytoin* phenytoin
+
 mirtazapin* remeron prazosin amoxicillin* amorion* penicillin* antibiotika antibiotic* marevan
 warfarin keppra levetiracetam fontex citalopram cipramil venlafaxin* efexor duloxetin* cymbalta
 bupropion wellbutrin antabus disulfiram hjertemagnyl albyl kodein* codeine paracet paracetamol
@@ -60,7 +70,33 @@ a-kliniken a-klinikka logoped* talterapeut* kardiolog* høreapparat* hörapparat
 magsköljning* magepumpe* stomach pump* rotfylling* rodbehandl* insulinpump* nicu
 alkoholbehandling* alkoholproblem* alcohol treatment rusproblem* p-piller p-pille* prevensjon*
 """.split()
-MORE_DIAGNOSES = """
+MORE_DIAGNOSES = (
+    """
+sukkersyke* diabetiker* type_1-diabetes hjertefeil* hjertesvikt* hjerteproblem* hjärtfel*
+eksem* eczema psoriasis cøliaki* celiaki* cøliaki coeliac* celiac* laktoseintoleran* nøtteallergi*
+nötallergi* nøddeallergi* peanut_allergy nut_allergy dyskalkuli* dyscalculia autismespekter*
+asd aspergers tourettes fødselsdepresjon* fødselsdepression* förlossningsdepression*
+postnatal_depression postpartum_depression panikkangst* panikanfall* panic_attacks
+svangerskap* svangerskab* graviditeten gravidität* keisersnitt* kejsersnit* kejsarsnitt* c-section
+fødselen fødsler förlossning* fødslen spontanabort* missfall* aborten aborter infertilitet* ivf
+tuberkulose* tuberkulos* tuberculosis hepatitt* hepatit* hiv-positiv* stråling* strålebehandling*
+strålbehandling* radiotherapy hjernerystelse* hjernerystelsen hjärnskakning* brukket* brækket*
+bruten_arm broken_arm broken_leg broken_wrist fracture* operert* opereret* opererad*
+operasjon* operation_på operationen narkose* narkos* blindtarm* mandlene* halsbetennelse*
+tonsillitt* tonsillitis strep_throat kikhoste* kighoste* kikhosta* meslinger*
+mässling* measles rs-virus* omgangssyke* roskildesyge* magsjuk* utslett* udslæt* utslag*
+inhalator* inhaler* astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
+seizure* seizures blodprøve* blodprøver blodprov* blood_test* urinprøve* urinprov*
+urine_test* rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
+ultraljud* ultrasound scan_at utredning_for nevrolog* neurolog* gynekolog* gynækolog*
+kardiolog* sykepleier_på sjukeskøter* heroinmisbruk*
+amfetaminmisbruk* kokainmisbruk* alkoholmisbruk* alkoholmisbrug* alcohol_abuse substance_abuse
+drug_abuse addiction* afhængighed* beroende* rusmisbruk* rusmiddel* narkotikamisbruk*
+psykisk_syk* psykisk_syg* psykiskt_sjuk* psykisk_lidelse mental_illness mental_health_condition
+selvmordstanker* självmordstankar* suicidal_thoughts tvangsinnleggelse* sykemeldt* sygemeldt*
+sjukskriven* sick_note uføretrygd* førtidspension* sjukersättning* disability_benefit
+""".split()
+    + """
 allergi* allergy allergies astigmatism* anemi* anemia anaemia sigdcelle* sickle cell migrene*
 migræne* migrän* migraine* lungebetennelse* lungebetændelse* lunginflammation* pneumonia
 vannkopper* vattkoppor* skoldkopper* chickenpox omgangssyke* magsjuka* roskildesyge* influensa*
@@ -75,6 +111,7 @@ dementia alzheimer* parkinson* ms-diagnose* sklerose* slagtilfelle* hjerneslag* 
 epilepsi* leukemi* leukaemia leukemia tumor* svulst* kræftsyg* prostatakræft* brystkreft*
 bröstcancer* breast cancer selvskadende* spiseforstyrret* tvangstanker* angstanfall*
 """.split()
+)
 ACRONYMS = "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken".split()
 
 
@@ -101,7 +138,7 @@ def _compile() -> re.Pattern[str]:
     ]  # fmt: skip
     phrase_words = {w for p in phrases for w in p.split()}
     # Medication names inflect too: "sobrilen", "alvedonen", "Keppraen".
-    medication = [t if t.endswith("*") else t + "*" for t in MEDICATION]
+    medication = [t if t.endswith("*") or t in phrase_words else t + "*" for t in MEDICATION]
     all_terms = DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES
     singles = [t for t in all_terms if t not in phrase_words and "_" not in t]
     terms = {t.lower() for t in set(phrases) | set(singles)}
