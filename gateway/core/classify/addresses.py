@@ -46,6 +46,9 @@ _US_STREET_BEFORE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=1)
 def postcodes() -> dict[str, Any]:
     """The shipped postcode ranges and sets."""
@@ -92,7 +95,7 @@ def _street_before(text: str, end: int, pattern: re.Pattern[str]) -> int | None:
 
 def find_structured_addresses(text: str) -> Iterator[Entity]:
     """Addresses with a validated postcode, with their street part when written."""
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):
         return
     for m in _NORDIC_TAIL.finditer(text):
         if not nordic_postcode_valid(m.group("pc"), m.group("cc")):

@@ -27,22 +27,36 @@ class Analysis:
     phrases: tuple[Risk, ...]
 
 
+_WORD_FEATURES: dict[str, tuple[str, ...]] = {}
+
+
+def _word_features(word: str) -> tuple[str, ...]:
+    """The word itself and its beginnings, which stand in for stems in any language."""
+    if len(_WORD_FEATURES) > 200_000:
+        _WORD_FEATURES.clear()
+    out = ["w:" + word]
+    if len(word) > 4:
+        out.append("p:" + word[:4])
+        if len(word) > 6:
+            out.append("p:" + word[:6])
+    return tuple(out)
+
+
 def analyse(text: str) -> Analysis:
     """Features of ``text`` for the risk model."""
     lower = lower_in_place(text)
     toks = tokens(lower)
     feats: set[str] = set()
+    add, update, cache = feats.add, feats.update, _WORD_FEATURES
     previous = "^"
     for tok in toks:
         word = "0" if tok.folded.isdigit() else tok.folded
-        feats.add("w:" + word)
-        feats.add("b:" + previous + " " + word)
+        own = cache.get(word)
+        if own is None:
+            own = cache[word] = _word_features(word)
+        update(own)
+        add("b:" + previous + " " + word)
         previous = word
-        if len(word) > 4:
-            # Word beginnings stand in for stems in any language ("knivstikk", "knivstakk").
-            feats.add("p:" + word[:4])
-            if len(word) > 6:
-                feats.add("p:" + word[:6])
     hits = concept_hits(text, lower, toks)
     by_sentence: dict[int, set[str]] = {}
     for hit in hits:

@@ -60,9 +60,10 @@ class RiskModel:
         """Each type's probability, and the weighted features present (for explanations)."""
         weights = self.weights
         present = [(f, w) for f in features if (w := weights.get(f)) is not None]
+        columns = list(zip(*(w for _, w in present), strict=True)) if present else []
         out = []
         for i, bias in enumerate(self.bias):
-            z = bias + sum(w[i] for _, w in present)
+            z = bias + (sum(columns[i]) if columns else 0.0)
             out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
         return out, present
 
