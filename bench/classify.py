@@ -1,13 +1,17 @@
-"""Benchmark the classifier against its labelled corpus and two peer tools.
+"""Benchmark the classifier on the independent corpus, the old corpus and two peer tools.
 
-Prints, for the chosen part of the corpus (``--part test`` by default; tune on
-``--part train`` only): precision, recall and F2 per entity type and per language (a
-prediction matches a gold span of the same type with IoU >= 0.9), character-level
-redaction recall, risk recall and precision per language, the must-catch list, and
-messages per second. scrubadub and Presidio (pattern recognizers, NoOpNlpEngine) run in
-the same process on the same messages when installed; speed ratios are ours / theirs.
+For each corpus part it prints entity precision, recall and F2 per type and per language
+(a prediction matches a gold span of the same type that it overlaps; the old generated
+corpus keeps its IoU >= 0.9 match), risk recall and precision per language and per type,
+how many high-severity messages were caught, how many traps (hard negatives) were
+flagged, and messages per second. scrubadub and Presidio (pattern recognizers,
+NoOpNlpEngine) run in the same process on the same messages when installed (the
+``bench`` extra); speed ratios are ours / theirs, measured after set-up.
 
-    .venv/bin/python bench/classify.py [--part test|train|all] [--min-batch 5000]
+The independent corpus (``bench/eval``) is split by author: tune on ``train`` and ``dev``
+only, score ``test`` at the end. Messages are printed only for train and dev.
+
+    .venv/bin/python bench/classify.py [--split dev --split test] [--old test|train|all|none]
 """
 
 from __future__ import annotations
@@ -24,22 +28,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus.generate import Message, build_corpus
+from bench.corpus.independent import load_split
 from gateway.core.classify import classify
 
 Span = tuple[int, int, str]
 Detector = Callable[[Message], list[Span]]
-
-CHECKSUMMED = (
-    "NO_FNR",
-    "DK_CPR",
-    "SE_PNR",
-    "FI_HETU",
-    "GB_NINO",
-    "GB_NHS",
-    "US_SSN",
-    "IBAN",
-    "BANK_ACCOUNT",
-    "PAYMENT_CARD",
+RISK_TYPES = ("THREAT", "SELF_HARM", "CHILD_AT_RISK", "HARASSMENT")
+TARGETS = (
+    "targets: risk recall >= 0.95 with precision >= 0.80; every high-severity message caught; "
+    "traps flagged <= 10%; entity F2 >= 0.90 per language; POSTAL_ADDRESS and HEALTH F2 >= 0.85; "
+    "speed >= 1.0x scrubadub and >= 5x Presidio"
 )
 
 
@@ -52,6 +50,10 @@ def _iou(a: Span, b: Span) -> float:
     inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     union = max(a[1], b[1]) - min(a[0], b[0])
     return inter / union if union else 0.0
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 class Tally:
@@ -73,9 +75,17 @@ class Tally:
 
 
 def score_entities(
-    messages: Sequence[Message], predictions: Sequence[list[Span]], types: set[str] | None = None
+    messages: Sequence[Message],
+    predictions: Sequence[list[Span]],
+    types: set[str] | None = None,
+    *,
+    overlap: bool = True,
 ) -> tuple[dict[str, Tally], dict[str, Tally], float]:
-    """Per-type and per-language tallies, and character-level redaction recall."""
+    """Per-type and per-language tallies, and character-level redaction recall.
+
+    ``overlap`` matches a prediction to a gold span of the same type that it overlaps;
+    otherwise the two must have an intersection over union of at least 0.9.
+    """
     by_type: dict[str, Tally] = defaultdict(Tally)
     by_lang: dict[str, Tally] = defaultdict(Tally)
     covered = total = 0
@@ -89,7 +99,9 @@ def score_entities(
                 (
                     i
                     for i, p in enumerate(predicted)
-                    if i not in matched_pred and p[2] == g[2] and _iou(p, g) >= 0.9
+                    if i not in matched_pred
+                    and p[2] == g[2]
+                    and (_overlaps(p, g) if overlap else _iou(p, g) >= 0.9)
                 ),
                 None,
             )
@@ -107,9 +119,13 @@ def score_entities(
             covered += sum(mask)
             total += len(mask)
         for i, p in enumerate(predicted):
-            if i not in matched_pred:
-                by_type[p[2]].add(0, 1, 0)
-                by_lang[message.language].add(0, 1, 0)
+            if i in matched_pred:
+                continue
+            # A second piece of an already matched gold span is not a false alarm.
+            if overlap and any(_overlaps(p, g) and p[2] == g[2] for g in gold):
+                continue
+            by_type[p[2]].add(0, 1, 0)
+            by_lang[message.language].add(0, 1, 0)
     return by_type, by_lang, covered / total if total else 1.0
 
 
@@ -122,38 +138,75 @@ def _table(title: str, tallies: dict[str, Tally], keys: Sequence[str]) -> None:
         print(f"  {key:<15} {t.tp + t.fn:>5} {p:6.3f} {r:6.3f} {f2:6.3f}")
 
 
-def risk_report(messages: Sequence[Message]) -> list[str]:
-    """Risk recall and precision per language (message level, any risk), and misses."""
+def risk_report(messages: Sequence[Message], *, show: bool) -> dict[str, float]:
+    """Risk recall and precision per language and per type, high severity and traps."""
     per_lang: dict[str, Tally] = defaultdict(Tally)
     per_type: dict[str, Tally] = defaultdict(Tally)
-    misses: list[str] = []
+    per_lang_type: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    overall = Tally()
+    high = high_caught = high_all_types = traps = traps_flagged = 0
+    lines: list[str] = []
     for m in messages:
         result = classify(m.text, known_names=m.names)
         predicted = {r.type for r in result.risks}
         gold = set(m.risks)
-        per_lang[m.language].add(
+        outcome = (
             int(bool(gold) and bool(predicted)),
             int(bool(predicted) and not gold),
             int(bool(gold) and not predicted),
         )
+        per_lang[m.language].add(*outcome)
+        overall.add(*outcome)
         for t in gold | predicted:
-            per_type[t].add(
-                int(t in gold and t in predicted),
-                int(t in predicted and t not in gold),
-                int(t in gold and t not in predicted),
+            hit = (int(t in gold and t in predicted), int(t in predicted and t not in gold))
+            miss = int(t in gold and t not in predicted)
+            per_type[t].add(*hit, miss)
+            per_lang_type[(m.language, t)].add(*hit, miss)
+        if m.must_catch:
+            high += 1
+            high_caught += bool(predicted)
+            high_all_types += gold <= predicted
+        if m.trap:
+            traps += 1
+            traps_flagged += bool(predicted)
+        if show and (gold != predicted) and (gold or predicted):
+            why = "; ".join(f"{r.type}:{r.rule}" for r in result.risks)
+            kind = "MISS" if gold - predicted else "FALSE"
+            severity = f" [{m.severity}]" if m.severity else ""
+            lines.append(
+                f"  {kind}{severity} {m.id} ({m.language}) gold={sorted(gold)} got={why or '-'}: "
+                f"{' '.join(m.text.split())[:300]!r}"
             )
-        if m.must_catch and not gold <= predicted:
-            misses.append(f"{m.id}: {m.text!r} expected {sorted(gold)} got {sorted(predicted)}")
     print("\nRisk (message level: any risk), per language")
     print(f"  {'':<8} {'n':>5} {'P':>6} {'R':>6}")
     for lang in sorted(per_lang):
         p, r, _ = per_lang[lang].figures()
         print(f"  {lang:<8} {per_lang[lang].tp + per_lang[lang].fn:>5} {p:6.3f} {r:6.3f}")
+    p_all, r_all, _ = overall.figures()
+    print(f"  {'all':<8} {overall.tp + overall.fn:>5} {p_all:6.3f} {r_all:6.3f}")
     print("Risk per type")
     for t in sorted(per_type):
         p, r, _ = per_type[t].figures()
         print(f"  {t:<15} {per_type[t].tp + per_type[t].fn:>5} {p:6.3f} {r:6.3f}")
-    return misses
+    print("Risk per language and type (n P R)")
+    for lang in sorted(per_lang):
+        cells = []
+        for t in RISK_TYPES:
+            tally = per_lang_type.get((lang, t))
+            if tally is None:
+                continue
+            p, r, _ = tally.figures()
+            cells.append(f"{t}: {tally.tp + tally.fn} {p:.2f} {r:.2f}")
+        print(f"  {lang:<8} " + " | ".join(cells))
+    print(
+        f"High severity: {high_caught}/{high} routed to the duty desk "
+        f"({high_all_types}/{high} with every gold type)"
+    )
+    if traps:
+        print(f"Traps flagged: {traps_flagged}/{traps} ({traps_flagged / traps:.1%})")
+    for line in sorted(lines):
+        print(line)
+    return {"recall": r_all, "precision": p_all}
 
 
 def timed(detector: Detector, batch: Sequence[Message]) -> float:
@@ -163,7 +216,7 @@ def timed(detector: Detector, batch: Sequence[Message]) -> float:
     return len(batch) / (time.perf_counter() - start)
 
 
-def scrubadub_detector() -> Detector | None:
+def scrubadub_detector(sample: Message) -> Detector | None:
     try:
         import scrubadub
     except ImportError:
@@ -179,11 +232,11 @@ def scrubadub_detector() -> Detector | None:
             for f in scrubber.iter_filth(message.text)
         ]
 
-    detect(build_corpus()[0])  # warm up (tldextract loads its suffix list once)
+    detect(sample)  # warm up (tldextract loads its suffix list once)
     return detect
 
 
-def presidio_detector() -> Detector | None:
+def presidio_detector(sample: Message) -> Detector | None:
     try:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NoOpNlpEngine
@@ -207,88 +260,136 @@ def presidio_detector() -> Detector | None:
             for r in engine.analyze(message.text, language="en")
         ]
 
-    detect(build_corpus()[0])
+    detect(sample)
     return detect
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("test", "train", "all"), default="test")
-    parser.add_argument("--min-batch", type=int, default=5000, help="messages per timing run")
-    parser.add_argument("--no-peers", action="store_true")
-    args = parser.parse_args(argv)
-    logging.disable(logging.WARNING)  # peers log network fallbacks; not part of the figures
-    os.environ.setdefault("TLDEXTRACT_CACHE", "/tmp/tldextract-cache")
-
-    corpus = build_corpus()
-    messages = [m for m in corpus if args.part == "all" or m.split == args.part]
+def report_part(
+    title: str,
+    messages: Sequence[Message],
+    detectors: dict[str, Detector],
+    *,
+    overlap: bool,
+    show: bool,
+) -> None:
+    """Entity and risk figures for one part of a corpus."""
+    if not messages:
+        print(f"\n##### {title}: no messages (corpus not there yet)")
+        return
     langs = sorted({m.language for m in messages})
     types = sorted({g[2] for m in messages for g in m.entities})
-    print(f"corpus: {len(corpus)} messages ({sum(m.split == 'train' for m in corpus)} train, "
-          f"{sum(m.split == 'test' for m in corpus)} test); scoring part={args.part}: {len(messages)} messages, "
-          f"{sum(len(m.entities) for m in messages)} gold spans, {sum(bool(m.risks) for m in messages)} risk messages")  # fmt: skip
-
-    detectors: dict[str, Detector] = {"ours": ours}
-    if not args.no_peers:
-        for name, factory in (("scrubadub", scrubadub_detector), ("presidio", presidio_detector)):
-            try:
-                detector = factory()
-            except Exception as exc:  # a peer that cannot run offline is reported, not fatal
-                print(f"{name}: could not run ({type(exc).__name__}: {exc}); peer figures skipped")
-                detector = None
-            if detector is not None:
-                detectors[name] = detector
-
+    print(
+        f"\n##### {title}: {len(messages)} messages, {sum(len(m.entities) for m in messages)} "
+        f"gold spans, {sum(bool(m.risks) for m in messages)} risk messages, "
+        f"{sum(m.must_catch for m in messages)} high severity, {sum(m.trap for m in messages)} traps"
+    )
     f2_by_type: dict[str, dict[str, float]] = defaultdict(dict)
     for name, detect in detectors.items():
         predictions = [detect(m) for m in messages]
-        by_type, by_lang, char_recall = score_entities(messages, predictions, set(types))
+        by_type, by_lang, char_recall = score_entities(
+            messages, predictions, set(types), overlap=overlap
+        )
+        match = "overlap" if overlap else "IoU >= 0.9"
         print(f"\n=== {name} ===")
-        _table("Entities per type (IoU >= 0.9, same type)", by_type, types)
+        _table(f"Entities per type ({match}, same type)", by_type, types)
         _table("Entities per language (all types)", by_lang, langs)
         overall = Tally()
         for tally in by_type.values():
             overall.add(tally.tp, tally.fp, tally.fn)
         p, r, f2 = overall.figures()
         print(
-            f"  overall          P={p:.3f} R={r:.3f} F2={f2:.3f}; character-level redaction recall {char_recall:.4f}"
+            f"  overall          P={p:.3f} R={r:.3f} F2={f2:.3f}; "
+            f"character-level redaction recall {char_recall:.4f}"
         )
+        if name == "ours":
+            for key in ("POSTAL_ADDRESS", "HEALTH"):
+                print(f"  {key} F2 {by_type.get(key, Tally()).figures()[2]:.3f}")
+            if show:
+                _print_entity_errors(messages, predictions)
         for type_ in types:
             f2_by_type[type_][name] = by_type.get(type_, Tally()).figures()[2]
+    if len(detectors) > 1:
+        print("\nF2 per type vs best peer")
+        for type_ in types:
+            peers = {k: val for k, val in f2_by_type[type_].items() if k != "ours"}
+            best = max(peers.values(), default=0.0)
+            print(f"  {type_:<15} ours {f2_by_type[type_]['ours']:.3f}  best peer {best:.3f}")
+    risk_report(messages, show=show)
 
-    misses = risk_report(messages)
-    must = [m for m in corpus if m.must_catch]
-    misses_all = [m for m in risk_report_silent(must)]
-    print(f"\nMust-catch: {len(must)} severe messages (both parts); misses: {len(misses_all)}")
-    for line in sorted(set(misses) | set(misses_all)):
-        print("  MISS " + line)
 
-    batch = list(messages)
-    while len(batch) < args.min_batch:
-        batch.extend(messages)
-    speeds = {name: timed(detect, batch) for name, detect in detectors.items()}
-    print(f"\nSpeed on {len(batch)} messages (after set-up):")
-    for name, speed in speeds.items():
-        print(f"  {name:<10} {speed:10.0f} messages/s")
-    for peer in ("scrubadub", "presidio"):
-        if peer in speeds:
-            print(f"  ours/{peer} = {speeds['ours'] / speeds[peer]:.1f}x")
-    print("\nF2 per type vs best peer")
-    for type_ in types:
-        peers = {k: val for k, val in f2_by_type[type_].items() if k != "ours"}
-        best = max(peers.values(), default=0.0)
-        print(f"  {type_:<15} ours {f2_by_type[type_]['ours']:.3f}  best peer {best:.3f}")
+def _print_entity_errors(messages: Sequence[Message], predictions: Sequence[list[Span]]) -> None:
+    for m, predicted in zip(messages, predictions, strict=True):
+        for g in m.entities:
+            if not any(p[2] == g[2] and _overlaps(p, g) for p in predicted):
+                print(f"  ENT-MISS {g[2]} {m.id} {m.text[g[0] : g[1]]!r}")
+        for p in predicted:
+            if not any(p[2] == g[2] and _overlaps(p, g) for g in m.entities):
+                print(f"  ENT-FALSE {p[2]} {m.id} {m.text[p[0] : p[1]]!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--split",
+        action="append",
+        choices=("train", "dev", "test"),
+        help="independent corpus splits to score (default: dev and test)",
+    )
+    parser.add_argument("--old", choices=("test", "train", "all", "none"), default="test")
+    parser.add_argument("--min-batch", type=int, default=3000, help="messages per timing run")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument(
+        "--show", action="store_true", help="print every error on train and dev (never on test)"
+    )
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # peers log network fallbacks; not part of the figures
+    os.environ.setdefault("TLDEXTRACT_CACHE", "/tmp/tldextract-cache")
+    print(TARGETS)
+
+    parts: list[tuple[str, list[Message], bool, bool]] = []
+    for split in args.split or ["dev", "test"]:
+        show = args.show and split != "test"
+        parts.append((f"independent {split}", load_split(split), True, show))
+    if args.old != "none":
+        corpus = build_corpus()
+        old = [m for m in corpus if args.old == "all" or m.split == args.old]
+        parts.append((f"old corpus {args.old}", old, False, args.show and args.old != "test"))
+    sample = next((m for _, ms, _, _ in parts for m in ms), None)
+
+    detectors: dict[str, Detector] = {"ours": ours}
+    if not args.no_peers and sample is not None:
+        for name, factory in (("scrubadub", scrubadub_detector), ("presidio", presidio_detector)):
+            try:
+                detector = factory(sample)
+            except Exception as exc:  # a peer that cannot run offline is reported, not fatal
+                print(f"{name}: could not run ({type(exc).__name__}: {exc}); peer figures skipped")
+                detector = None
+            if detector is not None:
+                detectors[name] = detector
+
+    for title, messages, overlap, show in parts:
+        report_part(title, messages, detectors, overlap=overlap, show=show)
+
+    if args.no_speed:
+        return 0
+    for title, messages, _, _ in parts:
+        if not messages:
+            continue
+        batch = list(messages)
+        while len(batch) < args.min_batch:
+            batch.extend(messages)
+        for detect in detectors.values():  # warm every detector on these messages first
+            for m in messages[:50]:
+                detect(m)
+        speeds = {name: timed(detect, batch) for name, detect in detectors.items()}
+        print(f"\nSpeed on {title} ({len(batch)} messages, after set-up):")
+        for name, speed in speeds.items():
+            print(f"  {name:<10} {speed:10.0f} messages/s")
+        for peer in ("scrubadub", "presidio"):
+            if peer in speeds:
+                print(f"  ours/{peer} = {speeds['ours'] / speeds[peer]:.2f}x")
     return 0
-
-
-def risk_report_silent(messages: Sequence[Message]) -> list[str]:
-    """Must-catch misses without printing tables."""
-    out = []
-    for m in messages:
-        predicted = {r.type for r in classify(m.text, known_names=m.names).risks}
-        if not set(m.risks) <= predicted:
-            out.append(f"{m.id}: {m.text!r} expected {sorted(m.risks)} got {sorted(predicted)}")
-    return out
 
 
 if __name__ == "__main__":

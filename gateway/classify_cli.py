@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.core.classify import Classification, classify
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 
 class InputLineError(ValueError):
@@ -51,6 +55,7 @@ def classification_record(message_id: Any, result: Classification) -> dict[str, 
                 "confidence": r.confidence,
                 "start": r.start,
                 "end": r.end,
+                "why": list(r.why),
             }
             for r in result.risks
         ],
@@ -70,6 +75,7 @@ def explanation(message_id: Any, text: str, result: Classification) -> str:
         lines.append(
             f"  RISK {r.type:<15} {r.start:>4}-{r.end:<4} evidence={text[r.start : r.end]!r} "
             f"rule={r.rule} confidence={r.confidence:.2f}"
+            + (f" why={','.join(r.why)}" if r.why else "")
         )
     if not result.entities and not result.risks:
         lines.append("  nothing sensitive found")
@@ -105,3 +111,32 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, *, explain: bool = False, language:
             record = classification_record(message_id, result)
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return status
+
+
+async def export_feedback(settings: Settings, output: str, stdout: TextIO, stderr: TextIO) -> int:
+    """Write every message caseworkers marked (latest verdict, redacted text) as JSON lines.
+
+    The lines feed ``scripts/train_risk_model.py --feedback FILE``. A database that is missing,
+    unreachable or not migrated is one line naming the fix (raised as a ``CommandError``).
+    """
+    from gateway.command_errors import open_database
+    from gateway.risk_feedback import feedback_for_training
+
+    db = await open_database(settings)
+    lines: list[str] = []
+    try:
+        async for record in feedback_for_training(db):
+            lines.append(json.dumps(record, ensure_ascii=False))
+    finally:
+        await db.close()
+    text = "".join(line + "\n" for line in lines)
+    if output == "-":
+        stdout.write(text)
+    else:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"case-gateway: cannot write {output}: {exc.strerror}", file=stderr)
+            return 1
+        print(f"wrote {len(lines)} marked message(s) to {output}", file=stderr)
+    return 0

@@ -312,6 +312,8 @@ def cmd_cases_import(args: argparse.Namespace) -> int:
 def cmd_classify(args: argparse.Namespace) -> int:
     from gateway.classify_cli import run_jsonl
 
+    if args.action == "export-feedback":
+        return cmd_classify_export_feedback(args)
     if not args.jsonl and not args.explain:
         print("case-gateway classify: give --jsonl (or --explain)", file=sys.stderr)
         return 2
@@ -324,6 +326,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 raise
             language = "nb"
     return run_jsonl(sys.stdin, sys.stdout, explain=args.explain, language=language)
+
+
+def cmd_classify_export_feedback(args: argparse.Namespace) -> int:
+    from gateway.classify_cli import export_feedback
+
+    settings = _settings(args)
+    return _run(export_feedback(settings, args.output, sys.stdout, sys.stderr))
 
 
 def cmd_inspect_email(args: argparse.Namespace) -> int:
@@ -385,7 +394,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="afterwards keep the gateway running on 127.0.0.1 and print the caseworker pages' "
         "address and sign-ins (stop with Ctrl-C)",
     )
-    p = add("classify", cmd_classify, "classify and redact text: JSON lines {id,text} on stdin")
+    p = add(
+        "classify",
+        cmd_classify,
+        "classify and redact text: JSON lines {id,text} on stdin; "
+        "`classify export-feedback` writes the messages caseworkers marked, redacted, as JSONL",
+    )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("export-feedback",),
+        help="export-feedback: the risk feedback for the next training round",
+    )
+    p.add_argument(
+        "--output", default="-", help="export-feedback: file to write (default: standard output)"
+    )
     p.add_argument("--jsonl", action="store_true", help="JSON lines in, JSON lines out")
     p.add_argument("--explain", action="store_true", help="explain every finding for people")
     p.add_argument(

@@ -59,6 +59,9 @@ class Message:
     entities: list[tuple[int, int, str]] = field(default_factory=list)
     risks: list[str] = field(default_factory=list)
     must_catch: bool = False
+    severity: str | None = None
+    trap: bool = False
+    author: str = ""
 
 
 def _slot_makers(

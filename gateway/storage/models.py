@@ -377,3 +377,21 @@ class DirectoryVersion(Base):
     __tablename__ = "directory_version"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RiskFeedback(Base):
+    """A caseworker's or team lead's verdict on a message's risk signals, for retraining.
+
+    ``verdict`` is ``missed_risk`` (the classifier should have raised ``risk_types``) or
+    ``not_a_risk`` (what it raised was a false alarm). The latest verdict on a message counts.
+    """
+
+    __tablename__ = "risk_feedback"
+    __table_args__ = (Index("ix_risk_feedback_message", "message_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    verdict: Mapped[str] = mapped_column(String(20))  # missed_risk | not_a_risk
+    risk_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    marked_by: Mapped[str] = mapped_column(String(320))
+    marked_at: Mapped[datetime]

@@ -3,14 +3,23 @@
 
 Endpoints by area: ``api_queue`` (queue), ``api_messages`` (thread, message, reply, reveal),
 ``api_triage`` (triage, blocked senders, absence), ``api_admin`` (users, tokens),
-``api_cases`` (cases, contacts), ``api_audit`` (audit log, export). Who may call what is in ``gateway.permissions``.
+``api_cases`` (cases, contacts), ``api_audit`` (audit log, export), ``api_risk_feedback``
+(caseworkers' verdicts on risk signals). Who may call what is in ``gateway.permissions``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.web import api_admin, api_audit, api_cases, api_messages, api_queue, api_triage
+from gateway.web import (
+    api_admin,
+    api_audit,
+    api_cases,
+    api_messages,
+    api_queue,
+    api_risk_feedback,
+    api_triage,
+)
 from gateway.web.api_common import ROUTES
 from gateway.web.openapi import build_openapi
 
@@ -21,6 +30,7 @@ __all__ = [
     "api_cases",
     "api_messages",
     "api_queue",
+    "api_risk_feedback",
     "api_triage",
 ]
 

@@ -113,6 +113,11 @@ async def b_reveal(w: World, c: Person, t: str) -> tuple[str, Any]:
     return f"/api/v1/messages/{await _message(w, t)}/reveal", {"reason": "sjekker ordlyd"}
 
 
+async def b_risk_feedback(w: World, c: Person, t: str) -> tuple[str, Any]:
+    body = {"verdict": "missed_risk", "risk_type": "SELF_HARM"}
+    return f"/api/v1/messages/{await _message(w, t)}/risk-feedback", body
+
+
 async def b_attachment(w: World, c: Person, t: str) -> tuple[str, Any]:
     case = await w.case(t, w.person("caseworker", t))
     mid, _ = await w.inbound(case, owner="none", attachment=b"%PDF-1.4 vedtak")
@@ -259,6 +264,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, bool]] = {
     ("GET", "/api/v1/audit"): (b_audit, False),
     ("GET", "/api/v1/access-log"): (b_access_log, False),
     ("GET", "/api/v1/cases/{ref}/export"): (b_export, True),
+    ("POST", "/api/v1/messages/{message_id}/risk-feedback"): (b_risk_feedback, True),
 }
 
 SCOPES = ("own", "other")

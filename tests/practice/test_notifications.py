@@ -196,7 +196,7 @@ async def test_threat_to_staff_goes_urgent_to_the_team_lead_and_is_tagged(
         message = (await s.execute(select(Message).where(Message.direction == "in"))).scalar_one()
         items = (await s.execute(select(QueueItem))).scalars().all()
         actions = (await s.execute(select(AuditEvent.action))).scalars().all()
-    assert message.flags["staff_threat"] == ["THREAT"]
+    assert "THREAT" in message.flags["staff_threat"]  # "vet hvor du bor" may add HARASSMENT
     assert message.priority == "urgent" and message.sealed_id is not None
     lead_items = [i for i in items if i.reason == TEAM_LEAD_REASON]
     assert [(i.owner_kind, i.owner_team, i.urgent) for i in lead_items] == [

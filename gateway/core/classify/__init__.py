@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from .contacts import EMAIL, find_addresses, find_emails, find_names
 from .hard_negatives import BLANK, blank_hard_negatives
 from .health import find_health
-from .identifiers import find_lettered_ids, find_numbers
+from .identifiers import find_domestic_accounts, find_lettered_ids, find_numbers
 from .model import Classification, Entity, Risk
 from .placeholders import placeholder
 from .risk import find_risks
@@ -73,7 +73,12 @@ def find_entities(text: str, known_names: Sequence[str] = ()) -> list[Entity]:
         # An ambiguous HETU ("250316-4130") stays visible so CPR and personnummer can claim it.
         certain = [e for e in lettered if e.confidence >= 0.95]
         numbers_view = _blank_spans(blanked, [*emails, *certain])
-        candidates += [*lettered, *find_numbers(text, numbers_view), *find_addresses(text)]
+        candidates += [
+            *lettered,
+            *find_numbers(text, numbers_view),
+            *find_domestic_accounts(text, numbers_view),
+            *find_addresses(text),
+        ]
     return resolve_overlaps(candidates)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from .addresses import find_structured_addresses, gb_postcode_area_valid
 from .model import Entity
 
 EMAIL = re.compile(r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}(?![\w\-@])")
@@ -12,7 +13,7 @@ EMAIL = re.compile(r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]
 # Street words: strong suffixes are specific enough to match inside a lower-case word
 # ("storgata", "drottninggatan"); weak ones need a capital ("Torget", "Bakken").
 _STRONG = r"(?:veien|vegen|vei|veg|gata|gaten|gate|vejen|vej|gade|gatan|vägen|väg|stræde|stien|gränd|gränden|alléen|allé|allè|alle)"
-_WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
+_WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|torg|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
 # House number with an optional letter: "12B", "12 B" (not "5 i", which is "5 in").
 _HOUSE = r"\d{1,4}(?:[A-Za-z]|\s[A-H])?(?![\w])"
 _NORDIC_TAIL = (
@@ -22,7 +23,8 @@ _NORDIC_TAIL = (
 _CAP = r"[A-ZÆØÅÄÖ][\wæøåäöé\-]+"
 _NORDIC = re.compile(
     rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK})"
-    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|väg|gatan|vägen))"
+    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen)"
+    rf"|(?:[a-zæøåäö]+s\s)(?:gate|gata|vei|veg|vej|gade|allé|plass|plads|torg|väg|gatan|vägen))"
     rf"\s{_HOUSE}{_NORDIC_TAIL}"
 )
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}"
@@ -31,8 +33,8 @@ _EN_STREET = (
     r"Place|Pl|Terrace|Grove|Hill|Boulevard|Blvd|Square|Row|Mews|Walk|Parade|Rise|View)\.?"
 )
 _EN = re.compile(
-    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z'\-]+\s){{1,3}}{_EN_STREET}(?![\w])"
-    rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite)\.?\s?\d+[A-Z]?)?"
+    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[NSEW]\.?\s)?(?:[A-Z][a-z'\-]+\s){{1,3}}{_EN_STREET}(?![\w])"
+    rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite|\#)\.?\s?\d+[A-Z]?)?"
     rf"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?(?:,?\s(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?))?)"
 )
 _POSTCODE_ALONE = re.compile(rf"(?<![\w]){_UK_POSTCODE}(?![\w])")
@@ -51,7 +53,9 @@ def find_addresses(text: str) -> Iterator[Entity]:
     for m in _EN.finditer(text):
         yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.english_street", 0.9)
     for m in _POSTCODE_ALONE.finditer(text):
-        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.uk_postcode", 0.85)
+        if gb_postcode_area_valid(m.group()):
+            yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.uk_postcode", 0.85)
+    yield from find_structured_addresses(text)
 
 
 # Short or common-word names match only when capitalised as names are ("Liv", not "liv").

@@ -17,7 +17,7 @@ from .word_index import trie_pattern
 DIAGNOSES = """
 autisme* autism* autistisk* asperger* depresjon* depression* depressiv* deprimert* deprimeret*
 deprimerad* depressed angst* ångest* anxiety panikklidelse* panikangst* panic attack* panikkanfall*
-bipolar* schizofreni* schizophreni* psykose* psychosis psychotic psykotisk* spiseforstyrrelse*
+bipolar* bipolär* bipolær* schizofreni* schizophreni* psykose* psychosis psychotic psykotisk* spiseforstyrrelse*
 spiseforstyrring* spiseforstyrring* anoreksi* anorexi* anorexia bulimi* bulimia ätstörning*
 eating disorder* epilepsi* epilepsy epileptisk* diabetes diabetiker* astma* asthma kreft* cancer*
 kræft* hepatitt* hepatitis tvangslidelse* tourette* cerebral parese cerebral palsy downs syndrom
@@ -26,11 +26,30 @@ rusproblem* alkoholiker* alkoholist* alcoholic* alcoholism addiction addicted av
 afhængig* missbruk* missbrukare* misbrug* stofmisbrug* narkoman* borderline
 personlighetsforstyrrelse* personlighetsforstyrring* personlighedsforstyrrelse* personlighetsstörning*
 personality disorder* gravid graviditet* pregnant pregnancy abort* abortion* miscarriage*
-spontanabort* hjernerystelse* concussion selvskading* sjølvskading* selvskade* självskad*
-self-harm* selvmordsforsøk* sjølvmordsforsøk* selvmordsforsøg* självmordsförsök* suicide attempt*
-overdose* overdos* fosterskadet* utviklingshemm* udviklingshæm* intellectual disability
+spontanabort* hjernerystelse* concussion selvmordsforsøk* sjølvmordsforsøk* selvmordsforsøg* självmordsförsök* suicide attempt*
+fosterskadet* utviklingshemm* udviklingshæm* intellectual disability
 """.split()
 MEDICATION = """
+fentanyl narcan naloxon lexapro vicodin percocet hydrocodone methylphenidate metylfenidat
+amitriptylin* sarotex nortriptylin* mianserin* tolvon trimipramin* surmontil quetiapine
+olanzapine risperidone aripiprazole sertraline fluoxetine citalopram escitalopram venlafaxine
+zopiclone imovane zolpidem diazepam oxazepam alprazolam klonazepam clonazepam lorazepam
+temesta nitrazepam mogadon propranolol inderal metoprolol selo-zok losartan cozaar ramipril
+triatec atorvastatin lipitor simvastatin levothyroxine levaxin insulatard novorapid humalog
+lantus inhalasjonsspray* airomir ventolin flixotide pulmicort budesonid* salbutamol
+antiepileptika* antiepileptic* valproate depakote tegretol karbamazepin* carbamazepine
+lamotrigine levetiracetam topiramat* topamax orfiril epanutin fenytoin* phenytoin
+
+mirtazapin* remeron prazosin amoxicillin* amorion* penicillin* antibiotika antibiotic* marevan
+warfarin keppra levetiracetam fontex citalopram cipramil venlafaxin* efexor duloxetin* cymbalta
+bupropion wellbutrin antabus disulfiram hjertemagnyl albyl kodein* codeine paracet paracetamol
+alvedon panodil pinex ibux ibuprofen* ipren naproxen epipen* adrenalin activated charcoal
+medisinsk kull aktivt kul stesolid vallergan phenergan atarax truxal zolpidem stilnoct
+propavan lergigan equasym lisdexamfetamin* atomoxetin* dexamfetamin* attentin adderall vyvanse
+klonazepam* gabapentin neurontin aripiprazol* haldol ventolin flutide seretide symbicort
+airomir bricanyl levaxin euthyrox thyroxin* prednisolon* prednison* hydrokortison* nalokson*
+naloxone morfin* morphine oxynorm ketogan nobligan ozempic metformin* orfiril valproat*
+
 ritalin concerta medikinet elvanse strattera intuniv sertralin* sertraline zoloft cipralex
 escitalopram fluoxetin* prozac sobril vival valium diazepam xanax rivotril imovane zopiklon*
 melatonin circadin lamictal lamotrigin* abilify seroquel quetiapin* zyprexa olanzapin* risperdal
@@ -40,16 +59,60 @@ sovemedisin* sovetablett* sovepille* sleeping pill* sömntablett* sovepiller sov
 antipsykotika antipsychotic* lykkepille* sobril neuroleptika
 """.split()
 TREATMENT = """
-psykiater* psykiatrist psychiatrist* psykolog* psychologist* psykiatrisk* psychiatric* psykiatri
-barnepsykiatri* børnepsykiatri* barnpsykiatri* child psychiatry rusbehandling* avrusning* detox
+psykiatrisk_avdeling psykiatrien psykiatri barnepsykiatri* børnepsykiatri* barnpsykiatri*
+ungdomspsykiatri* vuxenpsykiatri* psykakut* child psychiatry rusbehandling* avrusning* detox
 rehab kjemoterapi cellegift kemoterapi chemotherapy dialyse dialysis samtaleterapi
-kognitiv terapi terapeut* therapist* therapy behandlingshjem* behandlingsinstitusjon*
-metadonprogram* lar-program* innlagt på sykehus innlagd på sjukehus indlagt på hospitalet
-inlagd på sjukhus admitted to hospital sectioned tvangsinnlagt* tvangsinnlagd* tvangsindlagt*
-tvångsvård* legevakt* skadestue* akutmottag* fastlege* helsesøster* helsesykepleier*
-sundhedsplejerske* skolsköterska* gp appointment
+kognitiv terapi behandlingshjem* behandlingsinstitusjon* metadonprogram* lar-program*
+innlagt på sykehus innlagd på sjukehus indlagt på hospitalet inlagd på sjukhus
+admitted to hospital sectioned tvangsinnlagt* tvangsinnlagd* tvangsindlagt* tvångsvård*
+psych ward psychiatric ward behavioral health unit behavioural health mental health team
+a-kliniken a-klinikka logoped* talterapeut* kardiolog* høreapparat* hörapparat* hearing aid*
+magsköljning* magepumpe* stomach pump* rotfylling* rodbehandl* insulinpump* nicu
+alkoholbehandling* alkoholproblem* alcohol treatment rusproblem* p-piller p-pille* prevensjon*
 """.split()
-ACRONYMS = "ADHD ADD OCD HIV AIDS BUP DPS PTSD PTSS CAMHS FASD FAS LAR CBT BUP-klinikken".split()
+MORE_DIAGNOSES = (
+    """
+sukkersyke* diabetiker* type_1-diabetes hjertefeil* hjertesvikt* hjerteproblem* hjärtfel*
+eksem* eczema psoriasis cøliaki* celiaki* cøliaki coeliac* celiac* laktoseintoleran* nøtteallergi*
+nötallergi* nøddeallergi* peanut_allergy nut_allergy dyskalkuli* dyscalculia autismespekter*
+asd aspergers tourettes fødselsdepresjon* fødselsdepression* förlossningsdepression*
+postnatal_depression postpartum_depression panikkangst* panikanfall* panic_attacks
+svangerskap* svangerskab* graviditeten gravidität* keisersnitt* kejsersnit* kejsarsnitt* c-section
+fødselen fødsler förlossning* fødslen spontanabort* missfall* aborten aborter infertilitet* ivf
+tuberkulose* tuberkulos* tuberculosis hepatitt* hepatit* hiv-positiv* stråling* strålebehandling*
+strålbehandling* radiotherapy hjernerystelse* hjernerystelsen hjärnskakning* brukket* brækket*
+bruten_arm broken_arm broken_leg broken_wrist fracture* operert* opereret* opererad*
+operasjon* operation_på operationen narkose* narkos* blindtarm* mandlene* halsbetennelse*
+tonsillitt* tonsillitis strep_throat kikhoste* kighoste* kikhosta* meslinger*
+mässling* measles rs-virus* omgangssyke* roskildesyge* magsjuk* utslett* udslæt* utslag*
+inhalator* inhaler* astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
+seizure* seizures blodprøve* blodprøver blodprov* blood_test* urinprøve* urinprov*
+urine_test* rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
+ultraljud* ultrasound scan_at utredning_for nevrolog* neurolog* gynekolog* gynækolog*
+kardiolog* sykepleier_på sjukeskøter* heroinmisbruk*
+amfetaminmisbruk* kokainmisbruk* alkoholmisbruk* alkoholmisbrug* alcohol_abuse substance_abuse
+drug_abuse addiction* afhængighed* beroende* rusmisbruk* rusmiddel* narkotikamisbruk*
+psykisk_syk* psykisk_syg* psykiskt_sjuk* psykisk_lidelse mental_illness mental_health_condition
+selvmordstanker* självmordstankar* suicidal_thoughts tvangsinnleggelse* sykemeldt* sygemeldt*
+sjukskriven* sick_note uføretrygd* førtidspension* sjukersättning* disability_benefit
+""".split()
+    + """
+allergi* allergy allergies astigmatism* anemi* anemia anaemia sigdcelle* sickle cell migrene*
+migræne* migrän* migraine* lungebetennelse* lungebetændelse* lunginflammation* pneumonia
+vannkopper* vattkoppor* skoldkopper* chickenpox omgangssyke* magsjuka* roskildesyge* influensa*
+covid* blodtrykk* blodtryk* blodtryck* blood pressure blodpropp* blodprop* blood clot*
+hjerteinfarkt* hjerteanfall* heart attack* hjärtinfarkt* förmaksflimmer* atrieflimmer* atrial fibrillation
+diskusprolaps* diskbråck* prolaps* ptss ptsd posttraumatisk* post-traumatic stress* utbrenthet*
+utmattningssyndrom* utbrændthed* fibromyalgi* hypoglykemi* hypoglycaemia* hypoglycemia* klamydia*
+chlamydia* gonoré* herpes* intoksikasjon* forgiftning* förgiftning* poisoning abscess* abscess
+ørebetennelse* mellemørebetændelse* mellemoerebetaendelse* öroninflammation* ear infection*
+tubal* gikt* utbrent* utbrændt* poliklinikk* misbrug* hashmisbrug* stofmisbrug* heroin* benzo* benzodiazepin* kokainmisbruk* demens*
+dementia alzheimer* parkinson* ms-diagnose* sklerose* slagtilfelle* hjerneslag* stroke
+epilepsi* leukemi* leukaemia leukemia tumor* svulst* kræftsyg* prostatakræft* brystkreft*
+bröstcancer* breast cancer selvskadende* spiseforstyrret* tvangstanker* angstanfall*
+""".split()
+)
+ACRONYMS = "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken".split()
 
 
 _INFLECTION = r"[\w\-]*"
@@ -65,7 +128,19 @@ def _compile() -> re.Pattern[str]:
         "admitted to hospital", "gp appointment",
     ]  # fmt: skip
     phrase_words = {w for p in phrases for w in p.split()}
-    singles = [t for t in DIAGNOSES + MEDICATION + TREATMENT if t not in phrase_words]
+    phrases += [t.replace("_", " ") for t in TREATMENT + MORE_DIAGNOSES + MEDICATION if "_" in t]
+    phrases += [
+        "psych ward", "psychiatric ward", "behavioral health unit", "behavioural health",
+        "mental health team", "hearing aid*", "stomach pump*", "alcohol treatment", "sickle cell",
+        "blood pressure", "blood clot*", "heart attack*", "atrial fibrillation",
+        "post-traumatic stress*", "ear infection*", "breast cancer", "activated charcoal",
+        "medisinsk kull", "aktivt kul",
+    ]  # fmt: skip
+    phrase_words = {w for p in phrases for w in p.split()}
+    # Medication names inflect too: "sobrilen", "alvedonen", "Keppraen".
+    medication = [t if t.endswith("*") or t in phrase_words else t + "*" for t in MEDICATION]
+    all_terms = DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES
+    singles = [t for t in all_terms if t not in phrase_words and "_" not in t]
     terms = {t.lower() for t in set(phrases) | set(singles)}
     bases = {t.rstrip("*") for t in terms}
     tails = {t.rstrip("*"): _INFLECTION for t in terms if t.endswith("*")}
@@ -82,9 +157,34 @@ HEALTH_ACRONYMS = re.compile(
 )
 
 
+# Compounds the lists cannot enumerate: "blindtarmsinflammation", "hjertesykdom",
+# "astmamedisin", "mellemørebetændelse" (also typed without æøå).
+HEALTH_COMPOUNDS = re.compile(
+    r"(?<![\w\-])[a-zæøåäöé]{2,}(?:betennelse|betennelsen|betændelse\w*|betaendelse\w*|inflammation\w*|"
+    r"infeksjon\w*|infektion\w*|syndrom\w*|sykdom\w*|sjukdom\w*|sygdom\w*|kreft(?:en|a)?|kræft\w*|"
+    r"cancer\w*|allergi\w*|psykiatri\w*|vaksine\w*|vaccin\w*|medisin(?:en|er|ene)?|medicin(?:en|er)?|"
+    r"forstyrrelse\w*|forstyrring\w*|störning\w*|lidelse\w*|diagnose\w*|diagnos(?:en)?|"
+    r"diabetes|terapi\w*|poliklinikk\w*|poliklinik\w*)(?![\w])"
+    r"|(?<![\w])[a-z]+(?:-[a-z]+)? therapy(?![\w])"
+)
+# A dose after a medication belongs to it: "Keppra 250 mg", "sertralin 50mg".
+_DOSE = re.compile(r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram)\b")
+# Lowercase "adhd" and "ptsd" are as telling as the capitals.
+_LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
+
+
 def find_health(text: str) -> Iterator[Entity]:
-    """Diagnoses, medication and treatment terms."""
-    words = HEALTH_WORDS.finditer(lower_in_place(text))
-    for pattern_hits in (words, HEALTH_ACRONYMS.finditer(text)):
-        for m in pattern_hits:
-            yield Entity(m.start(), m.end(), "HEALTH", "health.lexicon", 0.85)
+    """Diagnoses, medication (with its dose) and treatment terms."""
+    lower = lower_in_place(text)
+    hits = [
+        *HEALTH_WORDS.finditer(lower),
+        *HEALTH_ACRONYMS.finditer(text),
+        *HEALTH_COMPOUNDS.finditer(lower),
+        *_LOWER_ACRONYMS.finditer(lower),
+    ]
+    for m in hits:
+        end = m.end()
+        dose = _DOSE.match(lower, end)
+        if dose:
+            end = dose.end()
+        yield Entity(m.start(), end, "HEALTH", "health.lexicon", 0.85)

@@ -71,6 +71,19 @@ _REGION_SHAPES: tuple[tuple[str, int, int, str], ...] = (
 
 Found = tuple[str, str, float]  # type, rule, confidence
 
+_GB_MOBILE = re.compile(r"447\d{9}")
+_GB_MOBILE_NATIONAL = re.compile(r"07[1-9]\d{8}")
+# A UK sort code and account number, or a Swedish clearing number and account, written
+# as people write them: "sort code 20-45-77 acc no 41387209", "8214-9, 4 381 227-6".
+_SORT_CODE_ACCOUNT = re.compile(
+    r"(?<![\d\-])\d{2}-\d{2}-\d{2}(?![\d\-])[,.]?(?:\s+(?:[A-Za-z.]+\s*){0,3}[:.]?)?\s*\d{8}(?!\d)"
+)
+_CLEARING_ACCOUNT = re.compile(
+    r"(?<![\d\-])\d{4}(?:-\d)?[,.]?\s+(?:(?:konto|kontonummer|kontonr|account|acc)\.?\s*(?:nr\.?|no\.?)?\s*)?"
+    r"\d{1,4}(?:[ \-]?\d{2,3}){1,4}(?:-\d)(?![\d\-])"
+)
+_CLEARING_CONTEXT = re.compile(r"clearing|konto|bank|swedbank|nordea|handelsbanken|seb|account")
+
 
 def phone_rule(digits: str, international: bool) -> str | None:
     """The rule that makes ``digits`` a valid phone number, or None.
@@ -88,7 +101,11 @@ def phone_rule(digits: str, international: bool) -> str | None:
         if number is not None and phonenumbers.is_valid_number(number):
             return "phone.international"
         if international:
-            return None
+            return "phone.GB_mobile_shape" if _GB_MOBILE.fullmatch(digits) else None
+    if _GB_MOBILE_NATIONAL.fullmatch(digits):
+        # UK mobiles, including the 07700 900 range reserved for drama, which
+        # families and solicitors copy into letters.
+        return "phone.GB_mobile_shape"
     for region, low, high, first in _REGION_SHAPES:
         if low <= len(digits) <= high and digits[0] in first:
             try:
@@ -182,6 +199,8 @@ def _id_shaped(digits: str, grouping: tuple[int, ...], international: bool) -> b
     if len(grouping) == 2 and grouping[0] == 6 and grouping[1] in (4, 5):
         return True
     if grouping == (11,):
+        if _GB_MOBILE_NATIONAL.fullmatch(digits):
+            return False
         return valid_date(2000, int(digits[2:4]) % 40, int(digits[0:2]) % 40)
     return len(grouping) >= 3 and all(g == 4 for g in grouping[:-1]) and grouping[-1] <= 4
 
@@ -249,6 +268,18 @@ def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
                     break
             else:
                 i += 1
+
+
+def find_domestic_accounts(text: str, blanked: str) -> Iterator[Entity]:
+    """UK sort code + account and Swedish clearing + account numbers, by shape and words."""
+    if "-" not in blanked:
+        return
+    lower = blanked.lower()
+    for m in _SORT_CODE_ACCOUNT.finditer(blanked):
+        yield Entity(m.start(), m.end(), "BANK_ACCOUNT", "bank_account.sort_code+account", 0.97)
+    if _CLEARING_CONTEXT.search(lower):
+        for m in _CLEARING_ACCOUNT.finditer(blanked):
+            yield Entity(m.start(), m.end(), "BANK_ACCOUNT", "bank_account.clearing+account", 0.96)
 
 
 def find_lettered_ids(text: str, blanked: str) -> Iterator[Entity]:

@@ -22,13 +22,18 @@ class Entity:
 
 @dataclass(frozen=True)
 class Risk:
-    """A signal that the message needs the duty desk now; ``start:end`` is the evidence."""
+    """A signal that the message needs the duty desk now; ``start:end`` is the evidence.
+
+    ``rule`` names the phrase or frame that fired (or ``model.<type>`` when only the
+    trained model did); ``why`` lists the model features that weighed most.
+    """
 
     type: str
     rule: str
     confidence: float
     start: int
     end: int
+    why: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -382,6 +382,23 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "risk_feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("verdict", sa.String(length=20), nullable=False),
+        sa.Column("risk_types", sa.JSON(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("marked_by", sa.String(length=320), nullable=False),
+        sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["message.id"], name=op.f("fk_risk_feedback_message_id_message")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_feedback")),
+    )
+    with op.batch_alter_table("risk_feedback", schema=None) as batch_op:
+        batch_op.create_index("ix_risk_feedback_message", ["message_id", "id"], unique=False)
+
+    op.create_table(
         "sms_status_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sid", sa.String(length=64), nullable=False),
@@ -449,6 +466,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sms_status_event_message_id"))
 
     op.drop_table("sms_status_event")
+    with op.batch_alter_table("risk_feedback", schema=None) as batch_op:
+        batch_op.drop_index("ix_risk_feedback_message")
+
+    op.drop_table("risk_feedback")
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
         batch_op.drop_index("ix_queue_item_owner")
         batch_op.drop_index(batch_op.f("ix_queue_item_message_id"))

@@ -1,0 +1,371 @@
+"""Concept lexicons: the words that carry a risk, grouped by what they mean.
+
+Each concept lists words per language (nb, nn, da, sv, en; Finland-Swedish is Swedish).
+An entry matches the folded word exactly, and its Snowball stem as a word beginning when
+the stem has four letters or more ("drepe" → "drep…" finds "dreper", "drepte"). A ``*``
+makes the entry itself a word beginning; ``=`` keeps it exact. Several words are a phrase
+that must occur in that order. The frames in ``frames.py`` combine these concepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .normalise import Token, fold, stem
+
+# fmt: off
+LEXICON: dict[str, dict[str, str]] = {
+    "WEAPON": {
+        "nb": "kniv kniven kniver øks øksa gevær hagle haglen haglgevær pistol pistolen våpen våpnet "
+              "rifle machete balltre slagvåpen jernstang skytevåpen revolver børse kølle macheten",
+        "nn": "kniv øks øksa gevær hagle pistol våpen børse",
+        "da": "kniv kniven økse øksen gevær geværet haglgevær pistol pistolen våben boldtræ jernstang",
+        "sv": "kniv kniven yxa yxan gevär geväret hagelgevär bössa pistol pistolen vapen vapnet "
+              "basebollträ järnrör machete",
+        "en": "knife knives axe ax hatchet gun guns shotgun rifle pistol firearm weapon machete "
+              "blade crowbar baseball bat hammer handgun",
+    },
+    "FIRE": {
+        "nb": "bensin brenne brann fyr tenne tenner molotov",
+        "nn": "bensin brenne brann fyr",
+        "da": "benzin brænde ild brand tænde",
+        "sv": "bensin bränna brand eld tända",
+        "en": "petrol gasoline burn torch arson fire",
+    },
+    "KILL": {
+        "nb": "drepe dreper drepte drept drep =ihjel =ihjæl =hjel myrde myrder knivstikke skyte skyter "
+              "kverke kvele =livet_av",
+        "nn": "drepa drep drap myrda skyta kvela",
+        "da": "dræbe dræber slå_ihjel myrde skyde knivstikke kvæle",
+        "sv": "döda dödar mörda mördar ihjäl skjuta skjuter knivhugga strypa",
+        "en": "kill killing killed murder shoot shot stab stabbed strangle slit",
+    },
+    "HURT": {
+        "nb": "skade skader skadet slå slår banke banker juling bank ta_igjen =svi lemleste",
+        "nn": "skada slå banka juling",
+        "da": "skade slå tæve tæsk banke",
+        "sv": "skada slå spöa stryk misshandla",
+        "en": "hurt harm beat beating batter",
+    },
+    "MENACE": {
+        "nb": "knuse knuser hevne hevn angre angrer advart advarsel =vent =pass_på fortjener",
+        "nn": "knuse hemn angre",
+        "da": "smadre hævn hævne fortryde advaret fortjener",
+        "sv": "krossa hämnas hämnd ångra varnad förtjänar",
+        "en": "smash revenge payback regret warned deserve",
+    },
+    "HIT": {
+        "nb": "slo slått slår slag sparket sparker sparka dytter dyttet dytta kastet kasta lugget lugger "
+              "rister ristet klyper kløp kvelertak kvelte kvalt banket banka dasket dask ørefik "
+              "beltet belte juling stryk",
+        "nn": "slo sparka dytta lugga rista banka",
+        "da": "slog slået sparkede sparker skubbede skubber tæsket tæver rystede ruskede lussing "
+              "smæk kvalte bælte",
+        "sv": "slog slagit sparkade sparkar knuffade knuffar ruskade skakade nöp örfil stryk "
+              "misshandlar misshandlade ströp bältet",
+        "en": "hit hits hitting punched punches punch kicked kicks slapped slaps slap choked "
+              "chokes shook shaking smacked smacks whacked belted beaten beats hurts hurting "
+              "strangled threw grabbed pinned",
+    },
+    "INJURY": {
+        "nb": "blåmerke blåmerker blåmerka blod blør blødde brukket brudd merker sår kuler hovent "
+              "brannsår skrubbsår hovne",
+        "nn": "blåmerke blod blødde sår",
+        "da": "blå_mærker blåt_mærke blod bløder blødte brækket mærker sår hævet",
+        "sv": "blåmärke blåmärken blod blöder blödde brutit bruten märken sår svullen",
+        "en": "bruise bruises bruised blood bleeding bled broken marks welts burns swollen "
+              "black_eye",
+    },
+    "METHOD": {
+        "nb": "piller tabletter sovepiller sovetabletter sobril paracet paracetamol pinex ibux "
+              "overdose bro brua broa brukanten hoppe hopper tau henge hengte strikk barberblad "
+              "kutte kutter kuttet skjære skjærer toget skinnene taket stupet drukne glass_piller "
+              "rekkverket rekkverk",
+        "nn": "pillar tablettar brua hoppe tau henge kutte skjere toget",
+        "da": "piller tabletter sovepiller panodil overdosis broen hoppe reb hænge skære barberblad "
+              "toget skinnerne taget drukne",
+        "sv": "piller tabletter sömntabletter alvedon överdos bron hoppa rep hänga skära rakblad "
+              "tåget spåret taket drunkna",
+        "en": "pills tablets sleeping_pills paracetamol tylenol overdose od bridge ledge jump "
+              "jumping rope hang hanging noose cut cutting razor blades train tracks roof drown "
+              "bleach",
+    },
+    "DEATH": {
+        "nb": "dø dør =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
+              "ta_livet leve begravelse",
+        "nn": "døy døyr daud sjølvmord livet leva forsvinne",
+        "da": "dø dør død døden selvmord livet forsvinde leve",
+        "sv": "dö dör död döden självmord livet försvinna leva",
+        "en": "die dying dead death suicide suicidal end_it end_my_life live living alive "
+              "disappear kill_myself",
+    },
+    "SELF": {
+        "nb": "meg_selv meg_sjøl seg_selv meg_sjølv meg seg",
+        "nn": "meg_sjølv seg_sjølv meg",
+        "da": "mig_selv sig_selv mig",
+        "sv": "mig_själv sig_själv mig mej",
+        "en": "myself herself himself themselves me",
+    },
+    "DESPAIR": {
+        "nb": "orker håpløst meningsløst vits =tom =ensom slutten farvel "
+              "unnskyld takk_for_alt tilgi glem_meg byrde =sorry =sry",
+        "nn": "orkar vits tilgje farvel",
+        "da": "orker håbløst meningsløst farvel undskyld tilgiv byrde",
+        "sv": "orkar hopplöst meningslöst ingen_mening förlåt farväl hejdå börda",
+        "en": "hopeless pointless anymore goodbye farewell forgive burden sorry =sry "
+              "cant_go_on",
+    },
+    "SEXUAL": {
+        "nb": "overgrep voldtekt voldta voldtatt voldtok tafse tafset beføle befølt tok_på røre rørte "
+              "rører =ta_på =tar_på tissen tiss =sex pule nakenbilder nakenbilde naken private_deler "
+              "seksuelt seksuell kose_med_tissen slikke onanere porno",
+        "nn": "overgrep valdtekt valdta tafsa naken",
+        "da": "overgreb voldtægt voldtage befamle befamlede rørte tissemand tissekone nøgen nøgenbilleder "
+              "seksuelt sex porno",
+        "sv": "övergrepp våldtäkt våldta våldtog tafsa tafsade rörde snoppen snippan naken nakenbilder "
+              "sexuellt sex porr",
+        "en": "rape raped molest molested abuse abused abusing touch touches touched touching private_parts "
+              "privates naked nude nudes porn sexual sexually grope groped groom groomed",
+    },
+    "CHILD": {
+        "nb": "barn barna barnet baby babyen spedbarn gutten jenta sønnen datteren dattera ungen ungene "
+              "ungane minsten lillebror lillesøster småbarn åring gutt jente pjokken tvillingene",
+        "nn": "born borna ungen ungane sonen dottera guten jenta veslebror",
+        "da": "barn barnet børn børnene baby babyen spædbarn drengen pigen sønnen datteren ungerne "
+              "lillebror lillesøster årig",
+        "sv": "barn barnet barnen bebis bebisen spädbarn pojken flickan sonen dottern ungarna lillebror "
+              "lillasyster åring",
+        "en": "child children kid kids baby babies infant toddler newborn son daughter boy girl "
+              "niece nephew year_old yr_old",
+    },
+    "NEGLECT": {
+        "nb": "sulten sultne =mat matet mating spist bleie bleien skitten skitne kaldt alene aleine "
+              "alleine ingen_voksne forlatt uten_tilsyn =ikke_hentet",
+        "nn": "svolten mat åleine aleine skitne",
+        "da": "sulten mad fodret spist ble bleen beskidt koldt alene forladt",
+        "sv": "hungrig mat matat ätit blöja blöjan smutsig kallt ensam ensamma övergiven",
+        "en": "hungry starving food fed feed eaten nappy diaper dirty cold alone unsupervised "
+              "abandoned neglect neglected",
+    },
+    "INTOX": {
+        "nb": "full fulle dritings drita rusa ruset ruspåvirket påvirket beruset høy stein heroin "
+              "amfetamin kokain piller hasj sprøyte sprøyter drikker drakk promille",
+        "nn": "full rusa påverka drikk",
+        "da": "fuld fulde skæv påvirket beruset stenet heroin amfetamin kokain hash drikker drak",
+        "sv": "full packad berusad hög drogad påverkad heroin amfetamin kokain knark super söp",
+        "en": "drunk wasted intoxicated high stoned off_her_face off_his_face passed_out heroin "
+              "meth cocaine crack drinking",
+    },
+    "NOW": {
+        "nb": "nå =no snart straks kveld natt morgen imorgen imorra imorn idag ikveld inatt fredag "
+              "helgen =akkurat",
+        "nn": "no snart kveld natt morgon imorgon",
+        "da": "nu snart straks aften nat morgen imorgen idag iaften",
+        "sv": "nu snart strax kväll natt morgon imorgon idag ikväll inatt",
+        "en": "now tonight tomorrow today soon weekend morning",
+    },
+    "INTENT": {
+        "nb": "skal =ska kommer_til_å har_tenkt planlegger =vil =sverger",
+        "nn": "skal kjem_til_å tenkjer =vil",
+        "da": "skal =vil kommer_til_at har_tænkt sværger",
+        "sv": "ska =skall kommer_att tänker =vill svär",
+        "en": "will gonna =ill =i'll going_to =im_going plan swear",
+    },
+    "YOU": {
+        "nb": "=deg =dere =dykk =dokker =dæ =du",
+        "nn": "=deg =dykk =du",
+        "da": "=dig =jer =du",
+        "sv": "=dig =du =dej",
+        "en": "=you =u =ya =your =ur",
+    },
+    "STAFF": {
+        "nb": "saksbehandler saksbehandleren barnevern barnevernet kontoret kontor kommunen "
+              "barnevernstjenesten bvt =nav",
+        "nn": "sakshandsamar barnevernet kontoret",
+        "da": "sagsbehandler sagsbehandleren kommunen kontoret forvaltningen",
+        "sv": "handläggare handläggaren socialsekreterare socialtjänsten socialen =soc kontoret",
+        "en": "caseworker social_worker office council cps social_services",
+    },
+    "LIVES": {
+        "nb": "hvor_du_bor kor_du_bur hvor_dere_bor adressen_din",
+        "nn": "kor_du_bur",
+        "da": "hvor_du_bor",
+        "sv": "var_du_bor vart_du_bor",
+        "en": "where_you_live where_u_live your_address",
+    },
+    "THREATEN": {
+        "nb": "truer truet true trussel trusler",
+        "nn": "trugar truga trugsmål",
+        "da": "truer truede trussel",
+        "sv": "hotar hotade hot hotat",
+        "en": "threaten threatened threatening threat threats",
+    },
+    "INTAKE": {
+        "nb": "tatt tok svelget svelgde svelga spist =inntatt",
+        "nn": "teke tok svelgde",
+        "da": "taget tog slugt slugte spist",
+        "sv": "tagit tog svalt svalde ätit",
+        "en": "took taken swallowed =ate downed",
+    },
+    "POSITION": {
+        "nb": "står sitter ligger =er_på oppe_på",
+        "nn": "står sit sitt ligg",
+        "da": "står sidder ligger oppe_på",
+        "sv": "står sitter ligger uppe_på",
+        "en": "standing sitting =on_the =at_the =i'm_on =im_on =i'm_at =im_at",
+    },
+    "FAREWELL": {
+        "nb": "takk_for_alt unnskyld_for_alt tilgi_meg =elsker =elska brev lapp ha_det_bra farvel "
+              "si_til beklager_alt",
+        "nn": "takk_for_alt tilgje_meg =elskar brev lapp farvel sei_til",
+        "da": "tak_for_alt undskyld_for_alt tilgiv_mig =elsker brev seddel farvel sig_til",
+        "sv": "tack_för_allt förlåt_för_allt förlåt_mig =älskar =älskade brev lapp hejdå farväl säg_till",
+        "en": "thank_you_for_everything thanks_for_everything sorry_for_everything =loved =love_you "
+              "letter letters note goodbye farewell tell_my",
+    },
+    "ALARM": {
+        "nb": "skriker skreik skrik hyler =hjelp =politiet =112 redde gråter",
+        "nn": "skrik skrik hjelp politiet",
+        "da": "skriger skreg skrig hyler =hjælp =politiet =112 græder",
+        "sv": "skriker skrek skrik =hjälp =polisen =112 gråter",
+        "en": "screaming screams screamed shouting yelling =help =police =999 =911 crying",
+    },
+    "HEIGHT": {
+        "nb": "bru bro =broen taket brua broa brukanten rekkverket stupet =kanten balkongen vinduet perrongen skinnene",
+        "nn": "taket brua kanten",
+        "da": "bro broen taget kanten altanen perronen skinnerne fjorden havnen",
+        "sv": "bro bron taket kanten balkongen perrongen spåret",
+        "en": "roof bridge ledge edge balcony platform tracks cliff lake river",
+    },
+    "FAMILY": {
+        "nb": "mamma mor moren mora pappa far faren stefar stefaren stemor samboer samboeren "
+              "kjæresten typen onkel",
+        "nn": "mor mora far faren stefar",
+        "da": "mor moren far faren stedfar stedfaren kæresten",
+        "sv": "mamma mamman pappa pappan styvpappa styvpappan killen sambo",
+        "en": "mum mom mommy mother dad daddy father stepdad stepfather boyfriend uncle",
+    },
+    "FEAR": {
+        "nb": "redd livredd =tør utrygt trygg",
+        "nn": "redd livredd",
+        "da": "bange tør tryg",
+        "sv": "rädd livrädd vågar trygg",
+        "en": "scared afraid terrified frightened safe",
+    },
+}
+# fmt: on
+
+Concept = str
+# "Not fed", "dare not go home", "not safe": for these the negation is the point.
+NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR"})
+# Concepts that only add to a risk ("a child", "you", "now") and never carry one alone.
+CONTEXT_CONCEPTS = frozenset(
+    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE", "ALARM"}
+)
+# What may follow a stem: the inflection endings of the five languages, folded. A stem
+# followed by anything else is another word ("spar" from "spåret" is not "sparkes").
+ENDINGS = frozenset(
+    """e er et en ene ere est te de t a ar ane ande ade at as s es ed ing ings
+    en et ene ens ers ets or ors na t""".split()
+) | {""}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon entry: folded words, whether the last is a word beginning."""
+
+    concept: Concept
+    words: tuple[str, ...]
+    prefix: bool
+    stemmed: bool = False  # a stem: only inflection endings may follow it
+
+
+def _entries(concept: str, language: str, raw: str) -> Iterator[Entry]:
+    for item in raw.split():
+        exact = item.startswith("=")
+        item = item.lstrip("=")
+        star = item.endswith("*")
+        words = [w for w in item.rstrip("*").split("_") if w]
+        folded = tuple(fold(w) for w in words)
+        yield Entry(concept, folded, star)
+        if not exact and not star:
+            stemmed = fold(stem(words[-1], language))
+            if len(stemmed) >= 4 and stemmed != folded[-1]:
+                yield Entry(concept, (*folded[:-1], stemmed), True, True)
+
+
+class ConceptIndex:
+    """All lexicon entries, indexed by their first word for a fast pass over a message."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.exact: dict[str, list[Entry]] = {}
+        self.prefix: dict[str, list[Entry]] = {}
+        for entry in set(entries):
+            table = self.prefix if entry.prefix and len(entry.words) == 1 else self.exact
+            table.setdefault(entry.words[0], []).append(entry)
+        self.prefix_lengths = sorted({len(k) for k in self.prefix})
+        self._cache: dict[str, tuple[Entry, ...]] = {}
+
+    def _first(self, word: str) -> tuple[Entry, ...]:
+        """Entries whose first word matches ``word``; words repeat, so answers are kept."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        found = list(self.exact.get(word, ()))
+        for size in self.prefix_lengths:
+            if size > len(word):
+                break
+            for entry in self.prefix.get(word[:size], ()):
+                if not entry.stemmed or word[size:] in ENDINGS:
+                    found.append(entry)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[word] = answer = tuple(found)
+        return answer
+
+    def hits(self, toks: list[Token]) -> list[tuple[Concept, int, int]]:
+        """``(concept, first token, token after the last)`` for every entry found."""
+        found: list[tuple[Concept, int, int]] = []
+        for i, tok in enumerate(toks):
+            entries = self._first(tok.folded)
+            if not entries:
+                continue
+            seen: set[tuple[str, int]] = set()
+            for entry in entries:
+                n = len(entry.words)
+                if n > 1 and not _rest_matches(entry, toks, i):
+                    continue
+                key = (entry.concept, n)
+                if key not in seen:
+                    seen.add(key)
+                    found.append((entry.concept, i, i + n))
+        return found
+
+
+def _rest_matches(entry: Entry, toks: list[Token], i: int) -> bool:
+    if i + len(entry.words) > len(toks):
+        return False
+    last = len(entry.words) - 1
+    for k, word in enumerate(entry.words[1:], start=1):
+        have = toks[i + k].folded
+        if have == word:
+            continue
+        if not (k == last and entry.prefix and have.startswith(word)):
+            return False
+        if entry.stemmed and have[len(word) :] not in ENDINGS:
+            return False
+    return True
+
+
+def build_index() -> ConceptIndex:
+    """The index over every concept and language."""
+    return ConceptIndex(
+        entry
+        for concept, by_language in LEXICON.items()
+        for language, raw in by_language.items()
+        for entry in _entries(concept, language, raw)
+    )
+
+
+INDEX = build_index()

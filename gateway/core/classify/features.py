@@ -1,0 +1,83 @@
+"""What the risk model sees in a message: words, word beginnings, concepts and frames.
+
+The same function builds the features when the model is trained (``scripts/``) and when
+a message is classified, so the two can never drift apart. Word beginnings (the first
+four and six letters of each folded word) carry inflections and compounds the lexicons
+never listed; concepts, concept pairs in one sentence, frames and phrase rules carry meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .folding import lower_in_place
+from .frames import ConceptHit, FrameHit, concept_hits, fired_frames
+from .model import Risk
+from .normalise import tokens
+from .phrases import phrase_risks
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One message's features and the evidence behind them, for explanations."""
+
+    features: frozenset[str]
+    concepts: tuple[ConceptHit, ...]
+    frames: tuple[FrameHit, ...]
+    phrases: tuple[Risk, ...]
+
+
+_WORD_FEATURES: dict[str, tuple[str, ...]] = {}
+
+
+def _word_features(word: str) -> tuple[str, ...]:
+    """The word itself and its beginnings, which stand in for stems in any language."""
+    if len(_WORD_FEATURES) > 200_000:
+        _WORD_FEATURES.clear()
+    out = ["w:" + word]
+    if len(word) > 4:
+        out.append("p:" + word[:4])
+        if len(word) > 6:
+            out.append("p:" + word[:6])
+    return tuple(out)
+
+
+def analyse(text: str) -> Analysis:
+    """Features of ``text`` for the risk model."""
+    lower = lower_in_place(text)
+    toks = tokens(lower)
+    feats: set[str] = set()
+    add, update, cache = feats.add, feats.update, _WORD_FEATURES
+    previous = "^"
+    for tok in toks:
+        word = "0" if tok.folded.isdigit() else tok.folded
+        own = cache.get(word)
+        if own is None:
+            own = cache[word] = _word_features(word)
+        update(own)
+        add("b:" + previous + " " + word)
+        previous = word
+    hits = concept_hits(text, lower, toks)
+    by_sentence: dict[int, set[str]] = {}
+    for hit in hits:
+        if hit.quoted:
+            feats.add("kq:" + hit.concept)
+        if hit.blocked:
+            feats.add("kx:" + hit.concept)
+        else:
+            feats.add("k:" + hit.concept)
+            by_sentence.setdefault(hit.sentence, set()).add(hit.concept)
+    for concepts in by_sentence.values():
+        ordered = sorted(concepts)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                feats.add("kp:" + a + "+" + b)
+    frames = fired_frames(hits)
+    for frame_hit in frames:
+        feats.add("f:" + frame_hit.frame.name)
+        feats.add("ft:" + frame_hit.frame.type)
+    phrases = phrase_risks(text, lower)
+    for risk in phrases:
+        feats.add("r:" + risk.rule)
+        feats.add("rt:" + risk.type)
+    return Analysis(frozenset(feats), tuple(hits), tuple(frames), tuple(phrases))

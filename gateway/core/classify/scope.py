@@ -1,0 +1,193 @@
+"""Scope of a risk word: negated, hypothetical, about fiction or news, or an idiom.
+
+"jeg kommer ikke til å skade meg", "hvis han slår henne", "vi så en film om selvmord" and
+"I could kill for a coffee" all contain a risk word that is not a risk. Both the phrase
+rules and the concept frames ask the same questions here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+# Clause boundaries: punctuation, line breaks and the word "but" in every language.
+CLAUSE_BREAK = re.compile(r"[.!?;:\n]+|,|\s(?:men|but|fast|though|although|mens)\s")
+SENTENCE_BREAK = re.compile(r"[.!?\n]+")
+_WORD = re.compile(r"[\w'’]+")
+
+_NEGATIONS = frozenset(
+    """ikke ikkje ikk ik itte inte int ej aldri aldrig aldrei never not no nei ingen inga inget
+    ingenting nobody nothing dont don't don’t won't wont didn't didnt doesn't doesnt isn't isnt
+    wasn't wasnt can't cant cannot hasn't hasnt haven't havent wouldn't wouldnt couldn't
+    couldnt shouldn't shouldnt ain't aint nope""".split()
+)
+_SUBJECTS = frozenset(
+    "jeg eg je æ jæ jag i du han hun ho hon vi me de dei dom he she we they".split()
+)
+_HYPOTHETICAL = frozenset("hvis viss dersom ifall if suppose supposing unless".split())
+_HYPOTHETICAL_PHRASES = re.compile(
+    r"\b(?:hva om|kva om|tenk om|tenk deg om|tänk om|vad om|hvad hvis|hvad nu hvis|what if|"
+    r"i tilfelle|i fall|in case|just in case|what happens if|hva skjer hvis|hva gjør (?:jeg|vi|man) hvis)\b",
+)
+# Fiction, news and "talking about" a topic make the phrase not about this family now.
+NOT_REAL = re.compile(
+    r"\b(?:film\w*|movie\w*|serie\w*|series|netflix|tv|tv-serie\w*|boka|boken|bogen|boka|book|novel|"
+    r"roman\w*|spill|spillet|spelet|game|gaming|fortnite|minecraft|sang\w*|låt\w*|song\w*|lyrics|"
+    r"nyhet\w*|nyheder\w*|news|avis\w*|tidning\w*|newspaper|artikkel\w*|artikel\w*|article|"
+    r"podcast\w*|youtube|tiktok-video|video\w*|"
+    r"snakke\w* om|snakka om|prata\w* om|pratet om|talte om|talade om|snakket om|diskut\w* om|"
+    r"lærte om|lærer om|lært om|undervisning om|tema\w*|temaet|talk(?:ed|ing)? about|learn(?:ed|ing|t)? about|"
+    r"lesson about|read about|leste om|läste om|læste om|opplæring|kurs om|course about|"
+    r"spøk\w*|tuller|tulla|tøys\w*|skämt\w*|joking|just kidding|jk|lol|haha\w*|hehe\w*|"
+    # Courtrooms and hunting: "knuse dere i retten", "bury them in court", "på elgjakt med børsa".
+    r"i retten|i nemnda|in court|rettssak\w*|legally|juridisk\w*|jakt|elgjakt|jaktvåpen\w*|jagt\w*|"
+    r"jakten|hunting|skytebane\w*|the range|våpenskap\w*|våbenskab\w*|vapenskåp\w*|safety plan)\b",
+)
+_IDIOMS = re.compile(
+    r"(?:denne|dette|den|det|den här|den där|den dar|denna|detta|this|that)\s+[\wæøåäö]+\s+"
+    r"(?:tar|tek|tager) livet av (?:meg|mig|mej)|"
+    r"(?:dør|døyr|dö|dör|doer|dor|die|dies) (?:hvis|viss|om|if) |"
+    r"overdos\w* (?:av|af|of|med) (?:kaff\w*|coffee|sukker|socker|sugar|godteri|sjokolade\w*|choklad)|"
+    r"(?:could|would|i'd|id) kill for|kill(?:ing)? (?:for a|time)|killing (?:me|it)|killed it|"
+    r"dying (?:to|for|of)|die (?:of|from) (?:laughing|laughter|embarrassment|boredom)|bored to death|"
+    r"scared to death|dead (?:tired|funny|good|easy)|drop dead gorgeous|over my dead body|"
+    r"i'?m (?:so )?dead lol|hit (?:me|us|him|her) up|hits? (?:me|us) (?:that|with)|beat (?:me|us|them|him|her) (?:at|to|in)|"
+    r"slår (?:meg|oss) at|slo (?:meg|oss) at|slår (?:meg|mig) som|slog (?:mig|mig som)|"
+    r"sl(?:å|år|o|ått|og) (?:meg|mig|oss|os|seg|sig) (?:til ro|ned|sammen|løs|opp|igjennom|igennem)|"
+    r"(?:drepe|dræbe|döda) for en|dør av latter|døde av latter|dø av (?:latter|skam|kjedsomhet)|"
+    r"dø af grin|dö av skratt|döde av skratt|kjeder meg (?:i ?hjel|i hel)|kjeda meg i hel|"
+    r"keder mig ihjel|tråkar ihjäl|frøs (?:meg )?(?:i ?hjel|i hel)|fryser (?:i ?hjel|i hel)|"
+    r"(?:du|dere|det|denne|dette|den|han|hun|ungene|barna|jobben|skolen|this|that|you|the kids) "
+    r"(?:tar|tek) livet av meg|(?:you|this|that|it|the kids|work)(?:'re| are| is)? killing me|"
+    r"slå i ?hjel tiden|slå ihjel tiden|slå ihjäl tiden|kill two birds|shoot (?:myself|yourself) in the foot|"
+    r"skyte (?:meg|seg) (?:selv )?i foten",
+)
+
+
+def breaks(pattern: re.Pattern[str], text: str) -> list[int]:
+    return [m.end() for m in pattern.finditer(text)]
+
+
+def start_of(breaks: list[int], position: int) -> int:
+    i = bisect.bisect_right(breaks, position) - 1
+    return breaks[i] if i >= 0 else 0
+
+
+def inside_idiom(text: str, start: int, end: int) -> bool:
+    """Whether an idiom overlaps the phrase; idioms are short, so look only nearby."""
+    window_start = max(0, start - 30)
+    for m in _IDIOMS.finditer(text, window_start, min(len(text), end + 30)):
+        if m.start() < end and start < m.end():
+            return True
+    return False
+
+
+def is_negated(text: str, clause_start: int, start: int, end: int) -> bool:
+    """A negation inside the phrase, or among the four words before it in the same clause.
+
+    A subject pronoun after the negation starts a new clause even without punctuation:
+    in "orkar ikkje meir eg vil ta livet mitt" the "ikkje" belongs to "orkar".
+    """
+    words = [w.lower() for w in _WORD.findall(text[clause_start:start])[-4:]]
+    words += [w.lower() for w in _WORD.findall(text[start:end])]
+    negated = False
+    for word in words:
+        if word in _NEGATIONS:
+            negated = True
+        elif word in _SUBJECTS:
+            negated = False
+    return negated
+
+
+def is_hypothetical(text: str, clause_start: int, start: int) -> bool:
+    """An "if" three words or fewer before the phrase ("if he hits her"), in the same clause.
+
+    Further away it is usually a conditional threat ("if you take my kids I'll kill you"),
+    which stays a threat.
+    """
+    before = _WORD.findall(text[clause_start:start])
+    if any(w.lower() in _HYPOTHETICAL for w in before[-4:]):
+        return True
+    # "om" is "if" at the head of a clause (sv, nb, da) and "about" elsewhere.
+    if before and before[0].lower() == "om" and len(before) <= 4:
+        return True
+    return bool(_HYPOTHETICAL_PHRASES.search(text, clause_start, start))
+
+
+# Reported past or handled events and feelings, not a risk now.
+_PAST_HANDLED = re.compile(
+    r"\b(?:for (?:mange )?år siden|for \w+ år sidan|da jeg var liten|da eg var liten|när jag var liten|"
+    r"da jeg var barn|years ago|when i was (?:a kid|little|young)|for længe siden|för länge sedan)\b"
+)
+
+
+# Quoted words are someone else's, reported: «ta livet av», "knuse" dykk, "kill" for.
+# Families and lawyers also quote the real threat, so quoting is a feature, not a block.
+_QUOTED = re.compile(r"«[^»\n]{1,80}»|\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|”[^”\n]{1,80}”")
+
+
+_LAUGHTER = re.compile(r"haha|hehe|lol\b|😂|😅|🤣|💀|skämt|spøk|joke|kidding|tuller|fleip")
+
+
+class Scope:
+    """Answers "is this span blocked?" for one message, computing its breaks once."""
+
+    def __init__(self, text: str, lower: str) -> None:
+        self.text = text
+        self.lower = lower
+        self.clauses = breaks(CLAUSE_BREAK, lower)
+        self.sentences = breaks(SENTENCE_BREAK, lower)
+        self.quotes = (
+            [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+            if ('"' in text or "«" in text or "“" in text or "”" in text)
+            else []
+        )
+        self._idioms: list[tuple[int, int]] | None = None
+        self._not_real: dict[int, bool] = {}
+
+    def joking_quote(self, start: int, end: int) -> bool:
+        """Quoted words in a message that laughs ("jeg skal ta livet av deg" sa mormor 😂)."""
+        return bool(self.quotes) and self.quoted(start, end) and bool(_LAUGHTER.search(self.lower))
+
+    def quoted(self, start: int, end: int) -> bool:
+        """Whether the span sits inside quotation marks: reported, not said now."""
+        return any(s < start and end < e for s, e in self.quotes)
+
+    def sentence_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """Where the sentence around ``start:end`` begins and ends."""
+        sentence_start = start_of(self.sentences, start)
+        i = bisect.bisect_right(self.sentences, end)
+        return sentence_start, self.sentences[i] if i < len(self.sentences) else len(self.lower)
+
+    def negated(self, start: int, end: int) -> bool:
+        return is_negated(self.text, start_of(self.clauses, start), start, end)
+
+    def hypothetical(self, start: int) -> bool:
+        return is_hypothetical(self.lower, start_of(self.clauses, start), start)
+
+    def not_real(self, start: int, end: int) -> bool:
+        """Fiction, news, a game, a joke, or a past event told as past (kept per sentence)."""
+        s, e = self.sentence_bounds(start, end)
+        known = self._not_real.get(s)
+        if known is None:
+            known = bool(
+                NOT_REAL.search(self.lower, s, e) or _PAST_HANDLED.search(self.lower, s, e)
+            )
+            self._not_real[s] = known
+        return known
+
+    def idiom(self, start: int, end: int) -> bool:
+        """Whether an idiom overlaps the span; the idioms are found once per message."""
+        if self._idioms is None:
+            self._idioms = [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
+        return any(s < end and start < e for s, e in self._idioms)
+
+    def blocked(self, start: int, end: int, *, negation: bool = True) -> bool:
+        """Whether the span is negated, hypothetical, not real or inside an idiom."""
+        return (
+            self.idiom(start, end)
+            or self.joking_quote(start, end)
+            or (negation and self.negated(start, end))
+            or self.hypothetical(start)
+            or self.not_real(start, end)
+        )
