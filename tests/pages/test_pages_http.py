@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from gateway.core.sms import count_segments
-from gateway.storage.models import AccessLogEntry, AuditEvent, Message, OutboxJob, QueueItem
+from gateway.storage.models import (
+    AccessLogEntry,
+    AuditEvent,
+    Message,
+    OutboxJob,
+    QueueItem,
+    RiskFeedback,
+)
 from gateway.web.pages.texts import LANGUAGES, TEXTS
 from tests.api.world import TEAM_A, TEAM_B, World
 from tests.pages.support import signed_in
@@ -314,5 +321,43 @@ async def test_the_practices_reply_templates_fill_the_composer(world: World, tmp
             "Hei! Vi ringer deg i dag. Haster det, ring 112. Hilsen Barneverntjenesten</textarea>"
             in html
         )
+    finally:
+        await client.close()
+
+
+async def test_a_caseworker_marks_a_missed_risk_on_the_case_page(world: World) -> None:
+    worker = world.person("caseworker")
+    case = await world.case(TEAM_A, worker)
+    message_id, _ = await world.inbound(case, owner_user=worker, text="Jeg orker ikke mer")
+    client = await signed_in(world, worker)
+    try:
+        status, html, _ = await client.get(f"/cases/{case.ref}")
+        assert status == 200 and f"/messages/{message_id}/risk-feedback" in html
+        path = f"/cases/{case.ref}/messages/{message_id}/risk-feedback"
+        status, _, _ = await client.post(
+            path, {"verdict": "missed_risk", "risk_type": "SELF_HARM"}, csrf=False
+        )
+        assert status == 403  # a form without its CSRF token changes nothing
+        status, _, resp = await client.post(
+            path, {"verdict": "missed_risk", "risk_type": "SELF_HARM"}
+        )
+        assert status == 303 and "feedback=1" in resp.headers["Location"]
+        status, html, _ = await client.get(f"/cases/{case.ref}?feedback=1")
+        assert status == 200 and 'role="status"' in html
+        async with world.rt.db.read() as s:
+            marks = (await s.execute(select(RiskFeedback))).scalars().all()
+            events = (
+                (await s.execute(select(AuditEvent).where(AuditEvent.action == "risk.feedback")))
+                .scalars()
+                .all()
+            )
+            priority = (
+                await s.execute(select(Message.priority).where(Message.id == message_id))
+            ).scalar_one()
+        assert [(m.message_id, m.verdict, m.risk_types) for m in marks] == [
+            (message_id, "missed_risk", ["SELF_HARM"])
+        ]
+        assert len(events) == 1 and events[0].actor == worker.email
+        assert priority == "normal"  # feedback never changes routing
     finally:
         await client.close()

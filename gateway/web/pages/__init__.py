@@ -50,6 +50,7 @@ def add_page_routes(app: web.Application) -> None:
     r.add_post("/cases/{ref}/reply", case.reply)
     r.add_post("/cases/{ref}/sms-count", case.sms_count)
     r.add_post("/cases/{ref}/messages/{message_id}/reveal", case.reveal)
+    r.add_post("/cases/{ref}/messages/{message_id}/risk-feedback", case.mark_risk)
     r.add_get("/cases/{ref}/attachments/{attachment_id}", attachments.attachment)
     r.add_get("/audit", audit.audit_page)
     r.add_get("/admin", admin.admin_page)

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import casework
+from gateway import casework, risk_feedback
 from gateway.core.sms import count_segments
 from gateway.logs import mask_address
 from gateway.outbound import ReplyError
@@ -105,6 +105,7 @@ async def render_case(
             "notice": notice,
             "sent_id": int_field(p.request.query, "sent"),
             "queue_item_id": form.get("queue_item_id") or p.request.query.get("item", ""),
+            "risk_types": risk_feedback.RISK_TYPES,
         },
         status=status,
     )
@@ -131,7 +132,13 @@ def _composer_templates(p: Page, thread: Any, contact_id: Any) -> dict[str, Any]
 
 @page(CONTENT)
 async def case_page(p: Page) -> web.StreamResponse:
-    notice = p.t("reply_queued") if p.request.query.get("sent") else ""
+    notice = (
+        p.t("reply_queued")
+        if p.request.query.get("sent")
+        else p.t("fb_thanks")
+        if p.request.query.get("feedback")
+        else ""
+    )
     return await render_case(p, p.request.match_info["ref"], notice=notice)
 
 
@@ -244,3 +251,38 @@ async def reveal(p: Page) -> web.StreamResponse:
         rt.db, rt.keyring, p.staff, message_id, reason=reason[:500]
     )
     return p.render("revealed.html", {"ref": ref, "revealed": revealed})
+
+
+@page(CONTENT)
+async def mark_risk(p: Page) -> web.StreamResponse:
+    """A caseworker's verdict on a message's risk flags ("missed risk" / "not a risk"): audited,
+    kept for the next training round, and never a change of priority."""
+    ref = p.request.match_info["ref"]
+    form = await p.request.post()
+    message_id = int_field(p.request.match_info, "message_id")
+    if message_id is None:
+        raise Refused(404, "not_found", "No such message.")
+    rt = p.request.app[RUNTIME]
+    async with rt.db.read() as s:
+        _m, case = await casework.visible_message(s, p.staff, message_id)
+    if case is None or case.ref != ref:
+        raise Refused(404, "not_found", "No such message on this case.")
+    verdict = str(form.get("verdict", ""))
+    types = (
+        [str(form["risk_type"])]
+        if verdict == risk_feedback.MISSED_RISK and form.get("risk_type")
+        else []
+    )
+    try:
+        await risk_feedback.mark_risk_feedback(rt.db, p.staff, message_id, verdict, types)
+    except risk_feedback.FeedbackRejected as exc:
+        return await render_case(
+            p,
+            ref,
+            errors=[(f"fb-type-{message_id}", str(exc))],
+            form={"feedback": message_id},
+            status=400,
+        )
+    except risk_feedback.MessageNotVisible as exc:
+        raise Refused(404, "not_found", "No such message on this case.") from exc
+    raise web.HTTPSeeOther(f"/cases/{ref}?feedback=1#message-{message_id}")
