@@ -196,3 +196,27 @@ async def test_two_relays_and_a_failing_twilio_send_nothing_twice(
         )
     assert set(dead) <= shown
     assert len(fake.sent()) > len(ids)  # the chaos really happened
+
+
+async def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(
+    settings: Settings, fake: FakeTwilio
+) -> None:
+    one_at_a_time = replace(settings, relay=replace(settings.relay, concurrency=1))
+    rt = await make_runtime(one_at_a_time, timeout=5.0)
+    await rt.db.migrate()
+    await seed_case(rt)
+    try:
+        ids = await queue_replies(rt, 3)
+        fake.latency = 0.5
+        sending = asyncio.create_task(rt.relay.run_once())
+        await asyncio.sleep(0.25)  # the first send is in flight
+        rt.relay.stopping.set()  # SIGTERM
+        assert await sending == 3
+        fake.latency = 0.0
+        states = await jobs(rt)
+    finally:
+        await rt.close()
+    assert states[ids[0]].state == "sent" and len(fake.accepted_for(ids[0])) == 1
+    for i in ids[1:]:  # never started: due again at once, the attempt not counted
+        assert (states[i].state, states[i].attempts, states[i].lease_owner) == ("pending", 0, None)
+        assert fake.accepted_for(i) == []
