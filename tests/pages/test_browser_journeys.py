@@ -193,6 +193,11 @@ def test_auditor_verifies_the_chain_and_admin_page_is_accessible(
     sign_in_with_keyboard(page, live, live.person("admin").email)
     page.goto(live.url + "/admin")
     check_accessibility(page, "admin", screenshots)
+    page.goto(live.url + "/account")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lag en API-nøkkel").click()
+    assert page.locator("#new-token").inner_text().startswith("cgw_")
+    check_accessibility(page, "account", screenshots)
 
 
 def test_a_caseworker_of_another_team_gets_404_on_the_case(

@@ -20,6 +20,7 @@ from gateway.storage.models import (
 )
 from gateway.web.pages.texts import LANGUAGES, TEXTS
 from tests.api.world import TEAM_A, TEAM_B, World
+from tests.helpers import api
 from tests.pages.support import signed_in
 
 HOSTILE = (
@@ -361,3 +362,32 @@ async def test_a_caseworker_marks_a_missed_risk_on_the_case_page(world: World) -
         assert priority == "normal"  # feedback never changes routing
     finally:
         await client.close()
+
+
+async def test_a_caseworker_makes_their_own_api_token_and_an_admin_cannot(world: World) -> None:
+    worker = world.person("caseworker")
+    client = await signed_in(world, worker)
+    admin = await signed_in(world, world.person("admin"))
+    try:
+        status, html, _ = await client.get("/account")
+        assert status == 200 and 'action="/account/token"' in html
+        status, html, _ = await client.post("/account/token", {})
+        assert status == 200, html
+        token = re.search(r'id="new-token">(cgw_[^<]+)<', html)
+        assert token is not None
+        status, _ = await api(world.port, "GET", "/api/v1/queue", token.group(1))
+        assert status == 200  # the token works for the API, as this person
+        await admin.get("/admin")
+        status, html, _ = await admin.post(f"/admin/users/{worker.id}/token", {})
+        assert status == 403 and 'id="new-token"' not in html
+        async with world.rt.db.read() as s:
+            made = (
+                (await s.execute(select(AuditEvent).where(AuditEvent.action == "token.created")))
+                .scalars()
+                .all()
+            )
+        mine = [e for e in made if e.subject == f"user:{worker.id}" and e.details["via"] == "api"]
+        assert [e.actor for e in mine] == [worker.email]
+    finally:
+        await client.close()
+        await admin.close()

@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from gateway.logs import mask_address
-from gateway.web.pages import admin, attachments, audit, case, queue, signin, triage
+from gateway.web.pages import account, admin, attachments, audit, case, queue, signin, triage
 from gateway.web.pages.common import add_security_headers
 
 WEB_DIR = Path(__file__).resolve().parent.parent
@@ -54,5 +54,7 @@ def add_page_routes(app: web.Application) -> None:
     r.add_get("/cases/{ref}/attachments/{attachment_id}", attachments.attachment)
     r.add_get("/audit", audit.audit_page)
     r.add_get("/admin", admin.admin_page)
+    r.add_get("/account", account.account_page)
+    r.add_post("/account/token", account.create_own_token)
     r.add_post("/admin/users/{user_id}/{action}", admin.user_action)
     r.add_post("/admin/contacts/{contact_id}/consent", admin.contact_consent)
