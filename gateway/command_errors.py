@@ -123,7 +123,7 @@ _BIND = re.compile(r"address \('?([^',]*)'?, (\d+)\)")
 
 def _listen_problem(exc: OSError, settings: Settings | None) -> str:
     found = _BIND.search(str(exc))
-    where, setting = "a port", "web.port, smtp.port or lmtp.port"
+    where, setting = "a port", "web.port, smtp.port, lmtp.port or metrics.port"
     if found:
         host, port = found.group(1), int(found.group(2))
         where = f"{host}:{port}"
@@ -134,6 +134,7 @@ def _listen_problem(exc: OSError, settings: Settings | None) -> str:
                     ("web.port", settings.web.port),
                     ("smtp.port", settings.smtp.port),
                     ("lmtp.port", settings.lmtp.port),
+                    ("metrics.port", settings.metrics.port),
                 )
                 if value == port
             ]

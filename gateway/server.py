@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from dataclasses import dataclass, field
 
 import structlog
@@ -152,17 +151,8 @@ async def serve(runtime: Runtime) -> int:
         print(f"case-gateway: {detail}")
         await runtime.close()
         return 1
-    try:
-        gateway = await start_gateway(runtime)
-    except OSError as exc:  # a port taken by another process (a second instance, say)
-        log.error("gateway.cannot_listen", error=str(exc))
-        print(
-            f"case-gateway: cannot listen ({exc.strerror or exc}); another process uses a port: "
-            "change web.port, smtp.port, lmtp.port or metrics.port",
-            file=sys.stderr,
-        )
-        await runtime.close()
-        return 1
+    # A port taken by another process propagates: the command prints one line naming the setting.
+    gateway = await start_gateway(runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -95,6 +95,7 @@ def test_credentials_reach_the_settings_they_name(tmp_path: Path) -> None:
     for value in unit_lines("Environment"):
         key, _, setting = value.partition("=")
         environ[key] = setting.replace("%d", str(creds))
+    (tmp_path / "none.toml").write_text("")
     settings = load_settings(tmp_path / "none.toml", environ)
     assert settings.twilio.auth_token == "token-from-credential"
     assert load_keyring(settings.crypto.key, settings.crypto.key_file).active_id
@@ -161,6 +162,7 @@ async def test_serve_tells_systemd_ready_feeds_the_watchdog_and_says_stopping(
     )
     env.pop("WATCHDOG_PID", None)
     generate_key_file(str(tmp_path / "keys"))
+    (tmp_path / "none.toml").write_text("")
     cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
     migrate = await asyncio.create_subprocess_exec(*cli, "migrate", env=env)
     assert await migrate.wait() == 0
@@ -199,6 +201,7 @@ async def test_serve_with_a_taken_port_says_so_in_one_line(tmp_path: Path) -> No
             "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
         }
         generate_key_file(str(tmp_path / "keys"))
+        (tmp_path / "none.toml").write_text("")
         cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
         migrate = await asyncio.create_subprocess_exec(*cli, "migrate", env=env)
         assert await migrate.wait() == 0
@@ -206,7 +209,7 @@ async def test_serve_with_a_taken_port_says_so_in_one_line(tmp_path: Path) -> No
             *cli, "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         _, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     lines = [line for line in err.decode().splitlines() if line.startswith("case-gateway:")]
     assert len(lines) == 1 and "metrics.port" in lines[0]
     assert "Traceback" not in err.decode()
