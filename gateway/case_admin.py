@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from gateway.accounts import Staff
-from gateway.casework import not_visible, visible_case
+from gateway.casework import case_contacts, not_visible, visible_case
 from gateway.permissions import ASSIGNABLE, case_scope
 from gateway.storage.db import Database, Tx, utcnow
 from gateway.storage.models import Case, Contact, Message, QueueItem, ReplyToken, User
@@ -86,15 +86,7 @@ async def create_case(
 async def case_with_contacts(db: Database, staff: Staff, ref: str) -> tuple[Case, list[Contact]]:
     async with db.read() as s:
         case = await visible_case(s, staff, ref)
-        contacts = list(
-            (
-                await s.execute(
-                    select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        contacts = await case_contacts(s, case.id)
     return case, contacts
 
 

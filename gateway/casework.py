@@ -180,30 +180,26 @@ async def messages_with_parts(
     return atts, jobs
 
 
+async def case_contacts(s: AsyncSession, case_id: int) -> list[Contact]:
+    """The case's contacts, oldest first."""
+    rows = await s.execute(select(Contact).where(Contact.case_id == case_id).order_by(Contact.id))
+    return list(rows.scalars().all())
+
+
+async def case_messages(s: AsyncSession, case_id: int) -> list[Message]:
+    """The case's thread: every message of both channels and directions, in order."""
+    rows = await s.execute(
+        select(Message).where(Message.case_id == case_id).order_by(Message.created_at, Message.id)
+    )
+    return list(rows.scalars().all())
+
+
 async def case_thread(db: Database, staff: Staff, ref: str) -> Thread:
     """The case, its contacts and its whole thread in order; the read is access-logged first."""
     async with db.read() as s:
         case = await visible_case(s, staff, ref)
-        contacts = list(
-            (
-                await s.execute(
-                    select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        msgs = list(
-            (
-                await s.execute(
-                    select(Message)
-                    .where(Message.case_id == case.id)
-                    .order_by(Message.created_at, Message.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        contacts = await case_contacts(s, case.id)
+        msgs = await case_messages(s, case.id)
         atts, jobs = await messages_with_parts(s, msgs)
         author_ids = {m.author_id for m in msgs if m.author_id is not None}
         authors = (

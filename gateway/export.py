@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.casework import case_contacts, case_messages
 from gateway.command_errors import CommandError, cli_actor, open_database
 from gateway.settings import Settings
 from gateway.storage.db import Tx, utcnow
@@ -27,8 +28,6 @@ from gateway.storage.models import (
     Attachment,
     AuditEvent,
     Case,
-    Contact,
-    Message,
     OutboxJob,
     QueueItem,
     SealedOriginal,
@@ -49,23 +48,9 @@ def _iso(value: Any) -> str | None:
 async def build_export(s: AsyncSession, case: Case, *, actor: str) -> dict[str, Any]:
     """The export document of ``case`` (without writing anything)."""
     users = {u.id: u for u in (await s.execute(select(User))).scalars().all()}
-    contacts = (
-        (await s.execute(select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)))
-        .scalars()
-        .all()
-    )
+    contacts = await case_contacts(s, case.id)
     by_contact = {c.id: c for c in contacts}
-    msgs = (
-        (
-            await s.execute(
-                select(Message)
-                .where(Message.case_id == case.id)
-                .order_by(Message.created_at, Message.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    msgs = await case_messages(s, case.id)
     ids = [m.id for m in msgs]
     atts: dict[int, list[Attachment]] = {i: [] for i in ids}
     jobs: dict[int, OutboxJob] = {}
