@@ -154,7 +154,7 @@ LIBRARY_FLOORS = {
     "aiosqlite": logging.INFO,
     "asyncio": logging.INFO,
     "aiohttp": logging.INFO,
-    "alembic": logging.INFO,
+    "alembic": logging.WARNING,  # its INFO is start-up chatter ("Context impl ...") on every command
     "twilio": logging.WARNING,  # the Twilio client logs request parameters at INFO
 }
 
