@@ -1,34 +1,54 @@
 """Relay throughput and exactly-once against the fake Twilio API, in the same run.
 
-1. Throughput: N queued replies drained by the relay (claim, open the sealed body, send
-   through the Twilio client, record the outcome with its audit event) versus bare HTTP POSTs
-   of the same forms to the same fake at the same concurrency. Prints replies/s and the ratio.
+1. Throughput. The fake Twilio runs as a process of its own (Twilio does not share our CPU):
+   - the fake alone: wrk POSTs send requests at it, which is what it can take at most;
+   - bare POSTs: the same forms from an aiohttp client here, at the relay's concurrency, which
+     is the floor any relay in Python pays per send;
+   - the relay: N queued replies drained by the relay's own worker passes (claim with a lease,
+     open the sealed body, send through the Twilio client, record the outcome with its audit
+     event). Prints replies/s, the ratio to bare POSTs, and how many replies the fake accepted
+     more than once (must be 0).
+   ``--same-loop`` runs the fake inside this process instead, as earlier runs measured it.
 2. A bad day: the fake fails half its calls (errors, resets before acceptance, answers lost
    after acceptance, slow lookups) and does not honour the idempotency header; two relays
    drain side by side. Prints how many replies Twilio accepted more than once (must be 0),
    how many were sent, and that every reply that failed for good is shown on its case.
 
-    python bench/relay.py [--replies 1000] [--bad-day 200] [--database-url URL]
+    python bench/relay.py [--replies 2000] [--bad-day 200] [--database-url URL] [--same-loop]
+
+``--database-url`` takes a PostgreSQL server URL; each run makes its own database there and
+drops it afterwards. Without it, fresh SQLite files.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
+import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.twilio_rest import TwilioSmsSender
 from gateway.casefiles import CaseRow, ContactRow, apply_import
 from gateway.logs import configure_logging
+from gateway.relay import PASS_BATCHES
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import Keyring, new_key_line, parse_keys
 from gateway.settings import Settings
@@ -38,22 +58,96 @@ from tests.fakes.twilio_api import FakeTwilio
 ACCOUNT = "AC" + "c" * 32
 TOKEN = "bench-relay-token-0123456789"
 FAMILY = "+4791234567"
+SERVICE = "+4759440000"
+PUBLIC = "https://bench.example"
+MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def settings_for(url: str, fake: FakeTwilio) -> Settings:
+class Provider:
+    """Where the relay sends: the fake's address, and what it accepted for each message."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    async def accepted(self) -> tuple[int, Counter[int]]:
+        """(send requests, accepted messages per our message id)."""
+        raise NotImplementedError
+
+
+class FakeInProcess(Provider):
+    def __init__(self, fake: FakeTwilio) -> None:
+        super().__init__(fake.base_url)
+        self.fake = fake
+
+    async def accepted(self) -> tuple[int, Counter[int]]:
+        return len(self.fake.sent()), _per_message(a.status_callback for a in self.fake.accepted)
+
+
+class FakeProcess(Provider):
+    def __init__(self, base_url: str, proc: asyncio.subprocess.Process) -> None:
+        super().__init__(base_url)
+        self.proc = proc
+
+    async def accepted(self) -> tuple[int, Counter[int]]:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.base_url}/_fake/accepted") as resp,
+        ):
+            data = await resp.json()
+        return int(data["sends"]), _per_message(a["callback"] for a in data["accepted"])
+
+
+def _per_message(callbacks: object) -> Counter[int]:
+    found = (re.search(r"\?message=(\d+)$", c) for c in callbacks)  # type: ignore[attr-defined]
+    return Counter(int(m.group(1)) for m in found if m)
+
+
+@asynccontextmanager
+async def provider(same_loop: bool) -> AsyncIterator[Provider]:
+    if same_loop:
+        fake = FakeTwilio(ACCOUNT, TOKEN, honour_idempotency=False)
+        await fake.start()
+        try:
+            yield FakeInProcess(fake)
+        finally:
+            await fake.stop()
+        return
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.twilio_api",
+        "--account",
+        ACCOUNT,
+        "--token",
+        TOKEN,
+        "--ignore-idempotency",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int((await proc.stdout.readline()).decode())
+        yield FakeProcess(f"http://127.0.0.1:{port}", proc)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def settings_for(url: str, base_url: str) -> Settings:
     s = Settings()
     return replace(
         s,
         database=replace(s.database, url=url),
-        web=replace(s.web, port=0, public_url="https://bench.example"),
+        web=replace(s.web, port=0, public_url=PUBLIC),
         smtp=replace(s.smtp, enabled=False),
         sms=replace(s.sms, provider="twilio"),
         twilio=replace(
             s.twilio,
             account_sid=ACCOUNT,
             auth_token=TOKEN,
-            from_number="+4759440000",
-            api_base_url=fake.base_url,
+            from_number=SERVICE,
+            api_base_url=base_url,
             max_per_second=100_000.0,  # the provider's allowed rate is not the limit here
         ),
         relay=replace(
@@ -108,64 +202,117 @@ async def queue_replies(rt: Runtime, n: int) -> list[int]:
                     channel="sms",
                     contact_id=contact_id,
                 )
+                assert result.message_id is not None
                 ids.append(result.message_id)
     return ids
 
 
 async def drain(*relays: Runtime) -> None:
+    """Run the relays' worker passes side by side until nothing is due (backoff is 0)."""
     for _ in range(10_000):
-        done = await asyncio.gather(*(r.relay.run_once() for r in relays))
+        done = await asyncio.gather(*(r.relay.run_once(batches=PASS_BATCHES) for r in relays))
         if sum(done) == 0:
             return
 
 
-async def bare_posts(fake: FakeTwilio, n: int, concurrency: int) -> float:
+def send_form(i: int) -> dict[str, str]:
+    """What the relay posts for a reply (message id 0: none of ours)."""
+    return {
+        "To": FAMILY,
+        "From": SERVICE,
+        "Body": f"Svar {i}: vi ringer deg i morgen formiddag.",
+        "StatusCallback": f"{PUBLIC}/webhooks/twilio/status?message=0",
+    }
+
+
+async def bare_posts(base_url: str, n: int, concurrency: int) -> float:
     """The same forms POSTed straight to the fake: the floor any relay pays per send."""
-    url = f"{fake.base_url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+    url = base_url + MESSAGES_PATH
     auth = {"Authorization": aiohttp.encode_basic_auth(ACCOUNT, TOKEN)}
     left = list(range(n))
     async with aiohttp.ClientSession() as http:
 
         async def lane() -> None:
             while left:
-                i = left.pop()
-                form = {"To": FAMILY, "From": "+4759440000", "Body": f"Svar {i}"}
-                async with http.post(url, data=form, headers=auth) as resp:
+                async with http.post(url, data=send_form(left.pop()), headers=auth) as resp:
                     await resp.read()
+                    assert resp.status == 201, resp.status
 
         start = time.perf_counter()
         await asyncio.gather(*(lane() for _ in range(concurrency)))
         return time.perf_counter() - start
 
 
-async def throughput(url: str, n: int, keyring: Keyring) -> None:
-    fake = FakeTwilio(ACCOUNT, TOKEN, honour_idempotency=False)
-    await fake.start()
-    settings = settings_for(url, fake)
-    rt = runtime(settings, keyring)
+def fake_alone(base_url: str, connections: int, seconds: int = 3) -> float | None:
+    """Requests/s wrk gets from the fake (the provider's ceiling in this run), if wrk is here."""
+    if shutil.which("wrk") is None:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {urlencode(send_form(0))!r}\n"
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f'wrk.headers["Authorization"] = {aiohttp.encode_basic_auth(ACCOUNT, TOKEN)!r}\n'
+        )
     try:
-        await rt.db.migrate()
-        await queue_replies(rt, n)
-        bare = await bare_posts(fake, n, settings.relay.concurrency)
-        fake.accepted.clear()
-        start = time.perf_counter()
-        await drain(rt)
-        ours = time.perf_counter() - start
-        twice = sum(1 for i in range(1, n + 1) if len(fake.accepted_for(i)) > 1)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "-s",
+                script.name,
+                base_url + MESSAGES_PATH,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
-        await rt.close()
-        await fake.stop()
+        os.unlink(script.name)
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(found.group(1)) if found else None
+
+
+async def throughput(url: str, n: int, keyring: Keyring, same_loop: bool) -> None:
+    async with provider(same_loop) as fake:
+        settings = settings_for(url, fake.base_url)
+        concurrency = settings.relay.concurrency
+        alone = None if same_loop else fake_alone(fake.base_url, concurrency)
+        rt = runtime(settings, keyring)
+        try:
+            await rt.db.migrate()
+            ids = await queue_replies(rt, n)
+            bare = await bare_posts(fake.base_url, n, concurrency)
+            start = time.perf_counter()
+            await drain(rt)
+            ours = time.perf_counter() - start
+            async with rt.db.read() as s:
+                sent = {
+                    j.message_id
+                    for j in (await s.execute(select(OutboxJob))).scalars()
+                    if j.state == "sent"
+                }
+        finally:
+            await rt.close()
+        _, per_message = await fake.accepted()
+    twice = sum(1 for i in ids if per_message[i] > 1)
+    where = "in this process" if same_loop else "its own process"
     print(
-        f"relay throughput: {n} replies, {settings.relay.concurrency} in flight: "
-        f"relay {n / ours:8.1f} replies/s   bare POSTs {n / bare:8.1f} req/s   "
-        f"ratio {bare / ours:.2f}   sent twice: {twice}"
+        f"relay throughput ({where}; {n} replies, {concurrency} in flight): "
+        f"relay {n / ours:7.1f} replies/s   bare POSTs {n / bare:7.1f} req/s   "
+        f"ratio {bare / ours:.2f}   fake alone (wrk) "
+        + (f"{alone:7.1f} req/s" if alone is not None else "n/a")
+        + f"   sent {len(sent)}/{n}, accepted twice: {twice}, "
+        f"not accepted: {sum(1 for i in ids if per_message[i] == 0)}"
     )
 
 
 async def bad_day(url: str, n: int, keyring: Keyring) -> None:
     fake = FakeTwilio(ACCOUNT, TOKEN, honour_idempotency=False)
     await fake.start()
-    settings = settings_for(url, fake)
+    settings = settings_for(url, fake.base_url)
     first, second = runtime(settings, keyring, 0.5), runtime(settings, keyring, 0.5)
     try:
         await first.db.migrate()
@@ -200,21 +347,60 @@ async def bad_day(url: str, n: int, keyring: Keyring) -> None:
     )
 
 
+@asynccontextmanager
+async def database(server_url: str | None, tmp: str, name: str) -> AsyncIterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+    if server_url is None:
+        yield f"sqlite+aiosqlite:///{tmp}/{name}.db"
+        return
+    import asyncpg
+
+    base = make_url(server_url)
+    db_name = f"cg_bench_relay_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(
+            host=base.host or "127.0.0.1",
+            port=base.port or 5432,
+            user=base.username or "postgres",
+            password=base.password,
+            database=base.database or "postgres",
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    await admin(f'CREATE DATABASE "{db_name}"')
+    try:
+        yield base.set(database=db_name).render_as_string(hide_password=False)
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--replies", type=int, default=1000)
+    parser.add_argument("--replies", type=int, default=2000)
     parser.add_argument("--bad-day", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: fresh SQLite files")
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server (default: SQLite files)"
+    )
+    parser.add_argument(
+        "--same-loop", action="store_true", help="run the fake Twilio inside this process"
+    )
     args = parser.parse_args()
-    if args.database_url:
-        raise SystemExit("bench/relay.py: --database-url is not supported yet; SQLite only")
+    if args.database_url and args.database_url.startswith("sqlite"):
+        raise SystemExit("bench/relay.py: --database-url is for PostgreSQL; SQLite uses new files")
     configure_logging("json", "error")
     keyring = parse_keys(new_key_line("bench"))
     with tempfile.TemporaryDirectory() as tmp:
-        await throughput(f"sqlite+aiosqlite:///{tmp}/relay.db", args.replies, keyring)
-        await bad_day(f"sqlite+aiosqlite:///{tmp}/bad.db", args.bad_day, keyring)
+        async with database(args.database_url, tmp, "relay") as url:
+            await throughput(url, args.replies, keyring, args.same_loop)
+        if args.bad_day:
+            async with database(args.database_url, tmp, "bad") as url:
+                await bad_day(url, args.bad_day, keyring)
 
 
 if __name__ == "__main__":

@@ -22,20 +22,19 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import OutboundEnvelope, ProviderUnsure, Sender, SendOutcome, SentLookup
-from gateway.case_alerts import show_on_case
 from gateway.core.addresses import reply_address
-from gateway.core.sms import STATUS_RANK, explain_error, retry_delay, status_moves_forward
 from gateway.metrics import MESSAGES_OUT, SEND_ATTEMPTS
+from gateway.relay_outcomes import record_outcomes
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
-from gateway.sms_keywords import set_sms_opt_out
-from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
+from gateway.storage.db import Database, StoreUnavailable, as_utc, utcnow
 from gateway.storage.models import (
     Contact,
     Message,
@@ -47,6 +46,12 @@ from gateway.storage.models import (
 from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.relay")
+
+# The worker claims up to this many batches in one pass, each while the last sends of the one
+# before are still out; a pass ends (and the worker reports itself alive) at least this often.
+PASS_BATCHES = 10
+# Outcomes wait at most this long for others to share their transaction.
+RECORD_LINGER_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -125,22 +130,39 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; then finish the sends in flight and release the rest."""
         self.stopping = stop
-        await poll_until_stopped("relay", self.run_once, stop, self.settings.relay.poll_seconds)
+        await poll_until_stopped(
+            "relay",
+            lambda: self.run_once(batches=PASS_BATCHES),
+            stop,
+            self.settings.relay.poll_seconds,
+        )
 
-    async def run_once(self) -> int:
-        """Claim one batch of due jobs and send them concurrently; returns how many were claimed."""
+    async def run_once(self, batches: int = 1) -> int:
+        """Claim due jobs and send them concurrently; returns how many were claimed.
+
+        With ``batches`` > 1 the next batch is claimed while the last sends of the previous one
+        are still out, so sending never pauses for a claim while work is due (the worker loop
+        does this; one batch is one pass for a caller stepping the relay by hand).
+        """
         if self.stopping.is_set():
             return 0
         claimed = await self.claim()
         if not claimed:
             return 0
-        in_flight = {job.job_id for job in claimed}
+        relay = self.settings.relay
+        in_flight = {job.job_id for job in claimed}  # claimed and not yet recorded
         renewer = asyncio.create_task(self._renew_leases(in_flight), name="relay-lease")
-        gate = asyncio.Semaphore(self.settings.relay.concurrency)
+        gate = asyncio.Semaphore(relay.concurrency)
         finished: asyncio.Queue[tuple[ClaimedJob, SendOutcome] | None] = asyncio.Queue()
+        unstarted = len(claimed)
+        running_low = asyncio.Event()  # few enough unstarted sends left to claim the next batch
 
         async def one(job: ClaimedJob) -> None:
+            nonlocal unstarted
             async with gate:
+                unstarted -= 1
+                if unstarted <= relay.concurrency:
+                    running_low.set()
                 if self.stopping.is_set() and not job.unconfirmed:
                     await self.release(job)
                     in_flight.discard(job.job_id)
@@ -149,15 +171,28 @@ class Relay:
                 finished.put_nowait((job, outcome))
 
         async def recorder() -> None:
-            """Outcomes are recorded as they arrive, whatever has arrived in one transaction."""
-            while True:
+            """Outcomes are recorded in batches: whatever arrived while the last batch was being
+            written, or what arrives within a few milliseconds of the first one waiting."""
+            closing = False
+            while not closing:
                 first = await finished.get()
                 if first is None:
                     return
                 done = [first]
-                closing = False
-                while not finished.empty():
-                    nxt = finished.get_nowait()
+                deadline = asyncio.get_running_loop().time() + RECORD_LINGER_SECONDS
+                while len(done) < relay.concurrency:
+                    if finished.empty():
+                        if len(done) + finished.qsize() >= len(in_flight):
+                            break  # nothing else is out
+                        left = deadline - asyncio.get_running_loop().time()
+                        if left <= 0:
+                            break
+                        try:
+                            nxt = await asyncio.wait_for(finished.get(), left)
+                        except TimeoutError:
+                            break
+                    else:
+                        nxt = finished.get_nowait()
                     if nxt is None:
                         closing = True
                         break
@@ -167,13 +202,27 @@ class Relay:
                 finally:
                     for job, _ in done:
                         in_flight.discard(job.job_id)
-                if closing:
-                    return
 
         recording = asyncio.create_task(recorder(), name="relay-record")
+        sending = [asyncio.create_task(one(job)) for job in claimed]
+        total = len(claimed)
         try:
-            results = await asyncio.gather(*(one(job) for job in claimed), return_exceptions=True)
+            for _ in range(batches - 1):
+                if len(claimed) < relay.batch_size:
+                    break  # that was all that was due
+                await running_low.wait()
+                if self.stopping.is_set():
+                    break
+                running_low.clear()
+                claimed = await self.claim()
+                if not claimed:
+                    break
+                total += len(claimed)
+                unstarted += len(claimed)
+                in_flight.update(job.job_id for job in claimed)
+                sending += [asyncio.create_task(one(job)) for job in claimed]
         finally:
+            results = await asyncio.gather(*sending, return_exceptions=True)
             finished.put_nowait(None)
             recorded = await asyncio.gather(recording, return_exceptions=True)
             renewer.cancel()
@@ -182,7 +231,7 @@ class Relay:
         for result in [*results, *recorded]:  # the database went away: the poll loop waits
             if isinstance(result, BaseException):
                 raise result
-        return len(claimed)
+        return total
 
     async def _renew_leases(self, in_flight: set[int]) -> None:
         """Keep the lease of every job still being sent, so no other relay takes it over."""
@@ -287,47 +336,112 @@ class Relay:
         return outcome
 
     async def claim(self) -> list[ClaimedJob]:
+        """Claim a batch of due sends with a lease in this relay's name, ready to send.
+
+        A few statements for the whole batch: the due jobs (locked, ``SKIP LOCKED``), one
+        UPDATE that takes them, one read of their messages, sealed bodies and contacts.
+        """
         now = self.clock()
         relay = self.settings.relay
         async with self.db.transaction() as tx:
             s = tx.session
-            jobs = await claim_due(
-                s, "send", now, relay.batch_size, relay.lease_seconds, self.owner
+            jobs = (
+                await s.execute(
+                    select(
+                        OutboxJob.id,
+                        OutboxJob.state,
+                        OutboxJob.attempts,
+                        OutboxJob.unconfirmed_since,
+                        OutboxJob.created_at,
+                        OutboxJob.idempotency_key,
+                        OutboxJob.message_id,
+                    )
+                    .where(OutboxJob.kind == "send", _due(now))
+                    .order_by(OutboxJob.id)
+                    .limit(relay.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not jobs:
+                return []
+            await s.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id.in_([job.id for job in jobs]))
+                .values(
+                    # A job still "sending" here lost its holder mid-send: outcome unknown.
+                    unconfirmed_since=case(
+                        (
+                            and_(
+                                OutboxJob.state == "sending",
+                                OutboxJob.unconfirmed_since.is_(None),
+                            ),
+                            now,
+                        ),
+                        else_=OutboxJob.unconfirmed_since,
+                    ),
+                    state="sending",
+                    attempts=OutboxJob.attempts + 1,
+                    lease_until=now + timedelta(seconds=relay.lease_seconds),
+                    lease_owner=self.owner,
+                )
+                .execution_options(synchronize_session=False)
             )
+            rows = {
+                row.id: row
+                for row in (
+                    await s.execute(
+                        select(
+                            Message.id,
+                            Message.channel,
+                            Message.direction,
+                            Message.recipient,
+                            Message.subject,
+                            Message.email_message_id,
+                            Message.flags,
+                            Message.case_id,
+                            Message.contact_id,
+                            Message.in_reply_to_id,
+                            SealedOriginal.key_id,
+                            SealedOriginal.nonce,
+                            SealedOriginal.ciphertext,
+                            Contact.opted_out_sms,
+                        )
+                        .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
+                        .outerjoin(Contact, Contact.id == Message.contact_id)
+                        .where(Message.id.in_([job.message_id for job in jobs]))
+                    )
+                ).all()
+            }
             claimed: list[ClaimedJob] = []
-            held = await _preload(s, [job.message_id for job in jobs])
             for job in jobs:
-                envelope = await self._envelope(s, job)
-                item = ClaimedJob(job.id, job.attempts, envelope, await _refusal(s, envelope))
-                if job.unconfirmed_since is not None:
+                row = rows[job.message_id]
+                envelope = await self._envelope(s, job, row)
+                item = ClaimedJob(job.id, job.attempts + 1, envelope, _refusal(row))
+                if job.unconfirmed_since is not None or job.state == "sending":
+                    created = as_utc(job.created_at)
                     item = replace(
                         item,
                         unconfirmed=True,
-                        created_at=as_utc(job.created_at),
+                        created_at=created,
                         known_sid=await _reported_sid(s, envelope.message_id),
-                        exclude=await _other_sids(s, envelope, as_utc(job.created_at)),
+                        exclude=await _other_sids(s, envelope, created),
                     )
                 claimed.append(item)
-            del held  # the preloaded rows were needed until here
         return claimed
 
-    async def _envelope(self, s: AsyncSession, job: OutboxJob) -> OutboundEnvelope:
-        msg = await s.get(Message, job.message_id)
-        assert msg is not None
-        blob = await s.get(SealedOriginal, msg.sealed_id)
-        assert blob is not None
+    async def _envelope(self, s: AsyncSession, job: Any, row: Any) -> OutboundEnvelope:
         body = self.keyring.open(
-            SealedBlob(blob.key_id, blob.nonce, blob.ciphertext), b"outbound"
+            SealedBlob(row.key_id, row.nonce, row.ciphertext), b"outbound"
         ).decode("utf-8")
         reply_to = in_reply_to = None
         references: tuple[str, ...] = ()
-        if msg.channel == "email" and msg.case_id is not None:
+        if row.channel == "email" and row.case_id is not None:
             token = (
                 await s.execute(
                     select(ReplyToken.token)
                     .where(
-                        ReplyToken.case_id == msg.case_id,
-                        ReplyToken.contact_id == msg.contact_id,
+                        ReplyToken.case_id == row.case_id,
+                        ReplyToken.contact_id == row.contact_id,
                         ReplyToken.revoked_at.is_(None),
                     )
                     .limit(1)
@@ -335,23 +449,27 @@ class Relay:
             ).scalar_one_or_none()
             if token:
                 reply_to = reply_address(token, self.settings.email.domain)
-            if msg.in_reply_to_id is not None:
-                parent = await s.get(Message, msg.in_reply_to_id)
-                if parent is not None and parent.email_message_id:
-                    in_reply_to = parent.email_message_id
-                    references = (parent.email_message_id,)
+            if row.in_reply_to_id is not None:
+                parent = (
+                    await s.execute(
+                        select(Message.email_message_id).where(Message.id == row.in_reply_to_id)
+                    )
+                ).scalar_one_or_none()
+                if parent:
+                    in_reply_to = parent
+                    references = (parent,)
         return OutboundEnvelope(
-            message_id=msg.id,
-            channel=msg.channel,
-            to=msg.recipient,
+            message_id=row.id,
+            channel=row.channel,
+            to=row.recipient,
             body=body,
             idempotency_key=job.idempotency_key,
-            subject=msg.subject,
-            email_message_id=msg.email_message_id,
+            subject=row.subject,
+            email_message_id=row.email_message_id,
             reply_to=reply_to,
             in_reply_to=in_reply_to,
             references=references,
-            auto_reply=bool(msg.flags.get("auto_reply")),
+            auto_reply=bool((row.flags or {}).get("auto_reply")),
         )
 
     async def record(self, claimed: ClaimedJob, outcome: SendOutcome) -> None:
@@ -359,26 +477,26 @@ class Relay:
 
     async def record_many(self, done: list[tuple[ClaimedJob, SendOutcome]]) -> None:
         """Record the outcomes of several sends in one transaction (each job its own rows)."""
-        now = self.clock()
-        states: list[str | None] = []
-        async with self.db.transaction() as tx:
-            # Lock and load every job and message of the batch at once; each job below then
-            # finds its rows in the session, and the changes are flushed together.
-            held: list[object] = list(
-                (
-                    await tx.session.execute(
-                        select(OutboxJob)
-                        .where(OutboxJob.id.in_([c.job_id for c, _ in done]))
-                        .order_by(OutboxJob.id)
-                        .with_for_update()
-                        .execution_options(populate_existing=True)
-                    )
-                ).scalars()
+
+        def lease_lost(envelope: OutboundEnvelope, outcome: SendOutcome) -> None:
+            # Our lease ran out and another relay holds the job now: it settles it.
+            log.warning(
+                "relay.lease_lost",
+                message_id=envelope.message_id,
+                ok=outcome.ok,
+                reason="the lease ran out before the outcome was recorded",
             )
-            held += await _preload(tx.session, [c.envelope.message_id for c, _ in done])
-            for claimed, outcome in done:
-                states.append(await self._record_in(tx, claimed, outcome, now))
-            del held  # the preloaded rows were needed until here
+
+        async with self.db.transaction() as tx:
+            states = await record_outcomes(
+                tx,
+                [(c.job_id, c.envelope, outcome) for c, outcome in done],
+                owner=self.owner,
+                relay=self.settings.relay,
+                now=self.clock(),
+                jitter=self.jitter,
+                on_lease_lost=lease_lost,
+            )
         for (claimed, outcome), state in zip(done, states, strict=True):
             if state is None:
                 continue
@@ -402,118 +520,19 @@ class Relay:
                     reason=outcome.error_text,
                 )
 
-    async def _record_in(
-        self, tx: Tx, claimed: ClaimedJob, outcome: SendOutcome, now: datetime
-    ) -> str | None:
-        """The job's new state, or None when our lease ran out and another relay has it."""
-        relay = self.settings.relay
-        s = tx.session
-        job = await s.get(OutboxJob, claimed.job_id)  # locked and loaded by record_many
-        assert job is not None
-        msg = await s.get(Message, claimed.envelope.message_id)
-        assert msg is not None
-        if job.state != "sending" or job.lease_owner != self.owner:
-            # Our lease ran out and another relay holds the job now: it settles it.
-            log.warning(
-                "relay.lease_lost",
-                message_id=msg.id,
-                ok=outcome.ok,
-                reason="the lease ran out before the outcome was recorded",
-            )
-            return None
-        job.lease_owner = None
-        subject = f"message:{msg.id}"
-        if outcome.ok:
-            job.state, job.lease_until, job.last_error = "sent", None, None
-            job.unconfirmed_since = None
-            # A delivery callback may have overtaken us; statuses only move forward.
-            if msg.status not in STATUS_RANK or status_moves_forward(msg.status, "sent"):
-                msg.status = "sent"
-            if outcome.provider_id:
-                msg.provider_id = outcome.provider_id
-            tx.audit("relay", "message.sent", subject, channel=msg.channel, attempts=job.attempts)
-        elif outcome.ambiguous:
-            # Perhaps accepted: never failed and never resent before the provider is asked.
-            delay = retry_delay(
-                min(job.attempts, 64),
-                base=relay.backoff_base_seconds,
-                cap=relay.backoff_cap_seconds,
-                jitter=self.jitter() * 0.999,
-            )
-            job.state, job.lease_until = "pending", None
-            job.next_attempt_at = now + timedelta(seconds=delay)
-            job.last_error = outcome.error_text
-            job.unconfirmed_since = job.unconfirmed_since or now
-            tx.audit(
-                "relay",
-                "message.send_unconfirmed",
-                subject,
-                channel=msg.channel,
-                attempts=job.attempts,
-                check_in_seconds=round(delay, 1),
-            )
-        elif outcome.permanent or job.attempts >= relay.max_attempts:
-            job.state, job.lease_until = "dead", None
-            job.last_error = outcome.error_text
-            msg.status = "failed"
-            msg.error_code, msg.error_text = outcome.error_code, outcome.error_text
-            tx.audit(
-                "relay",
-                "message.dead_lettered",
-                subject,
-                channel=msg.channel,
-                attempts=job.attempts,
-                error_code=outcome.error_code,
-                reason=outcome.error_text,
-            )
-            if msg.channel == "sms" and explain_error(outcome.error_code).opted_out:
-                # Twilio refused: the number sent STOP to Twilio. Record it on the contact.
-                await set_sms_opt_out(
-                    tx, msg.recipient, True, actor="relay", source=f"error:{outcome.error_code}"
-                )
-            # A keyword confirmation is the service's own notice; the opt-out itself is
-            # already on the case, so its failure needs no caseworker.
-            if msg.direction == "out" and not msg.flags.get("keyword_reply"):
-                await show_on_case(
-                    tx,
-                    msg,
-                    f"{msg.channel.upper()} not sent: {outcome.error_text}",
-                    actor="relay",
-                    now=now,
-                )
-        else:
-            delay = retry_delay(
-                min(job.attempts, 64),
-                base=relay.backoff_base_seconds,
-                cap=relay.backoff_cap_seconds,
-                jitter=self.jitter() * 0.999,
-            )
-            job.state, job.lease_until = "pending", None
-            job.unconfirmed_since = None  # the provider answered: it does not have it
-            job.next_attempt_at = now + timedelta(seconds=delay)
-            job.last_error = outcome.error_text
-            tx.audit(
-                "relay",
-                "message.send_retry",
-                subject,
-                channel=msg.channel,
-                attempts=job.attempts,
-                error_code=outcome.error_code,
-                retry_in_seconds=round(delay, 1),
-            )
-        return job.state
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending and past its next attempt, or held by a relay whose lease ran out."""
+    return or_(
+        and_(OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now),
+        and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
+    )
 
 
-async def _refusal(s: AsyncSession, envelope: OutboundEnvelope) -> SendOutcome | None:
+def _refusal(row: Row[Any]) -> SendOutcome | None:
     """Refuse an SMS to a family that opted out after it was queued (keyword confirmations
     excepted: the confirmation of STOP must still reach them)."""
-    if envelope.channel != "sms":
-        return None
-    msg = await s.get(Message, envelope.message_id)
-    if msg is None or msg.contact_id is None or msg.flags.get("keyword_reply"):
-        return None
-    contact = await s.get(Contact, msg.contact_id)
-    if contact is None or not contact.opted_out_sms:
+    if row.channel != "sms" or not row.opted_out_sms or (row.flags or {}).get("keyword_reply"):
         return None
     return SendOutcome(
         False,
@@ -549,22 +568,3 @@ async def _other_sids(
     if since is not None:
         q = q.where(Message.created_at >= since - timedelta(days=1))
     return frozenset(str(p) for p in (await s.execute(q)).scalars() if p)
-
-
-async def _preload(s: AsyncSession, message_ids: list[int]) -> list[object]:
-    """Load the messages of a batch with their sealed bodies and contacts in three queries, so
-    the per-job look-ups that follow are answered from the session. The caller keeps the
-    returned rows: the session's identity map holds them only weakly."""
-    if not message_ids:
-        return []
-    messages = list((await s.execute(select(Message).where(Message.id.in_(message_ids)))).scalars())
-    rows: list[object] = list(messages)
-    sealed = {m.sealed_id for m in messages if m.sealed_id is not None}
-    contacts = {m.contact_id for m in messages if m.contact_id is not None}
-    if sealed:
-        rows += (
-            await s.execute(select(SealedOriginal).where(SealedOriginal.id.in_(sealed)))
-        ).scalars()
-    if contacts:
-        rows += (await s.execute(select(Contact).where(Contact.id.in_(contacts)))).scalars()
-    return rows

@@ -12,14 +12,20 @@ the relay settles a send whose answer it never got. Modes for the relay's worst 
 is a new message), ``latency`` (every answer slow), ``lose_answer_next`` (accept the message,
 then stall so the client times out, or reset the connection), and ``chaos`` (a seeded share of
 calls fails with errors, resets before acceptance, or answers lost after acceptance).
+
+It also runs as a process of its own (``python -m tests.fakes.twilio_api``), so a benchmark
+measures the relay against a provider that does not share its CPU and event loop, as Twilio
+does not; ``GET /_fake/accepted`` then tells which of our messages it accepted.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import random
 import secrets
+import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -126,6 +132,7 @@ class FakeTwilio:
         app.router.add_get(MEDIA_PATH, self._media)
         app.router.add_delete(MEDIA_PATH, self._delete_media)
         app.router.add_get("/cdn/{media}", self._cdn)
+        app.router.add_get("/_fake/accepted", self._accepted)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -137,6 +144,15 @@ class FakeTwilio:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+    async def _accepted(self, request: web.Request) -> web.Response:
+        """For a benchmark running the fake as its own process: what was accepted, for whom."""
+        return web.json_response(
+            {
+                "sends": len(self.sent()),
+                "accepted": [{"sid": a.sid, "callback": a.status_callback} for a in self.accepted],
+            }
+        )
 
     async def _record(self, request: web.Request) -> Recorded:
         form = {k: str(v) for k, v in (await request.post()).items()}
@@ -335,3 +351,28 @@ class RecordingHost:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+
+async def _serve_alone(account: str, token: str, honour_idempotency: bool) -> None:
+    fake = FakeTwilio(account, token, honour_idempotency=honour_idempotency)
+    await fake.start()
+    print(fake.port, flush=True)  # the one line the parent reads
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A fake Twilio REST API on 127.0.0.1.")
+    parser.add_argument("--account", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--ignore-idempotency", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(_serve_alone(args.account, args.token, not args.ignore_idempotency))
+
+
+if __name__ == "__main__":
+    main()
