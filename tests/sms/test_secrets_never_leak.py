@@ -33,7 +33,7 @@ async def test_auth_token_never_in_logs_or_responses(
     secrets = [TWILIO_TOKEN, base64.b64encode(f"{ACCOUNT_SID}:{TWILIO_TOKEN}".encode()).decode()]
     port = gateway.web_port
     answers: list[str] = []
-    caplog.set_level(logging.DEBUG)  # the twilio library logs through the standard library
+    caplog.set_level(logging.DEBUG)  # libraries (twilio, aiohttp) log through the standard library
     with capture_logs(processors=[scrub_personal_data]) as logs:
         token = await seed_case(runtime)
         answers.append((await post_twilio(port, twilio_params(), signature="YmFk"))[1])
@@ -85,6 +85,10 @@ async def test_auth_token_never_in_logs_or_responses(
     assert len(logs) > 10 and len(answers) == 10
     everything = "\n".join([repr(logs), caplog.text, *answers, *stored])
     assert "X-Twilio-Signature" in everything  # the captured output is the real output
-    assert "BEGIN Twilio API Request" in caplog.text
+    # The secret really was on the wire (Basic auth on every send), and went nowhere else.
+    sends = fake_twilio.sent()
+    assert len(sends) >= 4 and all(
+        r.headers["Authorization"] == f"Basic {secrets[1]}" for r in sends
+    )
     for secret in secrets:
         assert secret not in everything
