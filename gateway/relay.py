@@ -51,7 +51,7 @@ log = structlog.get_logger("gateway.relay")
 # before are still out; a pass ends (and the worker reports itself alive) at least this often.
 PASS_BATCHES = 10
 # Outcomes wait at most this long for others to share their transaction.
-RECORD_LINGER_SECONDS = 0.02
+RECORD_LINGER_SECONDS = 0.025
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class Relay:
                     return
                 done = [first]
                 deadline = asyncio.get_running_loop().time() + RECORD_LINGER_SECONDS
-                while len(done) < relay.concurrency:
+                while len(done) < relay.batch_size:
                     if finished.empty():
                         if len(done) + finished.qsize() >= len(in_flight):
                             break  # nothing else is out

@@ -109,15 +109,15 @@ async def record_outcomes(
         for row in (
             await s.execute(
                 select(
-                    OutboxJob.id,
-                    OutboxJob.state,
-                    OutboxJob.lease_owner,
-                    OutboxJob.attempts,
-                    OutboxJob.next_attempt_at,
-                    OutboxJob.unconfirmed_since,
+                    OUTBOX.c.id,
+                    OUTBOX.c.state,
+                    OUTBOX.c.lease_owner,
+                    OUTBOX.c.attempts,
+                    OUTBOX.c.next_attempt_at,
+                    OUTBOX.c.unconfirmed_since,
                 )
-                .where(OutboxJob.id.in_(job_ids))
-                .order_by(OutboxJob.id)
+                .where(OUTBOX.c.id.in_(job_ids))
+                .order_by(OUTBOX.c.id)
                 .with_for_update()
             )
         ).all()
@@ -126,8 +126,8 @@ async def record_outcomes(
         row.id: row
         for row in (
             await s.execute(
-                select(Message.id, Message.status, Message.provider_id).where(
-                    Message.id.in_([env.message_id for _, env, _ in done])
+                select(MESSAGE.c.id, MESSAGE.c.status, MESSAGE.c.provider_id).where(
+                    MESSAGE.c.id.in_([env.message_id for _, env, _ in done])
                 )
             )
         ).all()
