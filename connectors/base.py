@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -60,3 +61,17 @@ class SentLookup(Protocol):
         """The provider's id for ``out`` if it accepted it at or after ``since`` (ids in
         ``exclude`` belong to other messages); None if it has none. Raises ProviderUnsure."""
         ...
+
+
+class RecordedHandover(Protocol):
+    """A sender whose provider cannot be asked afterwards (an SMTP relay keeps no list to read).
+
+    It awaits ``handing_over`` right before the message's content goes out (SMTP: before DATA),
+    so the relay's own record says whether an unanswered send can have reached the provider.
+    If ``handing_over`` raises, nothing is handed over and the send fails as a plain retry.
+    An answer lost after that point is ``ambiguous``.
+    """
+
+    async def send_recorded(
+        self, out: OutboundEnvelope, handing_over: Callable[[], Awaitable[None]]
+    ) -> SendOutcome: ...

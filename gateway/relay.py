@@ -28,7 +28,14 @@ import structlog
 from sqlalchemy import ColumnElement, Row, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import OutboundEnvelope, ProviderUnsure, Sender, SendOutcome, SentLookup
+from connectors.base import (
+    OutboundEnvelope,
+    ProviderUnsure,
+    RecordedHandover,
+    Sender,
+    SendOutcome,
+    SentLookup,
+)
 from gateway.core.addresses import reply_address
 from gateway.metrics import MESSAGES_OUT, SEND_ATTEMPTS
 from gateway.relay_outcomes import record_outcomes
@@ -52,6 +59,10 @@ log = structlog.get_logger("gateway.relay")
 PASS_BATCHES = 10
 # Outcomes wait at most this long for others to share their transaction.
 RECORD_LINGER_SECONDS = 0.025
+
+
+class LeaseLost(Exception):
+    """Another relay holds the job now: this one must not send it."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +300,16 @@ class Relay:
                             "provider has no record of it."
                         ),
                     )
+            elif job.attempts > self.settings.relay.max_attempts:
+                return SendOutcome(
+                    False,
+                    permanent=True,
+                    error_text=(
+                        f"Not confirmed after {job.attempts - 1} attempts: the provider took "
+                        "the message without answering, so it may have arrived. Check with the "
+                        "family before sending it again."
+                    ),
+                )
         return await self._send(job)
 
     async def release(self, job: ClaimedJob) -> None:
@@ -317,8 +338,13 @@ class Relay:
             return SendOutcome(
                 False, permanent=True, error_text=f"no sender for channel {job.envelope.channel}"
             )
+        recorded = getattr(sender, "send_recorded", None) is not None
         try:
-            outcome = await sender.send(job.envelope)
+            if recorded:
+                keeper: RecordedHandover = sender  # type: ignore[assignment]
+                outcome = await keeper.send_recorded(job.envelope, lambda: self._handing_over(job))
+            else:
+                outcome = await sender.send(job.envelope)
         except Exception as exc:  # a sender bug must not stop the relay; the job retries
             log.error(
                 "relay.sender_crashed",
@@ -329,11 +355,54 @@ class Relay:
             outcome = SendOutcome(
                 False, ambiguous=True, error_text=f"sender error: {exc.__class__.__name__}"
             )
-        if outcome.ambiguous and getattr(sender, "find_sent", None) is None:
-            # A provider that cannot be asked: an ordinary retry (e-mail keeps its Message-ID,
-            # so a repeat is recognisable to the receiving side).
+        if outcome.ambiguous and not recorded and getattr(sender, "find_sent", None) is None:
+            # A provider that cannot be asked and no record of the hand-over: an ordinary retry.
             outcome = replace(outcome, ambiguous=False)
         return outcome
+
+    async def _handing_over(self, job: ClaimedJob) -> None:
+        """Durably note, before the content goes out, that this job is being handed over.
+
+        Called by a sender whose provider cannot be asked afterwards (SMTP), right before
+        DATA. A hand-over while an earlier one is still unconfirmed may deliver the message a
+        second time: it happens (a reply is never silently dropped) and is audited, and the
+        repeat carries the same Message-ID. Raises when our lease is gone (nothing is sent).
+        """
+        async with self.db.transaction() as tx:
+            s = tx.session
+            row = (
+                await s.execute(
+                    select(OutboxJob.handed_over_at)
+                    .where(
+                        OutboxJob.id == job.job_id,
+                        OutboxJob.state == "sending",
+                        OutboxJob.lease_owner == self.owner,
+                    )
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                raise LeaseLost("the lease ran out before the hand-over")
+            if row.handed_over_at is None:
+                await s.execute(
+                    update(OutboxJob)
+                    .where(OutboxJob.id == job.job_id)
+                    .values(handed_over_at=self.clock())
+                    .execution_options(synchronize_session=False)
+                )
+            elif job.unconfirmed:
+                tx.audit(
+                    "relay",
+                    "message.resent_unconfirmed",
+                    f"message:{job.envelope.message_id}",
+                    channel=job.envelope.channel,
+                    attempts=job.attempts,
+                    first_handed_over_at=str(as_utc(row.handed_over_at)),
+                    reason=(
+                        "an earlier hand-over was never answered; sent again with the same "
+                        "Message-ID, by which the receiving side can recognise a repeat"
+                    ),
+                )
 
     async def claim(self) -> list[ClaimedJob]:
         """Claim a batch of due sends with a lease in this relay's name, ready to send.
@@ -493,6 +562,11 @@ class Relay:
                 [(c.job_id, c.envelope, outcome) for c, outcome in done],
                 owner=self.owner,
                 relay=self.settings.relay,
+                askable=frozenset(
+                    channel
+                    for channel, sender in self.senders.items()
+                    if getattr(sender, "find_sent", None) is not None
+                ),
                 now=self.clock(),
                 jitter=self.jitter,
                 on_lease_lost=lease_lost,

@@ -42,12 +42,21 @@ class NextStep:
 
 
 def next_step(
-    outcome: SendOutcome, attempts: int, channel: str, relay: RelaySettings, jitter: float
+    outcome: SendOutcome,
+    attempts: int,
+    channel: str,
+    relay: RelaySettings,
+    jitter: float,
+    *,
+    askable: bool = True,
 ) -> NextStep:
     """The next state of a job whose attempt number ``attempts`` ended in ``outcome``.
 
     A reply that may have reached the provider (``ambiguous``) is never failed and never
-    resent before the provider is asked: it waits, unconfirmed. ``jitter`` in [0, 1).
+    resent before the provider is asked: it waits, unconfirmed. A later failure clears that
+    only where the provider can be asked (``askable``: it was asked before this attempt);
+    an SMTP relay cannot be, so an earlier unanswered hand-over stays on record. ``jitter``
+    in [0, 1).
     """
     base = {"channel": channel, "attempts": attempts}
     if outcome.ok:
@@ -84,7 +93,8 @@ def next_step(
         "message.send_retry",
         {**base, "error_code": outcome.error_code, "retry_in_seconds": round(wait, 1)},
         retry_in=wait,
-        unconfirmed=False,  # the provider answered: it does not have it
+        # Asked before this attempt and answered now: the provider does not have it.
+        unconfirmed=False if askable else None,
         last_error=outcome.error_text,
     )
 
@@ -95,6 +105,7 @@ async def record_outcomes(
     *,
     owner: str,
     relay: RelaySettings,
+    askable: frozenset[str],
     now: datetime,
     jitter: Callable[[], float],
     on_lease_lost: Callable[[OutboundEnvelope, SendOutcome], None],
@@ -115,6 +126,7 @@ async def record_outcomes(
                     OUTBOX.c.attempts,
                     OUTBOX.c.next_attempt_at,
                     OUTBOX.c.unconfirmed_since,
+                    OUTBOX.c.handed_over_at,
                 )
                 .where(OUTBOX.c.id.in_(job_ids))
                 .order_by(OUTBOX.c.id)
@@ -142,12 +154,22 @@ async def record_outcomes(
             on_lease_lost(envelope, outcome)
             states.append(None)
             continue
-        step = next_step(outcome, job.attempts, envelope.channel, relay, jitter())
+        step = next_step(
+            outcome,
+            job.attempts,
+            envelope.channel,
+            relay,
+            jitter(),
+            askable=envelope.channel in askable,
+        )
         unconfirmed_since = job.unconfirmed_since
         if step.unconfirmed is True:
             unconfirmed_since = unconfirmed_since or now
         elif step.unconfirmed is False:
             unconfirmed_since = None
+        handed_over_at = job.handed_over_at
+        if step.state != "sent" and unconfirmed_since is None:
+            handed_over_at = None  # answered, and nothing earlier left unanswered
         job_rows.append(
             {
                 "b_id": job_id,
@@ -159,6 +181,7 @@ async def record_outcomes(
                 ),
                 "b_error": step.last_error,
                 "b_unconfirmed": unconfirmed_since,
+                "b_handed_over": handed_over_at,
             }
         )
         tx.audit("relay", step.action, f"message:{envelope.message_id}", **step.details)
@@ -187,6 +210,7 @@ async def record_outcomes(
                 next_attempt_at=bindparam("b_next"),
                 last_error=bindparam("b_error"),
                 unconfirmed_since=bindparam("b_unconfirmed"),
+                handed_over_at=bindparam("b_handed_over"),
                 lease_until=None,
                 lease_owner=None,
             ),

@@ -202,6 +202,9 @@ class OutboxJob(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(40))
     # Set when an attempt went out and no answer came back: ask the provider before resending.
     unconfirmed_since: Mapped[datetime | None]
+    # When the relay first began handing the content over (SMTP: just before DATA), written
+    # before it does: a send whose answer was lost can have reached the provider only if set.
+    handed_over_at: Mapped[datetime | None]
 
 
 class ReplyToken(Base):

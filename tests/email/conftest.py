@@ -39,6 +39,10 @@ class FakeMTA:
 
     script: list[str] = field(default_factory=list)
     rcpt_script: list[str] = field(default_factory=list)  # answers to RCPT, in order
+    # Take the whole message (it counts as delivered), then drop the connection before the
+    # final answer: the next N messages. Or drop it at RCPT, before any DATA.
+    drop_after_data: int = 0
+    drop_at_rcpt: int = 0
     delivered: list[Delivered] = field(default_factory=list)
     attempts: int = 0
     port: int = 0
@@ -46,6 +50,10 @@ class FakeMTA:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if self.drop_at_rcpt:
+            self.drop_at_rcpt -= 1
+            _drop(server)
+            return "421 4.4.2 connection dropped"  # never reaches the client
         answer = self.rcpt_script.pop(0) if self.rcpt_script else "250 2.1.5 Ok"
         if answer.startswith("250"):
             envelope.rcpt_tos.append(address)
@@ -54,6 +62,7 @@ class FakeMTA:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.attempts += 1
         answer = self.script.pop(0) if self.script else "250 2.0.0 Ok: queued"
+        dropping = answer.startswith("250") and self.drop_after_data > 0
         if answer.startswith("250"):
             self.delivered.append(
                 Delivered(
@@ -62,7 +71,16 @@ class FakeMTA:
                     envelope.original_content or b"",
                 )
             )
+        if dropping:
+            self.drop_after_data -= 1
+            _drop(server)
         return answer
+
+
+def _drop(server: SMTP) -> None:
+    """Lose the connection the way a crashed relay or a broken network does."""
+    if server.transport is not None:
+        server.transport.abort()
 
 
 @pytest.fixture
