@@ -55,8 +55,10 @@ from gateway.workers import poll_until_stopped
 log = structlog.get_logger("gateway.relay")
 
 # The worker claims up to this many batches in one pass, each while the last sends of the one
-# before are still out; a pass ends (and the worker reports itself alive) at least this often.
+# before are still out, and no further batch after this many seconds: a pass ends (and the
+# worker reports itself alive to /readyz) soon, however slowly the provider lets us send.
 PASS_BATCHES = 10
+PASS_CLAIMS_FOR_SECONDS = 10.0
 # Outcomes wait at most this long for others to share their transaction.
 RECORD_LINGER_SECONDS = 0.025
 
@@ -217,12 +219,14 @@ class Relay:
         recording = asyncio.create_task(recorder(), name="relay-record")
         sending = [asyncio.create_task(one(job)) for job in claimed]
         total = len(claimed)
+        loop = asyncio.get_running_loop()
+        claiming_until = loop.time() + PASS_CLAIMS_FOR_SECONDS
         try:
             for _ in range(batches - 1):
                 if len(claimed) < relay.batch_size:
                     break  # that was all that was due
                 await running_low.wait()
-                if self.stopping.is_set():
+                if self.stopping.is_set() or loop.time() > claiming_until:
                     break
                 running_low.clear()
                 claimed = await self.claim()
