@@ -53,6 +53,7 @@ def settings_for(url: str) -> Settings:
         s,
         database=replace(s.database, url=url),
         web=replace(s.web, port=0, public_url=PUBLIC),
+        metrics=replace(s.metrics, port=0),  # another gateway here may hold the default port
         smtp=replace(s.smtp, enabled=False),
         twilio=replace(
             s.twilio, auth_token=TOKEN, account_sid="AC" + "b" * 32, from_number="+4759440000"

@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from sqlalchemy import func, select
@@ -46,12 +47,34 @@ from gateway.storage.models import (
     Case,
     Contact,
     Message,
+    QueueItem,
     ReplyToken,
     SealedOriginal,
     User,
 )
 
 log = structlog.get_logger("gateway.intake")
+
+
+@dataclass
+class IntakeBatch:
+    """The messages one intake transaction is about to store, for hooks that look things up
+    once per batch instead of once per message (``prepare``).
+
+    ``stored`` grows as each message's savepoint is released, so a hook can count what this
+    batch has already stored on top of what it read before the first message was written; a
+    message whose savepoint rolled back is never in it. ``facts`` holds each hook's look-ups
+    under a key of its own.
+    """
+
+    tx: Tx
+    now: datetime
+    senders: frozenset[tuple[str, str]]  # (channel, normalised sender address)
+    # Bumped by every write to contacts, cases, users or blocked senders in this process: a
+    # hook compares it with its value at ``prepare`` to know its look-ups of those still hold.
+    directory_generation: Callable[[], int]
+    stored: list[Message] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,11 +90,25 @@ class IntakeContext:
     classification: Classification
     blocked: bool
     now: datetime
+    batch: IntakeBatch | None = None  # None when the message is stored on its own
+    queue_items: list[QueueItem] = field(default_factory=list)  # the owners' items, as queued
 
 
 # Policies that act on every stored message (SMS keywords, auto-replies, notifications, ...).
 # They write through ``ctx.tx`` so their effects commit, or roll back, with the message.
 IntakeHook = Callable[[IntakeContext], Awaitable[None]]
+
+
+@runtime_checkable
+class BatchPreparing(Protocol):
+    """A hook that reads what it needs for a whole batch at once, before its first message.
+
+    ``prepare`` runs inside the batch's transaction (so, on PostgreSQL, after locks it takes
+    there); what it reads is only as fresh as that moment, so the hook itself must account for
+    what the batch writes (``IntakeBatch.stored``, or ``Database.directory_generation``).
+    """
+
+    async def prepare(self, batch: IntakeBatch) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -206,8 +243,11 @@ class IntakeService:
         try:
             async with self.db.transaction() as tx:
                 await self.directory.start_batch(tx.session)
+                prepared = await self._prepare(tx, [waiting.msg for waiting in batch])
                 for waiting in batch:
-                    outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
+                    outcomes.append(
+                        await self._write_one(tx, waiting.msg, first_of, outcomes, prepared)
+                    )
                     if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
                         first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
         except Exception as exc:  # the commit failed: nobody in the batch is stored
@@ -223,12 +263,26 @@ class IntakeService:
         for waiting, outcome in zip(batch, outcomes, strict=True):
             self._answer(waiting, outcome)
 
+    async def _prepare(self, tx: Tx, msgs: list[InboundMessage]) -> IntakeBatch:
+        """Look up, once for the batch, what every message of it will need."""
+        region = self.settings.sms.default_region
+        senders = frozenset(
+            (msg.channel, normalise_sender(msg.channel, msg.sender, region)) for msg in msgs
+        )
+        batch = IntakeBatch(tx, self.clock(), senders, lambda: self.db.directory_generation)
+        await self.directory.prefetch_links(tx.session, senders)
+        for hook in self.hooks:
+            if isinstance(hook, BatchPreparing):
+                await hook.prepare(batch)
+        return batch
+
     async def _write_one(
         self,
         tx: Tx,
         msg: InboundMessage,
         first_of: dict[tuple[str, str | None], int],
         outcomes: list[IntakeResult | BaseException],
+        batch: IntakeBatch | None = None,
     ) -> IntakeResult | BaseException:
         earlier = first_of.get((msg.channel, msg.provider_id))
         if earlier is not None:  # the same message twice in one batch (a quick retry)
@@ -240,7 +294,10 @@ class IntakeService:
         mark = len(tx.events)
         try:
             async with tx.session.begin_nested():
-                return await self._write(tx, msg)
+                result, message = await self._write(tx, msg, batch)
+            if batch is not None:
+                batch.stored.append(message)
+            return result
         except IntegrityError as exc:
             del tx.events[mark:]
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
@@ -304,7 +361,9 @@ class IntakeService:
             return None
         return IntakeResult(row[0], True, row[1], row[2], row[3] == "urgent")
 
-    async def _write(self, tx: Tx, msg: InboundMessage) -> IntakeResult:
+    async def _write(
+        self, tx: Tx, msg: InboundMessage, batch: IntakeBatch | None = None
+    ) -> tuple[IntakeResult, Message]:
         """Write one message, its sealed original, queue items and audit event into ``tx``."""
         now = self.clock()
         sender = normalise_sender(msg.channel, msg.sender, self.settings.sms.default_region)
@@ -363,7 +422,7 @@ class IntakeService:
         s.add(message)
         await s.flush()
         await self._store_attachments(tx, message.id, msg)
-        await enqueue_for_owners(
+        queued = await enqueue_for_owners(
             s,
             message.id,
             case,
@@ -388,13 +447,15 @@ class IntakeService:
             contact = (
                 await self.directory.row(s, Contact, match.contact_id) if match.contact_id else None
             )
-            ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
+            ctx = IntakeContext(
+                tx, msg, message, case, contact, match, body, blocked, now, batch, queued
+            )
             for hook in self.hooks:
                 await hook(ctx)
         result = IntakeResult(
             message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )
-        return result
+        return result, message
 
     async def _store_attachments(self, tx: Tx, message_id: int, msg: InboundMessage) -> None:
         for att in msg.attachments:

@@ -12,6 +12,7 @@ answer from data older than the batch's own transaction could see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from gateway.storage.db import Database
 from gateway.storage.models import BlockedSender, Case, Contact, DirectoryVersion, User
 
 MAX_ENTRIES = 20_000  # per kind; a full cache is simply emptied and refilled
+PREFETCH_CHUNK = 500  # addresses per IN (...) list
 Row = TypeVar("Row", Case, Contact, User)
 
 
@@ -101,6 +103,34 @@ class DirectoryCache:
                 self.links.clear()
             self.links[key] = links
         return links
+
+    async def prefetch_links(self, s: AsyncSession, senders: Iterable[tuple[str, str]]) -> None:
+        """Fill ``open_case_links`` for a batch's senders with one query per channel, the
+        answer "no open case" included (a burst of unknown numbers then asks once, not each)."""
+        if not self._usable():
+            return
+        for channel, column in (("sms", Contact.phone), ("email", Contact.email)):
+            wanted = sorted({a for c, a in senders if c == channel and (c, a) not in self.links})
+            if not wanted:
+                continue
+            found: dict[str, list[tuple[int, int]]] = {address: [] for address in wanted}
+            for start in range(0, len(wanted), PREFETCH_CHUNK):
+                rows = await s.execute(
+                    select(column, Contact.case_id, Contact.id)
+                    .join(Case, Case.id == Contact.case_id)
+                    .where(
+                        column.in_(wanted[start : start + PREFETCH_CHUNK]), Case.status == "open"
+                    )
+                    .order_by(Contact.id)
+                )
+                for address, case_id, contact_id in rows:
+                    found[str(address)].append((int(case_id), int(contact_id)))
+            if not self._usable():
+                return
+            if len(self.links) + len(found) > MAX_ENTRIES:
+                self.links.clear()
+            for address, links in found.items():
+                self.links[(channel, address)] = links
 
     async def known_names(self, s: AsyncSession, case_id: int) -> list[str]:
         usable = self._usable()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -200,6 +201,10 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
         self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
+        # SQLite: this process's write transactions queue here, one event loop each.
+        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         _watch_directory(self)
 
     async def close(self) -> None:
@@ -214,27 +219,49 @@ class Database:
         (its change is committed).
         """
         staged = False
-        try:
-            async with self.sessions() as session, session.begin():
-                tx = Tx(session)
-                yield tx
-                if self.fault is not None:
-                    self.fault()
-                if tx.events:
-                    if self.is_sqlite:
-                        await append_audit(session, tx.events)
-                    else:
-                        await stage_audit(session, tx.events)
-                        staged = True
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(str(exc.__class__.__name__)) from exc
-        except OSError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        async with self._write_turn():
+            try:
+                async with self.sessions() as session, session.begin():
+                    tx = Tx(session)
+                    yield tx
+                    if self.fault is not None:
+                        self.fault()
+                    if tx.events:
+                        if self.is_sqlite:
+                            await append_audit(session, tx.events)
+                        else:
+                            await stage_audit(session, tx.events)
+                            staged = True
+            except SQLAlchemyError as exc:
+                raise StoreUnavailable(str(exc.__class__.__name__)) from exc
+            except OSError as exc:
+                raise StoreUnavailable(str(exc)) from exc
         if staged:
             try:
                 await self.sequence_audit()
             except StoreUnavailable as exc:
                 log.warning("audit.sequencing_deferred", error=str(exc))
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's writers (intake, relay, workers, API) take turns here.
+
+        SQLite has one write lock per file. Without a turn, a second writer of the same process
+        waits inside SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and can
+        keep missing the lock while the intake writer takes it back at once: a receipt or a
+        relay outcome then waits for seconds, and the intake waits in turn for theirs. Here they
+        queue first come, first served and start the moment the previous one commits. Other
+        processes still meet at ``BEGIN IMMEDIATE`` (``busy_timeout``). PostgreSQL needs no turn.
+        """
+        if not self.is_sqlite:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        turn = self._write_turns.get(loop)
+        if turn is None:
+            turn = self._write_turns[loop] = asyncio.Lock()
+        async with turn:
+            yield
 
     async def sequence_audit(self) -> int:
         """Chain every pending audit event; returns how many. One sequencer at a time.
