@@ -291,7 +291,7 @@ class IntakeService:
             return IntakeResult(
                 first.message_id, True, first.case_ref, first.triage_reason, first.urgent
             )
-        mark = len(tx.events)
+        mark, queued = len(tx.events), len(tx.queued_outbound)
         try:
             async with tx.session.begin_nested():
                 result, message = await self._write(tx, msg, batch)
@@ -299,17 +299,17 @@ class IntakeService:
                 batch.stored.append(message)
             return result
         except IntegrityError as exc:
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
             return found if found is not None else StoreUnavailable(exc.__class__.__name__)
         except SQLAlchemyError as exc:
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
             self.directory.clear()
             return StoreUnavailable(exc.__class__.__name__)
         except Exception as exc:  # a policy hook failed: this message only, as before
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
             self.directory.clear()
             return exc
 

@@ -103,6 +103,7 @@ async def enqueue_outbound(
     )
     tx.session.add(message)
     await tx.session.flush()
+    tx.queued_outbound.append(message)
     tx.session.add(
         OutboxJob(
             message_id=message.id,

@@ -281,14 +281,12 @@ class _BatchFacts:
             and m.case_id == message.case_id
         )
         last = self.last_auto_reply.get((message.sender, message.case_id))
-        # Replies this batch has written so far (a receipt, a keyword's answer) are in the
-        # session, not in what ``prepare`` read; a rolled-back message's are not.
+        # Replies this batch has queued so far (a receipt, a keyword's answer) are not in what
+        # ``prepare`` read; a rolled-back message's are no longer listed.
         period_start = ctx.now - timedelta(minutes=min_interval_minutes)
-        for obj in list(ctx.tx.session.identity_map.values()) + list(ctx.tx.session.new):
+        for obj in ctx.tx.queued_outbound:
             if (
-                isinstance(obj, Message)
-                and obj.direction == "out"
-                and obj.recipient == message.sender
+                obj.recipient == message.sender
                 and obj.case_id == message.case_id
                 and (obj.flags or {}).get("auto_reply")
             ):

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
-from gateway.storage.models import AuditEvent, AuditHead, AuditPending
+from gateway.storage.models import AuditEvent, AuditHead, AuditPending, Message
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key of the audit sequencer ("audit seq" in ASCII, fits a bigint).
@@ -90,6 +90,9 @@ class Tx:
 
     session: AsyncSession
     events: list[PendingAudit] = field(default_factory=list)
+    # Outbound messages queued in this transaction (``enqueue_outbound``), so a look-up made
+    # before them (an intake batch's) can add them; cut back with a rolled-back savepoint.
+    queued_outbound: list[Message] = field(default_factory=list)
 
     def audit(self, actor: str, action: str, subject: str, **details: Any) -> None:
         """Record a state change; it is written in this same transaction."""
