@@ -17,12 +17,12 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,16 @@ from gateway.metrics import MESSAGES_IN, observe_intake
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
+from gateway.storage.db import (
+    Database,
+    StoreUnavailable,
+    Tx,
+    as_utc,
+    forget_inserted_rows,
+    insert_row,
+    inserted_rows_mark,
+    utcnow,
+)
 from gateway.storage.models import (
     Attachment,
     Case,
@@ -120,20 +129,39 @@ class IntakeResult:
     urgent: bool = False
 
 
-async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> SealedOriginal:
-    """Store ``data`` encrypted; the row keeps the key id so keys can rotate."""
+@dataclass(frozen=True)
+class Sealed:
+    """A stored sealed blob, as the rows that point at it need it."""
+
+    id: int
+    sha256: str
+    size: int
+
+
+async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Sealed:
+    """Store ``data`` encrypted; the row keeps the key id so keys can rotate.
+
+    One Core ``INSERT … RETURNING`` (every message seals at least its original, so this is on
+    the hot path); nothing reads the row back in the same transaction.
+    """
     blob = keyring.seal(data, context)
-    row = SealedOriginal(
-        key_id=blob.key_id,
-        nonce=blob.nonce,
-        ciphertext=blob.ciphertext,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        created_at=utcnow(),
-    )
-    tx.session.add(row)
-    await tx.session.flush()
-    return row
+    sealed = Sealed(0, hashlib.sha256(data).hexdigest(), len(data))
+    table = SealedOriginal.__table__
+    new_id = (
+        await tx.session.execute(
+            insert(table)
+            .values(
+                key_id=blob.key_id,
+                nonce=blob.nonce,
+                ciphertext=blob.ciphertext,
+                sha256=sealed.sha256,
+                size=sealed.size,
+                created_at=utcnow(),
+            )
+            .returning(table.c.id)
+        )
+    ).scalar_one()
+    return replace(sealed, id=int(new_id))
 
 
 def normalise_sender(channel: str, sender: str, region: str) -> str:
@@ -292,6 +320,7 @@ class IntakeService:
                 first.message_id, True, first.case_ref, first.triage_reason, first.urgent
             )
         mark, queued = len(tx.events), len(tx.queued_outbound)
+        rows = inserted_rows_mark(tx.session)
         try:
             async with tx.session.begin_nested():
                 result, message = await self._write(tx, msg, batch)
@@ -300,16 +329,19 @@ class IntakeService:
             return result
         except IntegrityError as exc:
             del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
             return found if found is not None else StoreUnavailable(exc.__class__.__name__)
         except SQLAlchemyError as exc:
             del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()
             return StoreUnavailable(exc.__class__.__name__)
         except Exception as exc:  # a policy hook failed: this message only, as before
             del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()
             return exc
 
@@ -398,29 +430,31 @@ class IntakeService:
             flags["blocked_sender"] = True
         if msg.machine_mail:
             flags["machine_mail"] = True
-        message = Message(
-            direction="in",
-            channel=msg.channel,
-            provider_id=msg.provider_id,
-            sender=sender,
-            recipient=msg.recipient,
-            case_id=match.case_id,
-            contact_id=match.contact_id,
-            subject=subject.redacted if subject else "",
-            redacted_text=body.redacted,
-            stripped=stripped,
-            sealed_id=sealed.id,
-            sealed_html_id=sealed_html.id if sealed_html else None,
-            classification=_classification_record(body, subject, match),
-            priority="urgent" if body.urgent else "normal",
-            status="received" if match.case_id else "triage",
-            triage_reason=match.triage_reason,
-            flags=flags,
-            email_message_id=msg.email_message_id,
-            created_at=now,
+        message = await insert_row(
+            s,
+            Message,
+            dict(
+                direction="in",
+                channel=msg.channel,
+                provider_id=msg.provider_id,
+                sender=sender,
+                recipient=msg.recipient,
+                case_id=match.case_id,
+                contact_id=match.contact_id,
+                subject=subject.redacted if subject else "",
+                redacted_text=body.redacted,
+                stripped=stripped,
+                sealed_id=sealed.id,
+                sealed_html_id=sealed_html.id if sealed_html else None,
+                classification=_classification_record(body, subject, match),
+                priority="urgent" if body.urgent else "normal",
+                status="received" if match.case_id else "triage",
+                triage_reason=match.triage_reason,
+                flags=flags,
+                email_message_id=msg.email_message_id,
+                created_at=now,
+            ),
         )
-        s.add(message)
-        await s.flush()
         await self._store_attachments(tx, message.id, msg)
         queued = await enqueue_for_owners(
             s,
