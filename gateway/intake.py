@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 import structlog
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,6 +147,7 @@ async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Se
     blob = keyring.seal(data, context)
     sealed = Sealed(0, hashlib.sha256(data).hexdigest(), len(data))
     table = SealedOriginal.__table__
+    assert isinstance(table, Table)
     new_id = (
         await tx.session.execute(
             insert(table)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.storage.db import Database
+from gateway.storage.db import Database, among
 from gateway.storage.models import BlockedSender, Case, Contact, DirectoryVersion, User
 
 MAX_ENTRIES = 20_000  # per kind; a full cache is simply emptied and refilled
@@ -119,7 +119,8 @@ class DirectoryCache:
                     select(column, Contact.case_id, Contact.id)
                     .join(Case, Case.id == Contact.case_id)
                     .where(
-                        column.in_(wanted[start : start + PREFETCH_CHUNK]), Case.status == "open"
+                        among(s, column, wanted[start : start + PREFETCH_CHUNK]),
+                        Case.status == "open",
                     )
                     .order_by(Contact.id)
                 )

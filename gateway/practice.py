@@ -59,7 +59,7 @@ from gateway.queues import queue_item_for
 from gateway.ratelimit import RATE_LIMITED, set_flag
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Tx, as_utc, utcnow
+from gateway.storage.db import Tx, among, as_utc, utcnow
 from gateway.storage.models import Contact, Message, User
 
 log = structlog.get_logger("gateway.practice")
@@ -385,10 +385,11 @@ class AutoReplies:
             for part in _chunks(addresses):
                 rows = await s.execute(
                     select(column, Contact.opted_out_sms, Contact.opted_out_email).where(
-                        column.in_(part)
+                        among(s, column, part)
                     )
                 )
-                for address, opted_sms, opted_email in rows:
+                for found, opted_sms, opted_email in rows:
+                    address = str(found)
                     was = facts.opted.get((channel, address), (False, False))
                     facts.opted[(channel, address)] = (
                         was[0] or bool(opted_sms),
@@ -404,7 +405,7 @@ class AutoReplies:
                 select(Message.channel, Message.sender, Message.case_id, func.count(Message.id))
                 .where(
                     Message.direction == "in",
-                    Message.sender.in_(part),
+                    among(s, Message.sender, part),
                     Message.created_at > conversation_start,
                 )
                 .group_by(Message.channel, Message.sender, Message.case_id)
@@ -414,7 +415,7 @@ class AutoReplies:
             recent = await s.execute(
                 select(Message.recipient, Message.case_id, Message.created_at, Message.flags).where(
                     Message.direction == "out",
-                    Message.recipient.in_(part),
+                    among(s, Message.recipient, part),
                     Message.created_at > period_start,
                 )
             )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.intake import IntakeBatch, IntakeContext
 from gateway.intake_cache import PREFETCH_CHUNK
 from gateway.settings import Settings
+from gateway.storage.db import among
 from gateway.storage.models import Message
 
 log = structlog.get_logger("gateway.ratelimit")
@@ -96,7 +97,7 @@ class InboundRateLimit:
             rows = await s.execute(
                 select(Message.channel, Message.sender, func.count(Message.id))
                 .where(
-                    Message.sender.in_(addresses[start : start + PREFETCH_CHUNK]),
+                    among(s, Message.sender, addresses[start : start + PREFETCH_CHUNK]),
                     Message.direction == "in",
                     Message.created_at > since,
                 )

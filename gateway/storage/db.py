@@ -29,7 +29,19 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    any_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -39,6 +51,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
 from gateway.storage.models import AuditEvent, AuditHead, AuditPending, Message
@@ -436,11 +449,27 @@ async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str,
     row = {column.key: None for column in table.columns if column.key != "id"}
     row.update(values)
     new_id = (await session.execute(insert(table).values(**row).returning(table.c.id))).scalar_one()
-    obj = model(id=new_id, **row)
+    obj = model(id=new_id, **row)  # type: ignore[call-arg]
     make_transient_to_detached(obj)
     session.add(obj)
     session.info.setdefault(INSERTED_ROWS, []).append(obj)
     return obj
+
+
+def among(session: AsyncSession, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """``column IN (values)`` for look-ups made once per intake batch.
+
+    On PostgreSQL one array parameter (``= ANY($1)``), so the statement's text does not change
+    with the number of values and the driver reuses its prepared statement instead of
+    preparing a new one (a round trip) for every batch size.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        condition: ColumnElement[bool] = column == any_(
+            bindparam(None, values, type_=ARRAY(String))
+        )
+        return condition
+    in_list: ColumnElement[bool] = column.in_(values)
+    return in_list
 
 
 INSERTED_ROWS = "rows_inserted"  # session.info key: what ``insert_row`` attached, in order
