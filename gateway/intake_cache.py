@@ -37,6 +37,11 @@ class DirectoryCache:
         self.rows: dict[tuple[type, int], Any] = {}
         self.hits = 0
         self.misses = 0
+        # The rows handed to the current batch's session. The session holds its objects only
+        # weakly, so without this a row merged for one look-up was gone by the next, and
+        # ``session.get`` of the same caseworker (queue ownership, notifications, the
+        # receipt's signature) asked the database again, twice per message.
+        self._in_session: list[object] = []
 
     def clear(self) -> None:
         self.blocked = None
@@ -49,6 +54,7 @@ class DirectoryCache:
         version = (
             await s.execute(select(DirectoryVersion.version).where(DirectoryVersion.id == 1))
         ).scalar_one_or_none()
+        self._in_session = []
         if version is None or version != self.version:
             self.clear()
         self.version = version
@@ -158,9 +164,13 @@ class DirectoryCache:
         cached = self.rows.get((model, row_id)) if usable else None
         if cached is not None:
             self.hits += 1
-            return await s.merge(cached, load=False)
+            merged = await s.merge(cached, load=False)
+            self._in_session.append(merged)
+            return merged
         self.misses += 1
         found = await s.get(model, row_id)
+        if found is not None:
+            self._in_session.append(found)
         if found is not None and usable and self._usable():
             if len(self.rows) >= MAX_ENTRIES:
                 self.rows.clear()
