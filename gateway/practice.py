@@ -280,10 +280,12 @@ class _BatchFacts:
             and m.channel == message.channel
             and m.case_id == message.case_id
         )
+        period_start = ctx.now - timedelta(minutes=min_interval_minutes)
         last = self.last_auto_reply.get((message.sender, message.case_id))
+        if last is not None and last <= period_start:
+            last = None  # left the interval since the batch started
         # Replies this batch has queued so far (a receipt, a keyword's answer) are not in what
         # ``prepare`` read; a rolled-back message's are no longer listed.
-        period_start = ctx.now - timedelta(minutes=min_interval_minutes)
         for obj in ctx.tx.queued_outbound:
             if (
                 obj.recipient == message.sender

@@ -54,6 +54,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
+from gateway.storage import sqlite_driver
 from gateway.storage.models import AuditEvent, AuditHead, AuditPending, Message
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -210,6 +211,8 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 create_private_file(path)
+            # One trip to aiosqlite's thread per statement (gateway/storage/sqlite_driver.py).
+            kwargs["connect_args"] = {"async_creator_fn": sqlite_driver.connect}
         else:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
