@@ -118,6 +118,15 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60) -> 
     raise SystemExit(f"bench: nothing listens on {port} after {seconds} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc; 0 when unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Peak resident memory of a process, read from /proc while the load runs."""
 
@@ -141,6 +150,8 @@ def gateway_env(url: str, tmp: Path, port: int) -> dict[str, str]:
         {
             "CASE_GATEWAY_DATABASE_URL": url,
             "CASE_GATEWAY_WEB_PORT": str(port),
+            # Any free port: another gateway on this machine may hold the default 9464.
+            "CASE_GATEWAY_METRICS_PORT": "0",
             "CASE_GATEWAY_SMTP_ENABLED": "false",
             "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC,
             "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT,
@@ -210,7 +221,9 @@ def bench_one(label: str, url: str, args: argparse.Namespace, tmp: Path) -> None
     sampler = RssSampler(serve.pid)
     try:
         wait_port(port, serve)
+        cpu_before = cpu_seconds(serve.pid)
         ours = run_wrk(port, requests_file, args.seconds, args.connections, args.threads)
+        cpu_used = cpu_seconds(serve.pid) - cpu_before
         sampler.read()
     finally:
         serve.send_signal(signal.SIGTERM)
@@ -236,7 +249,12 @@ def bench_one(label: str, url: str, args: argparse.Namespace, tmp: Path) -> None
         f"every 200 stored exactly once: {'yes' if exactly_once else 'NO'}"
         + (f"; {ours['exhausted']} requests repeated a MessageSid" if ours["exhausted"] else "")
     )
-    print(f"{'':10} serve peak RSS: {sampler.peak_kb / 1024:.0f} MB")
+    # CPU time per answered request depends far less on what else the machine runs than
+    # req/s does: the figure to compare between versions on a shared machine.
+    print(
+        f"{'':10} serve peak RSS: {sampler.peak_kb / 1024:.0f} MB, "
+        f"serve CPU per answered request: {1000 * cpu_used / max(1, ours['ok']):.1f} ms"
+    )
 
 
 def postgres_url(args: argparse.Namespace) -> str | None:

@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,18 +41,49 @@ from gateway.metrics import MESSAGES_IN, observe_intake
 from gateway.queues import enqueue_for_owners
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
+from gateway.storage.db import (
+    Database,
+    StoreUnavailable,
+    Tx,
+    as_utc,
+    forget_inserted_rows,
+    insert_row,
+    inserted_rows_mark,
+    utcnow,
+)
 from gateway.storage.models import (
     Attachment,
     Case,
     Contact,
     Message,
+    QueueItem,
     ReplyToken,
     SealedOriginal,
     User,
 )
 
 log = structlog.get_logger("gateway.intake")
+
+
+@dataclass
+class IntakeBatch:
+    """The messages one intake transaction is about to store, for hooks that look things up
+    once per batch instead of once per message (``prepare``).
+
+    ``stored`` grows as each message's savepoint is released, so a hook can count what this
+    batch has already stored on top of what it read before the first message was written; a
+    message whose savepoint rolled back is never in it. ``facts`` holds each hook's look-ups
+    under a key of its own.
+    """
+
+    tx: Tx
+    now: datetime
+    senders: frozenset[tuple[str, str]]  # (channel, normalised sender address)
+    # Bumped by every write to contacts, cases, users or blocked senders in this process: a
+    # hook compares it with its value at ``prepare`` to know its look-ups of those still hold.
+    directory_generation: Callable[[], int]
+    stored: list[Message] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,11 +99,25 @@ class IntakeContext:
     classification: Classification
     blocked: bool
     now: datetime
+    batch: IntakeBatch | None = None  # None when the message is stored on its own
+    queue_items: list[QueueItem] = field(default_factory=list)  # the owners' items, as queued
 
 
 # Policies that act on every stored message (SMS keywords, auto-replies, notifications, ...).
 # They write through ``ctx.tx`` so their effects commit, or roll back, with the message.
 IntakeHook = Callable[[IntakeContext], Awaitable[None]]
+
+
+@runtime_checkable
+class BatchPreparing(Protocol):
+    """A hook that reads what it needs for a whole batch at once, before its first message.
+
+    ``prepare`` runs inside the batch's transaction (so, on PostgreSQL, after locks it takes
+    there); what it reads is only as fresh as that moment, so the hook itself must account for
+    what the batch writes (``IntakeBatch.stored``, or ``Database.directory_generation``).
+    """
+
+    async def prepare(self, batch: IntakeBatch) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -83,20 +129,40 @@ class IntakeResult:
     urgent: bool = False
 
 
-async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> SealedOriginal:
-    """Store ``data`` encrypted; the row keeps the key id so keys can rotate."""
+@dataclass(frozen=True)
+class Sealed:
+    """A stored sealed blob, as the rows that point at it need it."""
+
+    id: int
+    sha256: str
+    size: int
+
+
+async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Sealed:
+    """Store ``data`` encrypted; the row keeps the key id so keys can rotate.
+
+    One Core ``INSERT … RETURNING`` (every message seals at least its original, so this is on
+    the hot path); nothing reads the row back in the same transaction.
+    """
     blob = keyring.seal(data, context)
-    row = SealedOriginal(
-        key_id=blob.key_id,
-        nonce=blob.nonce,
-        ciphertext=blob.ciphertext,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        created_at=utcnow(),
-    )
-    tx.session.add(row)
-    await tx.session.flush()
-    return row
+    sealed = Sealed(0, hashlib.sha256(data).hexdigest(), len(data))
+    table = SealedOriginal.__table__
+    assert isinstance(table, Table)
+    new_id = (
+        await tx.session.execute(
+            insert(table)
+            .values(
+                key_id=blob.key_id,
+                nonce=blob.nonce,
+                ciphertext=blob.ciphertext,
+                sha256=sealed.sha256,
+                size=sealed.size,
+                created_at=utcnow(),
+            )
+            .returning(table.c.id)
+        )
+    ).scalar_one()
+    return replace(sealed, id=int(new_id))
 
 
 def normalise_sender(channel: str, sender: str, region: str) -> str:
@@ -206,8 +272,11 @@ class IntakeService:
         try:
             async with self.db.transaction() as tx:
                 await self.directory.start_batch(tx.session)
+                prepared = await self._prepare(tx, [waiting.msg for waiting in batch])
                 for waiting in batch:
-                    outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
+                    outcomes.append(
+                        await self._write_one(tx, waiting.msg, first_of, outcomes, prepared)
+                    )
                     if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
                         first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
         except Exception as exc:  # the commit failed: nobody in the batch is stored
@@ -223,12 +292,26 @@ class IntakeService:
         for waiting, outcome in zip(batch, outcomes, strict=True):
             self._answer(waiting, outcome)
 
+    async def _prepare(self, tx: Tx, msgs: list[InboundMessage]) -> IntakeBatch:
+        """Look up, once for the batch, what every message of it will need."""
+        region = self.settings.sms.default_region
+        senders = frozenset(
+            (msg.channel, normalise_sender(msg.channel, msg.sender, region)) for msg in msgs
+        )
+        batch = IntakeBatch(tx, self.clock(), senders, lambda: self.db.directory_generation)
+        await self.directory.prefetch_links(tx.session, senders)
+        for hook in self.hooks:
+            if isinstance(hook, BatchPreparing):
+                await hook.prepare(batch)
+        return batch
+
     async def _write_one(
         self,
         tx: Tx,
         msg: InboundMessage,
         first_of: dict[tuple[str, str | None], int],
         outcomes: list[IntakeResult | BaseException],
+        batch: IntakeBatch | None = None,
     ) -> IntakeResult | BaseException:
         earlier = first_of.get((msg.channel, msg.provider_id))
         if earlier is not None:  # the same message twice in one batch (a quick retry)
@@ -237,22 +320,29 @@ class IntakeService:
             return IntakeResult(
                 first.message_id, True, first.case_ref, first.triage_reason, first.urgent
             )
-        mark = len(tx.events)
+        mark, queued = len(tx.events), len(tx.queued_outbound)
+        rows = inserted_rows_mark(tx.session)
         try:
             async with tx.session.begin_nested():
-                return await self._write(tx, msg)
+                result, message = await self._write(tx, msg, batch)
+            if batch is not None:
+                batch.stored.append(message)
+            return result
         except IntegrityError as exc:
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
             return found if found is not None else StoreUnavailable(exc.__class__.__name__)
         except SQLAlchemyError as exc:
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()
             return StoreUnavailable(exc.__class__.__name__)
         except Exception as exc:  # a policy hook failed: this message only, as before
-            del tx.events[mark:]
+            del tx.events[mark:], tx.queued_outbound[queued:]
+            forget_inserted_rows(tx.session, rows)
             self.directory.clear()
             return exc
 
@@ -304,7 +394,9 @@ class IntakeService:
             return None
         return IntakeResult(row[0], True, row[1], row[2], row[3] == "urgent")
 
-    async def _write(self, tx: Tx, msg: InboundMessage) -> IntakeResult:
+    async def _write(
+        self, tx: Tx, msg: InboundMessage, batch: IntakeBatch | None = None
+    ) -> tuple[IntakeResult, Message]:
         """Write one message, its sealed original, queue items and audit event into ``tx``."""
         now = self.clock()
         sender = normalise_sender(msg.channel, msg.sender, self.settings.sms.default_region)
@@ -339,31 +431,33 @@ class IntakeService:
             flags["blocked_sender"] = True
         if msg.machine_mail:
             flags["machine_mail"] = True
-        message = Message(
-            direction="in",
-            channel=msg.channel,
-            provider_id=msg.provider_id,
-            sender=sender,
-            recipient=msg.recipient,
-            case_id=match.case_id,
-            contact_id=match.contact_id,
-            subject=subject.redacted if subject else "",
-            redacted_text=body.redacted,
-            stripped=stripped,
-            sealed_id=sealed.id,
-            sealed_html_id=sealed_html.id if sealed_html else None,
-            classification=_classification_record(body, subject, match),
-            priority="urgent" if body.urgent else "normal",
-            status="received" if match.case_id else "triage",
-            triage_reason=match.triage_reason,
-            flags=flags,
-            email_message_id=msg.email_message_id,
-            created_at=now,
+        message = await insert_row(
+            s,
+            Message,
+            dict(
+                direction="in",
+                channel=msg.channel,
+                provider_id=msg.provider_id,
+                sender=sender,
+                recipient=msg.recipient,
+                case_id=match.case_id,
+                contact_id=match.contact_id,
+                subject=subject.redacted if subject else "",
+                redacted_text=body.redacted,
+                stripped=stripped,
+                sealed_id=sealed.id,
+                sealed_html_id=sealed_html.id if sealed_html else None,
+                classification=_classification_record(body, subject, match),
+                priority="urgent" if body.urgent else "normal",
+                status="received" if match.case_id else "triage",
+                triage_reason=match.triage_reason,
+                flags=flags,
+                email_message_id=msg.email_message_id,
+                created_at=now,
+            ),
         )
-        s.add(message)
-        await s.flush()
         await self._store_attachments(tx, message.id, msg)
-        await enqueue_for_owners(
+        queued = await enqueue_for_owners(
             s,
             message.id,
             case,
@@ -388,13 +482,15 @@ class IntakeService:
             contact = (
                 await self.directory.row(s, Contact, match.contact_id) if match.contact_id else None
             )
-            ctx = IntakeContext(tx, msg, message, case, contact, match, body, blocked, now)
+            ctx = IntakeContext(
+                tx, msg, message, case, contact, match, body, blocked, now, batch, queued
+            )
             for hook in self.hooks:
                 await hook(ctx)
         result = IntakeResult(
             message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )
-        return result
+        return result, message
 
     async def _store_attachments(self, tx: Tx, message_id: int, msg: InboundMessage) -> None:
         for att in msg.attachments:

@@ -12,15 +12,17 @@ answer from data older than the batch's own transaction could see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.storage.db import Database
+from gateway.storage.db import Database, among
 from gateway.storage.models import BlockedSender, Case, Contact, DirectoryVersion, User
 
 MAX_ENTRIES = 20_000  # per kind; a full cache is simply emptied and refilled
+PREFETCH_CHUNK = 500  # addresses per IN (...) list
 Row = TypeVar("Row", Case, Contact, User)
 
 
@@ -35,6 +37,11 @@ class DirectoryCache:
         self.rows: dict[tuple[type, int], Any] = {}
         self.hits = 0
         self.misses = 0
+        # The rows handed to the current batch's session. The session holds its objects only
+        # weakly, so without this a row merged for one look-up was gone by the next, and
+        # ``session.get`` of the same caseworker (queue ownership, notifications, the
+        # receipt's signature) asked the database again, twice per message.
+        self._in_session: list[object] = []
 
     def clear(self) -> None:
         self.blocked = None
@@ -47,6 +54,7 @@ class DirectoryCache:
         version = (
             await s.execute(select(DirectoryVersion.version).where(DirectoryVersion.id == 1))
         ).scalar_one_or_none()
+        self._in_session = []
         if version is None or version != self.version:
             self.clear()
         self.version = version
@@ -102,6 +110,35 @@ class DirectoryCache:
             self.links[key] = links
         return links
 
+    async def prefetch_links(self, s: AsyncSession, senders: Iterable[tuple[str, str]]) -> None:
+        """Fill ``open_case_links`` for a batch's senders with one query per channel, the
+        answer "no open case" included (a burst of unknown numbers then asks once, not each)."""
+        if not self._usable():
+            return
+        for channel, column in (("sms", Contact.phone), ("email", Contact.email)):
+            wanted = sorted({a for c, a in senders if c == channel and (c, a) not in self.links})
+            if not wanted:
+                continue
+            found: dict[str, list[tuple[int, int]]] = {address: [] for address in wanted}
+            for start in range(0, len(wanted), PREFETCH_CHUNK):
+                rows = await s.execute(
+                    select(column, Contact.case_id, Contact.id)
+                    .join(Case, Case.id == Contact.case_id)
+                    .where(
+                        among(s, column, wanted[start : start + PREFETCH_CHUNK]),
+                        Case.status == "open",
+                    )
+                    .order_by(Contact.id)
+                )
+                for address, case_id, contact_id in rows:
+                    found[str(address)].append((int(case_id), int(contact_id)))
+            if not self._usable():
+                return
+            if len(self.links) + len(found) > MAX_ENTRIES:
+                self.links.clear()
+            for address, links in found.items():
+                self.links[(channel, address)] = links
+
     async def known_names(self, s: AsyncSession, case_id: int) -> list[str]:
         usable = self._usable()
         if usable and case_id in self.names:
@@ -127,9 +164,13 @@ class DirectoryCache:
         cached = self.rows.get((model, row_id)) if usable else None
         if cached is not None:
             self.hits += 1
-            return await s.merge(cached, load=False)
+            merged = await s.merge(cached, load=False)
+            self._in_session.append(merged)
+            return merged
         self.misses += 1
         found = await s.get(model, row_id)
+        if found is not None:
+            self._in_session.append(found)
         if found is not None and usable and self._usable():
             if len(self.rows) >= MAX_ENTRIES:
                 self.rows.clear()

@@ -40,7 +40,7 @@ from gateway.practice import STAFF_THREAT, TEAM_LEAD_REASON, Practice
 from gateway.ratelimit import RATE_LIMITED
 from gateway.settings import Settings
 from gateway.storage.db import Database, Tx, as_utc, utcnow
-from gateway.storage.models import QueueItem, StaffNotification, User
+from gateway.storage.models import StaffNotification, User
 from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.notifications")
@@ -139,15 +139,13 @@ class StaffNotifications:
             if leads:
                 return [Target("email", email, uid) for uid, email in leads]
             return [Target("email", team.email)] if team.email else []
-        items = (
-            await s.execute(
-                select(QueueItem.owner_kind, QueueItem.owner_user_id).where(
-                    QueueItem.message_id == ctx.message.id,
-                    QueueItem.owner_kind.in_(("user", "team", "triage")),
-                    QueueItem.reason != TEAM_LEAD_REASON,
-                )
-            )
-        ).all()
+        # The owners' queue items intake just made for this message (the team lead's item,
+        # added by staff protection, is told through its own plan).
+        items = [
+            (item.owner_kind, item.owner_user_id)
+            for item in ctx.queue_items
+            if item.owner_kind in ("user", "team", "triage") and item.reason != TEAM_LEAD_REASON
+        ]
         targets: list[Target] = []
         for owner_kind, user_id in items:
             if owner_kind == "user" and user_id is not None:

@@ -20,7 +20,7 @@ from gateway.core.sms import SmsBodyError, check_outbound_body
 from gateway.intake import seal_into
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Database, Tx, utcnow
+from gateway.storage.db import Database, Tx, insert_row, utcnow
 from gateway.storage.models import BlockedSender, Case, Contact, Message, OutboxJob, ReplyToken
 
 
@@ -79,30 +79,33 @@ async def enqueue_outbound(
         if channel == "sms"
         else settings.email.service_address
     )
-    message = Message(
-        direction="out",
-        channel=channel,
-        provider_id=None,
-        sender=sender,
-        recipient=to,
-        case_id=case_id,
-        contact_id=contact_id,
-        author_id=author_id,
-        subject=subject,
-        redacted_text=classify(body, language=settings.service.language).redacted,
-        stripped={},
-        sealed_id=sealed.id,
-        classification={},
-        priority="normal",
-        status="queued",
-        flags={"auto_reply": True} if auto_reply else {},
-        email_message_id=make_message_id(settings.email.domain) if channel == "email" else None,
-        in_reply_to_id=in_reply_to_id,
-        segments=segments,
-        created_at=now,
+    message = await insert_row(
+        tx.session,
+        Message,
+        dict(
+            direction="out",
+            channel=channel,
+            provider_id=None,
+            sender=sender,
+            recipient=to,
+            case_id=case_id,
+            contact_id=contact_id,
+            author_id=author_id,
+            subject=subject,
+            redacted_text=classify(body, language=settings.service.language).redacted,
+            stripped={},
+            sealed_id=sealed.id,
+            classification={},
+            priority="normal",
+            status="queued",
+            flags={"auto_reply": True} if auto_reply else {},
+            email_message_id=make_message_id(settings.email.domain) if channel == "email" else None,
+            in_reply_to_id=in_reply_to_id,
+            segments=segments,
+            created_at=now,
+        ),
     )
-    tx.session.add(message)
-    await tx.session.flush()
+    tx.queued_outbound.append(message)
     tx.session.add(
         OutboxJob(
             message_id=message.id,

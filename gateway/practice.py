@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -52,13 +52,14 @@ from gateway.core.templates import (
     render_message,
     validate_templates,
 )
-from gateway.intake import IntakeContext
+from gateway.intake import IntakeBatch, IntakeContext
+from gateway.intake_cache import PREFETCH_CHUNK
 from gateway.outbound import enqueue_outbound, reply_token_for
 from gateway.queues import queue_item_for
 from gateway.ratelimit import RATE_LIMITED, set_flag
 from gateway.sealing import Keyring
 from gateway.settings import Settings
-from gateway.storage.db import Tx, as_utc, utcnow
+from gateway.storage.db import Tx, among, as_utc, utcnow
 from gateway.storage.models import Contact, Message, User
 
 log = structlog.get_logger("gateway.practice")
@@ -234,8 +235,77 @@ class _Facts:
     last_auto_reply_at: datetime | None
 
 
+def _chunks(items: list[str]) -> list[list[str]]:
+    """``items`` in parts short enough for one ``IN (...)`` list; none for no items."""
+    return [items[i : i + PREFETCH_CHUNK] for i in range(0, len(items), PREFETCH_CHUNK)]
+
+
+@dataclass
+class _BatchFacts:
+    """What ``AutoReplies`` read for a whole intake batch before its first message."""
+
+    generation: int  # the directory generation then: a later write to contacts makes
+    # ``opted`` stale (a STOP earlier in the batch), and the message asks the database
+    opted: dict[tuple[str, str], tuple[bool, bool]] = field(default_factory=dict)
+    # inbound messages in the conversation window per (channel, sender, case) before the batch
+    earlier: dict[tuple[str, str, int | None], int] = field(default_factory=dict)
+    # the newest automatic reply per (recipient, case) within the minimum interval
+    last_auto_reply: dict[tuple[str, int | None], datetime] = field(default_factory=dict)
+
+    def note_auto_reply(
+        self, recipient: str, case_id: int | None, at: datetime | None, flags: object
+    ) -> None:
+        if at is None or not isinstance(flags, dict) or not flags.get("auto_reply"):
+            return
+        key = (recipient, case_id)
+        if key not in self.last_auto_reply or at > self.last_auto_reply[key]:
+            self.last_auto_reply[key] = at
+
+    def for_message(
+        self, ctx: IntakeContext, batch: IntakeBatch, min_interval_minutes: int
+    ) -> _Facts | None:
+        """The facts for one message of the batch; None when the database must be asked."""
+        message = ctx.message
+        if batch.directory_generation() != self.generation:
+            return None  # contacts changed since ``prepare`` (a STOP earlier in the batch)
+        opted_sms, opted_email = self.opted.get((message.channel, message.sender), (False, False))
+        opted_sms = opted_sms or bool(ctx.contact and ctx.contact.opted_out_sms)
+        opted_email = opted_email or bool(ctx.contact and ctx.contact.opted_out_email)
+        earlier = self.earlier.get((message.channel, message.sender, message.case_id), 0)
+        earlier += sum(
+            1
+            for m in batch.stored
+            if m.direction == "in"
+            and m.sender == message.sender
+            and m.channel == message.channel
+            and m.case_id == message.case_id
+        )
+        period_start = ctx.now - timedelta(minutes=min_interval_minutes)
+        last = self.last_auto_reply.get((message.sender, message.case_id))
+        if last is not None and last <= period_start:
+            last = None  # left the interval since the batch started
+        # Replies this batch has queued so far (a receipt, a keyword's answer) are not in what
+        # ``prepare`` read; a rolled-back message's are no longer listed.
+        for obj in ctx.tx.queued_outbound:
+            if (
+                obj.recipient == message.sender
+                and obj.case_id == message.case_id
+                and (obj.flags or {}).get("auto_reply")
+            ):
+                at = as_utc(obj.created_at)
+                if at is not None and at > period_start and (last is None or at > last):
+                    last = at
+        return _Facts(opted_sms, opted_email, earlier == 0, last)
+
+
 class AutoReplies:
-    """Decide and enqueue the automatic reply to each stored message (at most one)."""
+    """Decide and enqueue the automatic reply to each stored message (at most one).
+
+    In a batch, opt-outs, earlier messages and recent automatic replies of every sender are
+    read once (``prepare``); each message adds what the batch itself has written.
+    """
+
+    FACTS = "auto_replies"
 
     def __init__(self, settings: Settings, keyring: Keyring, practice: Practice) -> None:
         self.settings = settings
@@ -307,7 +377,64 @@ class AutoReplies:
             )
         )
 
+    async def prepare(self, batch: IntakeBatch) -> None:
+        """Read what ``_facts`` needs for every sender of a batch: three queries in all."""
+        s = batch.tx.session
+        p = self.settings.practice
+        facts = _BatchFacts(batch.directory_generation())
+        for channel, column in (("sms", Contact.phone), ("email", Contact.email)):
+            addresses = sorted({a for c, a in batch.senders if c == channel})
+            for part in _chunks(addresses):
+                rows = await s.execute(
+                    select(column, Contact.opted_out_sms, Contact.opted_out_email).where(
+                        among(s, column, part)
+                    )
+                )
+                for found, opted_sms, opted_email in rows:
+                    address = str(found)
+                    was = facts.opted.get((channel, address), (False, False))
+                    facts.opted[(channel, address)] = (
+                        was[0] or bool(opted_sms),
+                        was[1] or bool(opted_email),
+                    )
+        # Windows counted from the batch's start: a message that leaves a window during the
+        # batch (milliseconds) may still count; none that should count is left out.
+        conversation_start = batch.now - timedelta(days=p.conversation_days)
+        period_start = batch.now - timedelta(minutes=p.min_reply_interval_minutes)
+        addresses = sorted({a for _, a in batch.senders})
+        for part in _chunks(addresses):
+            earlier = await s.execute(
+                select(Message.channel, Message.sender, Message.case_id, func.count(Message.id))
+                .where(
+                    Message.direction == "in",
+                    among(s, Message.sender, part),
+                    Message.created_at > conversation_start,
+                )
+                .group_by(Message.channel, Message.sender, Message.case_id)
+            )
+            for channel, sender, case_id, n in earlier:
+                facts.earlier[(channel, sender, case_id)] = int(n)
+            recent = await s.execute(
+                select(Message.recipient, Message.case_id, Message.created_at, Message.flags).where(
+                    Message.direction == "out",
+                    among(s, Message.recipient, part),
+                    Message.created_at > period_start,
+                )
+            )
+            for recipient, case_id, at, flags in recent:
+                facts.note_auto_reply(recipient, case_id, as_utc(at), flags)
+        batch.facts[self.FACTS] = facts
+
     async def _facts(self, ctx: IntakeContext) -> _Facts:
+        batch = ctx.batch
+        facts = batch.facts.get(self.FACTS) if batch is not None else None
+        if batch is not None and isinstance(facts, _BatchFacts):
+            found = facts.for_message(ctx, batch, self.settings.practice.min_reply_interval_minutes)
+            if found is not None:
+                return found
+        return await self._query_facts(ctx)
+
+    async def _query_facts(self, ctx: IntakeContext) -> _Facts:
         s = ctx.tx.session
         message = ctx.message
         address = Contact.phone if message.channel == "sms" else Contact.email

@@ -8,6 +8,7 @@ one go (``case-gateway check-config``).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -301,7 +302,13 @@ class Settings:
     def team(self, name: str | None) -> TeamSettings:
         """The team's settings, else ``[teams."*"]``, else the built-in weekday hours."""
         found = self.teams.get(name or "") or self.teams.get(DEFAULT_TEAM)
-        return found or TeamSettings(parse_office_hours(DEFAULT_WEEKLY_HOURS))
+        return found or _builtin_team()
+
+
+@functools.cache
+def _builtin_team() -> TeamSettings:
+    """The built-in weekday hours, parsed once (intake asks for them for every message)."""
+    return TeamSettings(parse_office_hours(DEFAULT_WEEKLY_HOURS))
 
 
 class ConfigError(Exception):

@@ -16,19 +16,32 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    any_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -37,11 +50,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
-from gateway.storage.models import AuditEvent, AuditHead, AuditPending
+from gateway.storage import sqlite_driver
+from gateway.storage.models import AuditEvent, AuditHead, AuditPending, Message
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+RowT = TypeVar("RowT")
 # pg_advisory_xact_lock key of the audit sequencer ("audit seq" in ASCII, fits a bigint).
 SEQUENCER_LOCK = 0x6175646974736571
 SEQUENCE_BATCH = 2000
@@ -89,6 +106,9 @@ class Tx:
 
     session: AsyncSession
     events: list[PendingAudit] = field(default_factory=list)
+    # Outbound messages queued in this transaction (``enqueue_outbound``), so a look-up made
+    # before them (an intake batch's) can add them; cut back with a rolled-back savepoint.
+    queued_outbound: list[Message] = field(default_factory=list)
 
     def audit(self, actor: str, action: str, subject: str, **details: Any) -> None:
         """Record a state change; it is written in this same transaction."""
@@ -191,6 +211,8 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 create_private_file(path)
+            # One trip to aiosqlite's thread per statement (gateway/storage/sqlite_driver.py).
+            kwargs["connect_args"] = {"async_creator_fn": sqlite_driver.connect}
         else:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = True
@@ -200,6 +222,10 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
         self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
+        # SQLite: this process's write transactions queue here, one event loop each.
+        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         _watch_directory(self)
 
     async def close(self) -> None:
@@ -214,27 +240,49 @@ class Database:
         (its change is committed).
         """
         staged = False
-        try:
-            async with self.sessions() as session, session.begin():
-                tx = Tx(session)
-                yield tx
-                if self.fault is not None:
-                    self.fault()
-                if tx.events:
-                    if self.is_sqlite:
-                        await append_audit(session, tx.events)
-                    else:
-                        await stage_audit(session, tx.events)
-                        staged = True
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(str(exc.__class__.__name__)) from exc
-        except OSError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        async with self._write_turn():
+            try:
+                async with self.sessions() as session, session.begin():
+                    tx = Tx(session)
+                    yield tx
+                    if self.fault is not None:
+                        self.fault()
+                    if tx.events:
+                        if self.is_sqlite:
+                            await append_audit(session, tx.events)
+                        else:
+                            await stage_audit(session, tx.events)
+                            staged = True
+            except SQLAlchemyError as exc:
+                raise StoreUnavailable(str(exc.__class__.__name__)) from exc
+            except OSError as exc:
+                raise StoreUnavailable(str(exc)) from exc
         if staged:
             try:
                 await self.sequence_audit()
             except StoreUnavailable as exc:
                 log.warning("audit.sequencing_deferred", error=str(exc))
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's writers (intake, relay, workers, API) take turns here.
+
+        SQLite has one write lock per file. Without a turn, a second writer of the same process
+        waits inside SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and can
+        keep missing the lock while the intake writer takes it back at once: a receipt or a
+        relay outcome then waits for seconds, and the intake waits in turn for theirs. Here they
+        queue first come, first served and start the moment the previous one commits. Other
+        processes still meet at ``BEGIN IMMEDIATE`` (``busy_timeout``). PostgreSQL needs no turn.
+        """
+        if not self.is_sqlite:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        turn = self._write_turns.get(loop)
+        if turn is None:
+            turn = self._write_turns[loop] = asyncio.Lock()
+        async with turn:
+            yield
 
     async def sequence_audit(self) -> int:
         """Chain every pending audit event; returns how many. One sequencer at a time.
@@ -390,6 +438,62 @@ async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> Non
         prev = digest
     await session.execute(insert(AuditEvent), rows)
     await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+
+
+async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str, Any]) -> RowT:
+    """One row by a Core ``INSERT … RETURNING id``, handed back as a session object.
+
+    On the intake's hot path this replaces ``session.add`` and a flush (the unit of work costs
+    several times the statement). The object is attached as if just loaded, every column
+    set, so a later change to it (a policy hook setting a flag) is written by the next flush
+    as an UPDATE, as before.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    row = {column.key: None for column in table.columns if column.key != "id"}
+    row.update(values)
+    new_id = (await session.execute(insert(table).values(**row).returning(table.c.id))).scalar_one()
+    obj = model(id=new_id, **row)  # type: ignore[call-arg]
+    make_transient_to_detached(obj)
+    session.add(obj)
+    session.info.setdefault(INSERTED_ROWS, []).append(obj)
+    return obj
+
+
+def among(session: AsyncSession, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """``column IN (values)`` for look-ups made once per intake batch.
+
+    On PostgreSQL one array parameter (``= ANY($1)``), so the statement's text does not change
+    with the number of values and the driver reuses its prepared statement instead of
+    preparing a new one (a round trip) for every batch size.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        condition: ColumnElement[bool] = column == any_(
+            bindparam(None, values, type_=ARRAY(String))
+        )
+        return condition
+    in_list: ColumnElement[bool] = column.in_(values)
+    return in_list
+
+
+INSERTED_ROWS = "rows_inserted"  # session.info key: what ``insert_row`` attached, in order
+
+
+def inserted_rows_mark(session: AsyncSession) -> int:
+    """Where a savepoint starts in what ``insert_row`` has attached to this session."""
+    return len(session.info.get(INSERTED_ROWS, ()))
+
+
+def forget_inserted_rows(session: AsyncSession, mark: int) -> None:
+    """After a rolled-back savepoint: drop the objects ``insert_row`` attached inside it.
+
+    The session treats them as loaded rows, so a savepoint rollback would keep them, and
+    SQLite hands their ids out again to the next INSERT.
+    """
+    rows = session.info.get(INSERTED_ROWS, [])
+    for obj in rows[mark:]:
+        if obj in session:
+            session.expunge(obj)
+    del rows[mark:]
 
 
 async def audit_records(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditRecord]:

@@ -147,5 +147,7 @@ async def test_statements_per_message(runtime: Runtime, batch: int) -> None:
         await asyncio.gather(*(runtime.intake.accept(sms(i)) for i in range(batch)))
     per_message = counter.count / batch
     # PostgreSQL chains the audit events after commit in a short transaction of its own.
-    limit = (20 if batch == 1 else 15) + (6 / batch if not runtime.db.is_sqlite else 0)
+    # Measured: 17 alone and 7.4 in a batch of 20 on SQLite (they were 20 and 13.7 before the
+    # policy hooks read a batch at once and kept its caseworker rows in the session).
+    limit = (18 if batch == 1 else 8) + (6 / batch if not runtime.db.is_sqlite else 0)
     assert per_message <= limit, counter.statements
