@@ -26,12 +26,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus.generate import build_corpus
 from gateway.core.classify import classify
 from gateway.core.classify.features import analyse
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def messages() -> Iterator[tuple[str, str, list[str]]]:
@@ -59,7 +60,9 @@ def answer(text: str, names: list[str]) -> dict[str, Any]:
     features = "\n".join(sorted(analyse(text).features))
     return {
         "entities": [[e.start, e.end, e.type, e.rule, e.confidence] for e in result.entities],
-        "risks": [[r.type, r.rule, r.confidence, r.start, r.end, list(r.why)] for r in result.risks],
+        "risks": [
+            [r.type, r.rule, r.confidence, r.start, r.end, list(r.why)] for r in result.risks
+        ],
         "redacted": result.redacted,
         "redacted_en": english.redacted,
         "features": hashlib.sha256(features.encode()).hexdigest(),
