@@ -32,7 +32,7 @@ _TRIGGERS = WordStartIndex.build((t, i) for i, rule in enumerate(RULES) for t in
 
 
 def _rules_triggered(lower: str) -> list[RiskRule]:
-    return [RULES[i] for i in sorted({i for _, i in _TRIGGERS.hits(lower)})]
+    return [RULES[i] for i in sorted(_TRIGGERS.found(lower))]
 
 
 def _candidates(text: str, lower: str) -> Iterator[tuple[RiskRule, re.Match[str]]]:
