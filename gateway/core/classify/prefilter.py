@@ -20,6 +20,7 @@ from .word_index import trie_pattern
 # The parser behind ``re.compile``; its tree is what the pattern really matches.
 _parser: Any = importlib.import_module("re._parser")
 _c: Any = importlib.import_module("re._constants")
+_EXTRA_CASES: dict[int, tuple[int, ...]] = importlib.import_module("re._casefix")._EXTRA_CASES
 
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT))
 # Alternatives are multiplied out ("(?:dør|dö) (?:hvis|om)" is four strings) up to this many.
@@ -131,19 +132,38 @@ def _needs(items: Any) -> frozenset[str] | None:
 def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which every match of ``pattern`` contains; None when unknown.
 
-    Only patterns matched case-sensitively are read; a string that contains another of
-    the set adds nothing and is dropped.
+    For a pattern that ignores case the strings are lower case, to be looked for in the
+    lower-cased text. A string that contains another of the set adds nothing and is
+    dropped.
     """
-    if pattern.flags & re.IGNORECASE:
-        return None
     need = _needs(_parser.parse(pattern.pattern, pattern.flags))
     if not need or "" in need:
         return None
+    if pattern.flags & re.IGNORECASE:
+        if any(len(c.lower()) != 1 for s in need for c in s):
+            return None
+        need = frozenset(s.lower() for s in need)
     return frozenset(s for s in need if not any(o != s and o in s for o in need))
 
 
+def _unsafe(strings: Iterable[str]) -> str:
+    """Letters that match one of these strings' letters when case is ignored, yet lower
+    case to something else ("ı" matches "i", "ſ" matches "s"), as the regular expression
+    engine's own table of such cases says. Their presence opens a case-blind gate."""
+    out = set()
+    for c in set("".join(strings)):
+        out.update(chr(v) for v in _EXTRA_CASES.get(ord(c), ()))
+        if c == "i":
+            out.add("\u0130")  # "İ": its lower case is two characters
+    return "".join(sorted(out))
+
+
 class Gate:
-    """Whether a text could hold a match of any of some patterns."""
+    """Whether a text could hold a match of any of some patterns.
+
+    ``open`` takes the text the patterns are matched against; for patterns that ignore
+    case, the lower-cased text (``lower_in_place``) instead.
+    """
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
         strings: set[str] = set()
@@ -156,12 +176,13 @@ class Gate:
             strings |= need
         # Shortest first: the common ones answer soonest.
         self.strings = tuple(sorted(strings, key=lambda s: (len(s), s)))
+        self._unsafe = _unsafe(self.strings)
         # Many strings are found faster in one pass of their trie than one by one.
         self._trie = re.compile(trie_pattern(self.strings)) if len(self.strings) > _FEW else None
 
     def open(self, text: str) -> bool:
         """False only when no match of the patterns can occur in ``text``."""
-        if self.always:
+        if self.always or (self._unsafe and any(map(text.__contains__, self._unsafe))):
             return True
         if self._trie is not None:
             return self._trie.search(text) is not None
