@@ -150,7 +150,7 @@ def _unsafe(strings: Iterable[str]) -> str:
     """Letters that match one of these strings' letters when case is ignored, yet lower
     case to something else ("ı" matches "i", "ſ" matches "s"), as the regular expression
     engine's own table of such cases says. Their presence opens a case-blind gate."""
-    out = set()
+    out: set[str] = set()
     for c in set("".join(strings)):
         out.update(chr(v) for v in _EXTRA_CASES.get(ord(c), ()))
         if c == "i":
