@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.classify import contacts, hard_negatives, health, phrases, scope
+from gateway.core.classify import contacts, hard_negatives, health, identifiers, phrases, scope
 from gateway.core.classify.folding import lower_in_place
 from gateway.core.classify.normalise import tokens
 from gateway.core.classify.prefilter import Gate, required_strings
@@ -69,6 +69,7 @@ GATED = [
     (contacts._NORDIC, False),
     (contacts._EN, False),
     (hard_negatives._REFERENCE, True),
+    (identifiers._SWEDISH_MARKERS, True),
     *((rule.pattern, True) for rule in RULES),
 ]
 

@@ -85,13 +85,23 @@ def inside_idiom(text: str, start: int, end: int) -> bool:
     return False
 
 
+def _words_before(text: str, clause_start: int, start: int) -> list[str]:
+    """The words between ``clause_start`` and ``start``; when there are more than four,
+    only the last four are sure to be whole (a long clause is read from near its end)."""
+    window_start = max(clause_start, start - 80)
+    words = _WORD.findall(text[window_start:start])
+    if window_start > clause_start and len(words) < 5:
+        words = _WORD.findall(text[clause_start:start])
+    return words
+
+
 def is_negated(text: str, clause_start: int, start: int, end: int) -> bool:
     """A negation inside the phrase, or among the four words before it in the same clause.
 
     A subject pronoun after the negation starts a new clause even without punctuation:
     in "orkar ikkje meir eg vil ta livet mitt" the "ikkje" belongs to "orkar".
     """
-    words = [w.lower() for w in _WORD.findall(text[clause_start:start])[-4:]]
+    words = [w.lower() for w in _words_before(text, clause_start, start)[-4:]]
     words += [w.lower() for w in _WORD.findall(text[start:end])]
     negated = False
     for word in words:
@@ -108,7 +118,7 @@ def is_hypothetical(text: str, clause_start: int, start: int, *, phrases: bool =
     Further away it is usually a conditional threat ("if you take my kids I'll kill you"),
     which stays a threat. ``phrases=False`` says the text holds no "what if" phrase at all.
     """
-    before = _WORD.findall(text[clause_start:start])
+    before = _words_before(text, clause_start, start)
     if any(w.lower() in _HYPOTHETICAL for w in before[-4:]):
         return True
     # "om" is "if" at the head of a clause (sv, nb, da) and "about" elsewhere.
