@@ -25,8 +25,9 @@ _EXTRA_CASES: dict[int, tuple[int, ...]] = importlib.import_module("re._casefix"
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT))
 # Alternatives are multiplied out ("(?:dør|dö) (?:hvis|om)" is four strings) up to this many.
 _MOST = 64
-# Up to this many strings a gate asks for each in turn; more go into one trie pattern.
-_FEW = 24
+# Up to this many strings a gate asks for each in turn (about a thousand machine
+# instructions each on a 200-character message); more go into one trie pattern.
+_FEW = 40
 
 
 def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
