@@ -327,8 +327,11 @@ class ConceptIndex:
     def hits(self, toks: list[Token]) -> list[tuple[Concept, int, int]]:
         """``(concept, first token, token after the last)`` for every entry found."""
         found: list[tuple[Concept, int, int]] = []
+        cache, first = self._cache, self._first
         for i, tok in enumerate(toks):
-            entries = self._first(tok.folded)
+            entries = cache.get(tok[0])
+            if entries is None:
+                entries = first(tok[0])
             if not entries:
                 continue
             seen: set[tuple[str, int]] = set()

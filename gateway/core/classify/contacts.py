@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from .addresses import find_structured_addresses, gb_postcode_area_valid
 from .model import Entity
+from .prefilter import Gate
 
 EMAIL = re.compile(r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}(?![\w\-@])")
 
@@ -46,12 +47,19 @@ def find_emails(text: str) -> Iterator[Entity]:
         yield Entity(m.start(), m.end(), "EMAIL", "email.address", 0.99)
 
 
+# A street address needs a street word; most messages with numbers have none.
+_NORDIC_GATE = Gate([_NORDIC])
+_EN_GATE = Gate([_EN])
+
+
 def find_addresses(text: str) -> Iterator[Entity]:
     """Street addresses (Nordic street words, English street types) and UK postcodes."""
-    for m in _NORDIC.finditer(text):
-        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.nordic_street", 0.9)
-    for m in _EN.finditer(text):
-        yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.english_street", 0.9)
+    if _NORDIC_GATE.open(text):
+        for m in _NORDIC.finditer(text):
+            yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.nordic_street", 0.9)
+    if _EN_GATE.open(text):
+        for m in _EN.finditer(text):
+            yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.english_street", 0.9)
     for m in _POSTCODE_ALONE.finditer(text):
         if gb_postcode_area_valid(m.group()):
             yield Entity(m.start(), m.end(), "POSTAL_ADDRESS", "address.uk_postcode", 0.85)

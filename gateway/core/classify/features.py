@@ -27,19 +27,22 @@ class Analysis:
     phrases: tuple[Risk, ...]
 
 
-_WORD_FEATURES: dict[str, tuple[str, ...]] = {}
+_WORD_FEATURES: dict[str, tuple[str, str, tuple[str, ...]]] = {}
 
 
-def _word_features(word: str) -> tuple[str, ...]:
-    """The word itself and its beginnings, which stand in for stems in any language."""
+def _word_features(folded: str) -> tuple[str, str, tuple[str, ...]]:
+    """The word as the model sees it (numbers as "0"), the start of a word pair that
+    begins with it, and the word itself and its beginnings, which stand in for stems in
+    any language."""
     if len(_WORD_FEATURES) > 200_000:
         _WORD_FEATURES.clear()
+    word = "0" if folded.isdigit() else folded
     out = ["w:" + word]
     if len(word) > 4:
         out.append("p:" + word[:4])
         if len(word) > 6:
             out.append("p:" + word[:6])
-    return tuple(out)
+    return word, "b:" + word + " ", tuple(out)
 
 
 def analyse(text: str) -> Analysis:
@@ -48,15 +51,16 @@ def analyse(text: str) -> Analysis:
     toks = tokens(lower)
     feats: set[str] = set()
     add, update, cache = feats.add, feats.update, _WORD_FEATURES
-    previous = "^"
+    pair = "b:^ "
     for tok in toks:
-        word = "0" if tok.folded.isdigit() else tok.folded
-        own = cache.get(word)
-        if own is None:
-            own = cache[word] = _word_features(word)
+        folded = tok[0]
+        known = cache.get(folded)
+        if known is None:
+            known = cache[folded] = _word_features(folded)
+        word, next_pair, own = known
         update(own)
-        add("b:" + previous + " " + word)
-        previous = word
+        add(pair + word)
+        pair = next_pair
     hits = concept_hits(text, lower, toks)
     by_sentence: dict[int, set[str]] = {}
     for hit in hits:

@@ -130,6 +130,8 @@ def fired_frames(hits: list[ConceptHit]) -> list[FrameHit]:
     for hit in hits:
         by_concept.setdefault(hit.concept, []).append(hit)
     for frame in FRAMES:
+        if frame.slots[0].isdisjoint(by_concept):
+            continue
         anchors = [h for c in frame.slots[0] for h in by_concept.get(c, ()) if not h.blocked]
         for anchor in anchors:
             evidence = [anchor]

@@ -10,6 +10,7 @@ import re
 
 from .checksums import valid_date
 from .folding import lower_in_place
+from .prefilter import Gate
 
 BLANK = "#"
 
@@ -49,6 +50,10 @@ _REFERENCE = re.compile(
 )
 
 
+# References follow a word that names them ("saksnummer", "order no"); most messages lack one.
+_REFERENCE_GATE = Gate([_REFERENCE])
+
+
 def _blank(chars: list[str], start: int, end: int) -> None:
     for i in range(start, end):
         if chars[i] != " ":
@@ -82,6 +87,7 @@ def blank_hard_negatives(text: str) -> str:
     for pattern in patterns:
         for m in pattern.finditer(lower):
             _blank(chars, m.start(), m.end())
-    for m in _REFERENCE.finditer(lower):
-        _blank(chars, m.start("ref"), m.end("ref"))
+    if _REFERENCE_GATE.open(lower):
+        for m in _REFERENCE.finditer(lower):
+            _blank(chars, m.start("ref"), m.end("ref"))
     return "".join(chars)

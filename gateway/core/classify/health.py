@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from .folding import lower_in_place
 from .model import Entity
+from .prefilter import Gate
 from .word_index import trie_pattern
 
 DIAGNOSES = """
@@ -173,15 +174,19 @@ _DOSE = re.compile(r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram)\b"
 _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 
 
+# The acronyms and compound endings are few fixed strings; most messages hold none of them.
+_ACRONYM_GATE = Gate([HEALTH_ACRONYMS])
+_LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
+
+
 def find_health(text: str) -> Iterator[Entity]:
     """Diagnoses, medication (with its dose) and treatment terms."""
     lower = lower_in_place(text)
-    hits = [
-        *HEALTH_WORDS.finditer(lower),
-        *HEALTH_ACRONYMS.finditer(text),
-        *HEALTH_COMPOUNDS.finditer(lower),
-        *_LOWER_ACRONYMS.finditer(lower),
-    ]
+    hits = list(HEALTH_WORDS.finditer(lower))
+    if _ACRONYM_GATE.open(text):
+        hits += HEALTH_ACRONYMS.finditer(text)
+    if _LOWER_GATE.open(lower):
+        hits += [*HEALTH_COMPOUNDS.finditer(lower), *_LOWER_ACRONYMS.finditer(lower)]
     for m in hits:
         end = m.end()
         dose = _DOSE.match(lower, end)

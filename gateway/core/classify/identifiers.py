@@ -30,7 +30,9 @@ from .checksums import (
     ssn_valid,
     valid_date,
 )
+from .folding import lower_in_place
 from .model import Entity
+from .prefilter import Gate
 
 # A run: digit groups joined by one space, dot or dash (or " - "), optionally led by "+".
 _RUN = re.compile(
@@ -55,6 +57,7 @@ _PHONE_CONTEXT = re.compile(
     r"tlf|telefon|mobil|\bmob|ring|call|phone|text|sms|nummer|number|\bnr|\btel|cell|nå meg|reach"
 )
 _SWEDISH_MARKERS = re.compile(r"\b(?:är|och|jag|inte|att|hon|också|barnet är|hej hej)\b", re.I)
+_SWEDISH_GATE = Gate([_SWEDISH_MARKERS])
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 
 # Regions tried for a number written without a country code, and a cheap test of
@@ -212,11 +215,15 @@ def _all_years(digits: str, grouping: tuple[int, ...]) -> bool:
     return all(_YEARLIKE.fullmatch(digits[i : i + 4]) for i in range(0, len(digits), 4))
 
 
+_NOT_DIGIT = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[ \u00a0.\-]+")
+
+
 def _digits_of(span: str) -> tuple[str, tuple[int, ...], bool]:
     """Digits, group lengths and whether a country code was written, for one span."""
     international = span.lstrip().startswith("+")
     span = span.replace("(0)", "")
-    groups = [re.sub(r"\D", "", g) for g in re.split(r"[ \u00a0.\-]+", span)]
+    groups = [_NOT_DIGIT.sub("", g) for g in _SEPARATORS.split(span)]
     groups = [g for g in groups if g]
     return "".join(groups), tuple(len(g) for g in groups), international
 
@@ -239,7 +246,7 @@ def _context_before(text: str, lower: str, start: int) -> str:
 def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
     """Identifier, account, card and phone candidates among the digit runs of ``blanked``."""
     lower = blanked.lower()
-    swedish = bool(_SWEDISH_MARKERS.search(text))
+    swedish = _SWEDISH_GATE.open(lower_in_place(text)) and bool(_SWEDISH_MARKERS.search(text))
     for run in _RUN.finditer(blanked):
         groups = [
             (m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group())

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from .folding import lower_in_place
 from .model import Risk
+from .prefilter import Gate
 from .risk_rules import RULES, RiskRule
 from .scope import (
     CLAUSE_BREAK,
@@ -31,14 +32,20 @@ from .word_index import WordStartIndex
 _TRIGGERS = WordStartIndex.build((t, i) for i, rule in enumerate(RULES) for t in rule.triggers)
 
 
+# And only when the message also holds one of the strings the pattern cannot match without.
+_GATES = tuple(Gate([rule.pattern]) for rule in RULES)
+
+
 def _rules_triggered(lower: str) -> list[RiskRule]:
-    return [RULES[i] for i in sorted({i for _, i in _TRIGGERS.hits(lower)})]
+    return [RULES[i] for i in sorted(_TRIGGERS.found(lower))]
 
 
 def _candidates(text: str, lower: str) -> Iterator[tuple[RiskRule, re.Match[str]]]:
-    for rule in _rules_triggered(lower):
-        for m in rule.pattern.finditer(text):
-            yield rule, m
+    for i in sorted(_TRIGGERS.found(lower)):
+        if _GATES[i].open(lower):
+            rule = RULES[i]
+            for m in rule.pattern.finditer(text):
+                yield rule, m
 
 
 def phrase_risks(text: str, lower: str | None = None) -> list[Risk]:

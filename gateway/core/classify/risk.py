@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -58,14 +58,20 @@ class RiskModel:
         self, features: frozenset[str]
     ) -> tuple[list[float], list[tuple[str, tuple[float, ...]]]]:
         """Each type's probability, and the weighted features present (for explanations)."""
-        weights = self.weights
-        present = [(f, w) for f in features if (w := weights.get(f)) is not None]
-        columns = list(zip(*(w for _, w in present), strict=True)) if present else []
-        out = []
-        for i, bias in enumerate(self.bias):
-            z = bias + (sum(columns[i]) if columns else 0.0)
-            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
-        return out, present
+        # Most of a message's features carry no weight; the set intersection and the
+        # column sums run in C.
+        names = list(features & self._names)
+        rows = list(map(self.weights.__getitem__, names))
+        sums = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * len(self.bias)
+        out = [
+            1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, bias + total))))
+            for bias, total in zip(self.bias, sums, strict=True)
+        ]
+        return out, list(zip(names, rows, strict=True))
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.weights)
 
     @staticmethod
     def top(present: list[tuple[str, tuple[float, ...]]], i: int, n: int = 4) -> list[str]:

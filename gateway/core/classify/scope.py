@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import cached_property
+
+from .prefilter import Gate
 
 # Clause boundaries: punctuation, line breaks and the word "but" in every language.
 CLAUSE_BREAK = re.compile(r"[.!?;:\n]+|,|\s(?:men|but|fast|though|although|mens)\s")
@@ -82,13 +85,23 @@ def inside_idiom(text: str, start: int, end: int) -> bool:
     return False
 
 
+def _words_before(text: str, clause_start: int, start: int) -> list[str]:
+    """The words between ``clause_start`` and ``start``; when there are more than four,
+    only the last four are sure to be whole (a long clause is read from near its end)."""
+    window_start = max(clause_start, start - 80)
+    words = _WORD.findall(text[window_start:start])
+    if window_start > clause_start and len(words) < 5:
+        words = _WORD.findall(text[clause_start:start])
+    return words
+
+
 def is_negated(text: str, clause_start: int, start: int, end: int) -> bool:
     """A negation inside the phrase, or among the four words before it in the same clause.
 
     A subject pronoun after the negation starts a new clause even without punctuation:
     in "orkar ikkje meir eg vil ta livet mitt" the "ikkje" belongs to "orkar".
     """
-    words = [w.lower() for w in _WORD.findall(text[clause_start:start])[-4:]]
+    words = [w.lower() for w in _words_before(text, clause_start, start)[-4:]]
     words += [w.lower() for w in _WORD.findall(text[start:end])]
     negated = False
     for word in words:
@@ -99,19 +112,19 @@ def is_negated(text: str, clause_start: int, start: int, end: int) -> bool:
     return negated
 
 
-def is_hypothetical(text: str, clause_start: int, start: int) -> bool:
+def is_hypothetical(text: str, clause_start: int, start: int, *, phrases: bool = True) -> bool:
     """An "if" three words or fewer before the phrase ("if he hits her"), in the same clause.
 
     Further away it is usually a conditional threat ("if you take my kids I'll kill you"),
-    which stays a threat.
+    which stays a threat. ``phrases=False`` says the text holds no "what if" phrase at all.
     """
-    before = _WORD.findall(text[clause_start:start])
+    before = _words_before(text, clause_start, start)
     if any(w.lower() in _HYPOTHETICAL for w in before[-4:]):
         return True
     # "om" is "if" at the head of a clause (sv, nb, da) and "about" elsewhere.
     if before and before[0].lower() == "om" and len(before) <= 4:
         return True
-    return bool(_HYPOTHETICAL_PHRASES.search(text, clause_start, start))
+    return phrases and bool(_HYPOTHETICAL_PHRASES.search(text, clause_start, start))
 
 
 # Reported past or handled events and feelings, not a risk now.
@@ -129,14 +142,19 @@ _QUOTED = re.compile(r"«[^»\n]{1,80}»|\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|
 _LAUGHTER = re.compile(r"haha|hehe|lol\b|😂|😅|🤣|💀|skämt|spøk|joke|kidding|tuller|fleip")
 
 
+# Each message is asked once whether it holds any word these patterns need; most hold none.
+_IDIOM_GATE = Gate([_IDIOMS])
+_NOT_REAL_GATE = Gate([NOT_REAL])
+_PAST_GATE = Gate([_PAST_HANDLED])
+_HYPOTHETICAL_GATE = Gate([_HYPOTHETICAL_PHRASES])
+
+
 class Scope:
     """Answers "is this span blocked?" for one message, computing its breaks once."""
 
     def __init__(self, text: str, lower: str) -> None:
         self.text = text
         self.lower = lower
-        self.clauses = breaks(CLAUSE_BREAK, lower)
-        self.sentences = breaks(SENTENCE_BREAK, lower)
         self.quotes = (
             [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
             if ('"' in text or "«" in text or "“" in text or "”" in text)
@@ -144,6 +162,15 @@ class Scope:
         )
         self._idioms: list[tuple[int, int]] | None = None
         self._not_real: dict[int, bool] = {}
+
+    # Clause and sentence breaks are only needed once a risk word is judged.
+    @cached_property
+    def clauses(self) -> list[int]:
+        return breaks(CLAUSE_BREAK, self.lower)
+
+    @cached_property
+    def sentences(self) -> list[int]:
+        return breaks(SENTENCE_BREAK, self.lower)
 
     def joking_quote(self, start: int, end: int) -> bool:
         """Quoted words in a message that laughs ("jeg skal ta livet av deg" sa mormor 😂)."""
@@ -162,16 +189,33 @@ class Scope:
     def negated(self, start: int, end: int) -> bool:
         return is_negated(self.text, start_of(self.clauses, start), start, end)
 
+    @cached_property
+    def _hypothetical_phrases(self) -> bool:
+        return _HYPOTHETICAL_GATE.open(self.lower)
+
+    @cached_property
+    def _fiction_or_past(self) -> tuple[bool, bool]:
+        return _NOT_REAL_GATE.open(self.lower), _PAST_GATE.open(self.lower)
+
     def hypothetical(self, start: int) -> bool:
-        return is_hypothetical(self.lower, start_of(self.clauses, start), start)
+        return is_hypothetical(
+            self.lower,
+            start_of(self.clauses, start),
+            start,
+            phrases=self._hypothetical_phrases,
+        )
 
     def not_real(self, start: int, end: int) -> bool:
         """Fiction, news, a game, a joke, or a past event told as past (kept per sentence)."""
+        fiction, past = self._fiction_or_past
+        if not (fiction or past):
+            return False
         s, e = self.sentence_bounds(start, end)
         known = self._not_real.get(s)
         if known is None:
             known = bool(
-                NOT_REAL.search(self.lower, s, e) or _PAST_HANDLED.search(self.lower, s, e)
+                (fiction and NOT_REAL.search(self.lower, s, e))
+                or (past and _PAST_HANDLED.search(self.lower, s, e))
             )
             self._not_real[s] = known
         return known
@@ -179,7 +223,11 @@ class Scope:
     def idiom(self, start: int, end: int) -> bool:
         """Whether an idiom overlaps the span; the idioms are found once per message."""
         if self._idioms is None:
-            self._idioms = [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
+            self._idioms = (
+                [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
+                if _IDIOM_GATE.open(self.lower)
+                else []
+            )
         return any(s < end and start < e for s, e in self._idioms)
 
     def blocked(self, start: int, end: int, *, negation: bool = True) -> bool:

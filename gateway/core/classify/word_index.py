@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -56,6 +56,8 @@ class WordStartIndex(Generic[T]):
     pattern: re.Pattern[str]
     payloads: dict[str, tuple[T, ...]]
     lengths: tuple[int, ...]
+    # What each word of a message carries, kept: messages share most of their words.
+    _by_word: dict[str, tuple[T, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, T]]) -> WordStartIndex[T]:
@@ -76,3 +78,21 @@ class WordStartIndex(Generic[T]):
                     break
                 for payload in self.payloads.get(word[:size], ()):
                     yield m.start(), payload
+
+    def found(self, lower: str) -> set[T]:
+        """Every payload of a beginning that some word of ``lower`` starts with."""
+        out: set[T] = set()
+        cache = self._by_word
+        for word in self.pattern.findall(lower):
+            carried = cache.get(word)
+            if carried is None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                carried = cache[word] = tuple(
+                    payload
+                    for size in self.lengths
+                    if size <= len(word)
+                    for payload in self.payloads.get(word[:size], ())
+                )
+            out.update(carried)
+        return out
