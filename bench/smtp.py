@@ -84,6 +84,7 @@ async def main() -> None:
         settings = replace(
             base,
             smtp=replace(base.smtp, enabled=True, host="127.0.0.1", port=0, rate_limit_count=10**6),
+            metrics=replace(base.metrics, port=0),  # other runs on this machine may hold 9464
         )
         rt = build_runtime(settings, senders={}, keyring=parse_keys(new_key_line("bench")))
         await rt.db.migrate()

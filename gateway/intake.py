@@ -99,6 +99,11 @@ async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Se
     return row
 
 
+# A caller's own write that must commit with the message, or with the finding that it was
+# stored before (an e-mail receipt marked processed). Raising undoes this message's writes.
+IntakeFinish = Callable[[Tx, "IntakeResult"], Awaitable[None]]
+
+
 def normalise_sender(channel: str, sender: str, region: str) -> str:
     if channel == "sms":
         return normalise_phone(sender, region) or sender.strip()
@@ -111,6 +116,7 @@ class _Waiting:
 
     msg: InboundMessage
     answer: asyncio.Future[IntakeResult]
+    finish: IntakeFinish | None = None
 
 
 class IntakeService:
@@ -133,8 +139,10 @@ class IntakeService:
         self.directory = DirectoryCache(db)
 
     @observe_intake
-    async def accept(self, msg: InboundMessage) -> IntakeResult:
+    async def accept(self, msg: InboundMessage, finish: IntakeFinish | None = None) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
+
+        ``finish`` runs in the same transaction (and savepoint) as the message's own writes.
 
         Returns after the transaction holding the message has committed. A retry is recognised
         by the UNIQUE (channel, provider_id) constraint rather than a look-up first: retries are
@@ -142,7 +150,7 @@ class IntakeService:
         """
         queue = self._writer_queue()
         answer: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Waiting(msg, answer))
+        queue.put_nowait(_Waiting(msg, answer, finish))
         # The sender hanging up does not stop the write; its retry is then a duplicate.
         return await asyncio.shield(answer)
 
@@ -207,7 +215,9 @@ class IntakeService:
             async with self.db.transaction() as tx:
                 await self.directory.start_batch(tx.session)
                 for waiting in batch:
-                    outcomes.append(await self._write_one(tx, waiting.msg, first_of, outcomes))
+                    outcomes.append(
+                        await self._write_one(tx, waiting.msg, first_of, outcomes, waiting.finish)
+                    )
                     if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
                         first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
         except Exception as exc:  # the commit failed: nobody in the batch is stored
@@ -229,24 +239,34 @@ class IntakeService:
         msg: InboundMessage,
         first_of: dict[tuple[str, str | None], int],
         outcomes: list[IntakeResult | BaseException],
+        finish: IntakeFinish | None = None,
     ) -> IntakeResult | BaseException:
         earlier = first_of.get((msg.channel, msg.provider_id))
         if earlier is not None:  # the same message twice in one batch (a quick retry)
             first = outcomes[earlier]
             assert isinstance(first, IntakeResult)
-            return IntakeResult(
-                first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+            return await self._finished(
+                tx,
+                finish,
+                IntakeResult(
+                    first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+                ),
             )
         mark = len(tx.events)
         try:
             async with tx.session.begin_nested():
-                return await self._write(tx, msg)
+                result = await self._write(tx, msg)
+                if finish is not None:
+                    await finish(tx, result)
+                return result
         except IntegrityError as exc:
             del tx.events[mark:]
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
-            return found if found is not None else StoreUnavailable(exc.__class__.__name__)
+            if found is None:
+                return StoreUnavailable(exc.__class__.__name__)
+            return await self._finished(tx, finish, found)
         except SQLAlchemyError as exc:
             del tx.events[mark:]
             self.directory.clear()
@@ -255,6 +275,24 @@ class IntakeService:
             del tx.events[mark:]
             self.directory.clear()
             return exc
+
+    async def _finished(
+        self, tx: Tx, finish: IntakeFinish | None, result: IntakeResult
+    ) -> IntakeResult | BaseException:
+        """Run ``finish`` for a message found stored already, in a savepoint of its own."""
+        if finish is None:
+            return result
+        mark = len(tx.events)
+        try:
+            async with tx.session.begin_nested():
+                await finish(tx, result)
+        except SQLAlchemyError as exc:
+            del tx.events[mark:]
+            return StoreUnavailable(exc.__class__.__name__)
+        except Exception as exc:
+            del tx.events[mark:]
+            return exc
+        return result
 
     def _answer(self, waiting: _Waiting, outcome: IntakeResult | BaseException) -> None:
         msg = waiting.msg
