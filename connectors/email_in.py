@@ -33,7 +33,7 @@ from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
 from gateway.core.email import AttachmentInfo, EmailLimits, ParsedEmail
 from gateway.core.email.attachment_policy import redact_filename
-from gateway.core.email.receipt_key import bounded_provider_id, email_key, email_receipt_key
+from gateway.core.email.receipt_key import email_key, email_receipt_key
 from gateway.core.inbound import InboundAttachment, InboundMessage
 from gateway.intake import IntakeFinish, IntakeResult, IntakeService
 from gateway.receipts import HeldReceipt, Receipt, ReceiptWorker
@@ -259,26 +259,6 @@ class ServiceMailHandler:
         """Stop the parser's worker processes."""
         self.parser.close()
 
-    async def distinct_if_reused(self, inbound: InboundMessage) -> InboundMessage:
-        """A different message reusing a stored Message-ID gets its own provider id, flagged.
-
-        A retry carries the same bytes and keeps the provider id, so it is still stored once;
-        other bytes under the same Message-ID are a different message (a client bug or an
-        attempt to have a message dropped as a duplicate) and are stored beside it.
-        """
-        if not inbound.email_message_id:
-            return inbound
-        stored = await self.intake.stored_original_sha256("email", inbound.provider_id)
-        digest = hashlib.sha256(inbound.raw).hexdigest()
-        if stored is None or stored == digest:
-            return inbound
-        log.info("smtp.message_id_reused", channel="email")
-        return replace(
-            inbound,
-            provider_id=bounded_provider_id(f"{inbound.provider_id}|sha256:{digest}"),
-            flags={**inbound.flags, "message_id_reused": True},
-        )
-
     def peer_key(self, session: Session) -> str:
         """The peer's address for per-peer limits; the MTA in front (trusted) is not limited."""
         peer = session.peer
@@ -326,8 +306,9 @@ class ServiceMailHandler:
         flags = inbound.flags
         if held.details.get("message_id_reused"):
             flags = {**flags, "message_id_reused": True}
+        # The key was checked against filed messages when the receipt was committed: a reused
+        # Message-ID got a key of its own there.
         inbound = replace(inbound, provider_id=held.key, received_at=held.received_at, flags=flags)
-        inbound = await self.distinct_if_reused(inbound)
         return await self.intake.accept(inbound, finish)
 
     async def handle_EHLO(

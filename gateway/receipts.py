@@ -37,6 +37,8 @@ from typing import Any
 
 import structlog
 from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from gateway.core.email.receipt_key import bounded_provider_id
@@ -45,12 +47,17 @@ from gateway.metrics import RECEIPT_SECONDS, RECEIPTS_IN_FLIGHT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
-from gateway.storage.models import InboundReceipt
+from gateway.storage.models import InboundReceipt, Message, SealedOriginal
 from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.receipts")
 
 SEAL_CONTEXT = b"receipt"
+# While senders are being answered (a receipt batch within BURST_SECONDS), processing goes on
+# at this many at once, so the event loop and the database answer senders first; after the
+# burst it goes on at ``email.receipt_concurrency``.
+BURST_CONCURRENCY = 1
+BURST_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class ReceiptWriter:
         self._queue: asyncio.Queue[_Waiting | None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
+        self.last_batch_at = float("-inf")  # time.monotonic() of the latest batch
 
     async def write(self, receipt: Receipt) -> HeldReceipt | None:
         """Commit ``receipt``, leased to this instance; None when it was received before.
@@ -152,6 +160,7 @@ class ReceiptWriter:
             await asyncio.sleep(0)  # let sessions that are ready hand over theirs too
             batch = [first]
             closing = False
+            self.last_batch_at = time.monotonic()
             while len(batch) < self.batch_max and not queue.empty():
                 nxt = queue.get_nowait()
                 if nxt is None:
@@ -178,35 +187,66 @@ class ReceiptWriter:
                 return
 
     async def _write_batch(self, batch: list[Receipt]) -> list[_Outcome]:
+        """One transaction: the whole batch in one multi-row INSERT … ON CONFLICT DO NOTHING
+        (a savepoint around it); a receipt that conflicts, or a batch whose INSERT fails,
+        is then written one by one, each in a savepoint of its own, so one bad receipt never
+        fails its neighbours."""
         now = self.clock()
         lease_until = now + timedelta(seconds=self.lease_seconds)
         out: list[_Outcome] = []
+        rows: dict[int, dict[str, Any]] = {}
         seen: set[tuple[str, str]] = set()
         async with self.db.transaction() as tx:
-            for receipt in batch:
-                if (receipt.channel, receipt.key) in seen:  # a quick retry in the same batch
-                    out.append(None)
+            filed = await _filed_digests(tx, batch)
+            for i, receipt in enumerate(batch):
+                row = self._row(receipt, now, lease_until, filed)
+                if row is None or (receipt.channel, row["receipt_key"]) in seen:
+                    out.append(None)  # filed already, or a quick retry in the same batch
                     continue
-                seen.add((receipt.channel, receipt.key))
+                seen.add((receipt.channel, row["receipt_key"]))
+                rows[i] = row
+                out.append(None)
+            inserted = await self._insert_all(tx, list(rows.values()))
+            for i, row in rows.items():
+                new_id = inserted.get((row["channel"], row["receipt_key"]))
                 try:
-                    out.append(await self._insert(tx, receipt, now, lease_until))
+                    if new_id is not None:
+                        out[i] = _held(new_id, batch[i], row)
+                    else:  # conflicted (or the batch insert failed): on its own
+                        out[i] = await self._insert(tx, batch[i], row)
                 except SQLAlchemyError as exc:  # this receipt only: its savepoint rolled back
                     log.error("receipts.write_failed", error=type(exc).__name__)
-                    out.append(StoreUnavailable(type(exc).__name__))
+                    out[i] = StoreUnavailable(type(exc).__name__)
         self.batches += 1
         return out
 
-    async def _insert(
-        self, tx: Tx, receipt: Receipt, now: datetime, lease_until: datetime
-    ) -> HeldReceipt | None:
+    def _row(
+        self,
+        receipt: Receipt,
+        now: datetime,
+        lease_until: datetime,
+        filed: dict[tuple[str, str], str],
+    ) -> dict[str, Any] | None:
+        """The sealed row for ``receipt``; None when the same message is filed already."""
         digest = hashlib.sha256(receipt.raw).hexdigest()
+        details = receipt.details
+        key = receipt.key
+        earlier = filed.get((receipt.channel, receipt.key))
+        if earlier == digest:
+            return None  # a retry of a message filed already: stored once
+        if earlier is not None:
+            # Other bytes under the key of a filed message (a reused Message-ID): a different
+            # message, kept beside it under a key of its own.
+            log.info("receipts.key_reused", channel=receipt.channel)
+            key = bounded_provider_id(f"{receipt.key}|sha256:{digest}")
+            details = {**details, "message_id_reused": True}
         blob = self.keyring.seal(receipt.raw, SEAL_CONTEXT)
-        row = {
+        return {
             "channel": receipt.channel,
-            "receipt_key": receipt.key,
+            "receipt_key": key,
             "sender": receipt.sender[:320],
             "recipient": receipt.recipient[:320],
-            "details": receipt.details,
+            "details": details,
             "key_id": blob.key_id,
             "nonce": blob.nonce,
             "ciphertext": blob.ciphertext,
@@ -217,6 +257,29 @@ class ReceiptWriter:
             "lease_owner": self.owner,
             "lease_until": lease_until,
         }
+
+    async def _insert_all(self, tx: Tx, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+        """Insert every row at once, skipping conflicts; the ids of those inserted, by key."""
+        if not rows:
+            return {}
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = (
+            dialect_insert(InboundReceipt)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["channel", "receipt_key"])
+            .returning(InboundReceipt.id, InboundReceipt.channel, InboundReceipt.receipt_key)
+        )
+        try:
+            async with tx.session.begin_nested():
+                result = await tx.session.execute(statement)
+                return {(str(c), str(k)): int(i) for i, c, k in result.all()}
+        except SQLAlchemyError as exc:  # e.g. one row the database refuses: one by one
+            log.warning("receipts.batch_insert_failed", error=type(exc).__name__)
+            return {}
+
+    async def _insert(self, tx: Tx, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt | None:
+        """One receipt in a savepoint; on a conflict, a retry (None) or a reused key."""
+        key, digest = str(row["receipt_key"]), str(row["sha256"])
         try:
             return await self._insert_row(tx, receipt, row)
         except IntegrityError:
@@ -225,7 +288,7 @@ class ReceiptWriter:
             await tx.session.execute(
                 select(InboundReceipt.sha256).where(
                     InboundReceipt.channel == receipt.channel,
-                    InboundReceipt.receipt_key == receipt.key,
+                    InboundReceipt.receipt_key == key,
                 )
             )
         ).scalar_one_or_none()
@@ -233,8 +296,11 @@ class ReceiptWriter:
             return None  # a retry of a receipt still waiting: stored once
         # Other bytes under the same key (a reused Message-ID): a different message, kept.
         log.info("receipts.key_reused", channel=receipt.channel)
-        row["receipt_key"] = bounded_provider_id(f"{receipt.key}|sha256:{digest}")
-        row["details"] = {**receipt.details, "message_id_reused": True}
+        row = {
+            **row,
+            "receipt_key": bounded_provider_id(f"{key}|sha256:{digest}"),
+            "details": {**row["details"], "message_id_reused": True},
+        }
         try:
             return await self._insert_row(tx, receipt, row)
         except IntegrityError:
@@ -249,17 +315,39 @@ class ReceiptWriter:
                     insert(InboundReceipt).values(**row).returning(InboundReceipt.id)
                 )
             ).scalar_one()
-        return HeldReceipt(
-            id=int(new_id),
-            channel=receipt.channel,
-            key=str(row["receipt_key"]),
-            sender=receipt.sender,
-            recipient=receipt.recipient,
-            raw=receipt.raw,
-            details=dict(row["details"]),
-            received_at=row["received_at"],
-            attempts=1,
+        return _held(int(new_id), receipt, row)
+
+
+def _held(new_id: int, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt:
+    return HeldReceipt(
+        id=new_id,
+        channel=receipt.channel,
+        key=str(row["receipt_key"]),
+        sender=receipt.sender,
+        recipient=receipt.recipient,
+        raw=receipt.raw,
+        details=dict(row["details"]),
+        received_at=row["received_at"],
+        attempts=1,
+    )
+
+
+async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], str]:
+    """The original's SHA-256 of every message already filed under a key of the batch.
+
+    The message's key is the receipt's: same bytes are a retry (nothing to do), other bytes
+    under the same key are a different message. One query for the whole batch.
+    """
+    found: dict[tuple[str, str], str] = {}
+    for channel in {r.channel for r in batch}:
+        keys = [r.key for r in batch if r.channel == channel]
+        rows = await tx.session.execute(
+            select(Message.provider_id, SealedOriginal.sha256)
+            .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
+            .where(Message.channel == channel, Message.provider_id.in_(keys))
         )
+        found.update({(channel, str(key)): str(digest) for key, digest in rows.all()})
+    return found
 
 
 @dataclass(frozen=True)
@@ -299,6 +387,7 @@ class ReceiptWorker:
         self.owner = f"receipts-{secrets.token_hex(8)}"  # this instance's name on its leases
         cfg = settings.email
         self.concurrency = cfg.receipt_concurrency
+        self.burst_concurrency = min(self.concurrency, BURST_CONCURRENCY)
         self.lease_seconds = cfg.receipt_lease_seconds
         self.poll_seconds = cfg.receipt_poll_seconds
         self.max_attempts = cfg.receipt_max_attempts
@@ -314,6 +403,7 @@ class ReceiptWorker:
         self._warned_at = 0.0
         self.processed = 0  # receipts finished here (stored or found stored), for tests
         self.settled: asyncio.Condition | None = None
+        self._progressed = asyncio.Event()
 
     # --- taking a message in ---------------------------------------------------------------
     async def receive(self, receipt: Receipt) -> bool:
@@ -349,9 +439,13 @@ class ReceiptWorker:
         """Start processing what is waiting, up to the concurrency; returns how many started."""
         self.wake.clear()
         started = 0
-        while self._local and len(self._tasks) < self.concurrency and not self.stopping.is_set():
+        limit = self._limit()
+        while self._local and len(self._tasks) < limit and not self.stopping.is_set():
             self._start(self._local.popleft())
             started += 1
+        if self._local and len(self._tasks) >= limit and limit < self.concurrency:
+            # Held back for a burst: look again once it is over, even if nothing finishes.
+            asyncio.get_running_loop().call_later(BURST_SECONDS, self.wake.set)
         now = time.monotonic()
         if now - self._last_poll >= self.poll_seconds and not self.stopping.is_set():
             self._last_poll = now
@@ -364,6 +458,12 @@ class ReceiptWorker:
             await self._warn_if_old()
         RECEIPTS_IN_FLIGHT.set(len(self._tasks))
         return started
+
+    def _limit(self) -> int:
+        """How many may be processed at once now: fewer while senders are being answered."""
+        if time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
+            return self.burst_concurrency
+        return self.concurrency
 
     def _start(self, held: HeldReceipt) -> None:
         self._tasks[held.id] = asyncio.create_task(self._process(held), name=f"receipt-{held.id}")
@@ -392,6 +492,7 @@ class ReceiptWorker:
             self._held.pop(held.id, None)
             self._tasks.pop(held.id, None)
             self.wake.set()  # a free slot: start the next one
+            self._progressed.set()
             if self.settled is not None:
                 async with self.settled:
                     self.settled.notify_all()
@@ -547,9 +648,12 @@ class ReceiptWorker:
             await self.settled.wait_for(lambda: len(self._held) <= still_held)
 
     async def until_drained(self) -> None:
-        """Wait until no receipt is waiting in the database at all, retries included."""
-        if self.settled is None:
-            self.settled = asyncio.Condition()
-        async with self.settled:  # each processed receipt notifies under this same lock
-            while (await receipt_backlog(self.db)).waiting:
-                await self.settled.wait()
+        """Wait until no receipt is waiting in the database at all, retries and other
+        instances' included (looked at again after each one processed here, or each poll)."""
+        while True:
+            self._progressed.clear()  # before looking: a receipt done meanwhile sets it again
+            with contextlib.suppress(StoreUnavailable):  # busy: look again shortly
+                if not (await receipt_backlog(self.db)).waiting:
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progressed.wait(), timeout=self.poll_seconds)

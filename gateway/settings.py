@@ -99,7 +99,7 @@ class EmailSettings:
     # processed. Receipts processed at once per instance; how long an instance holds one
     # before another may take it over (renewed while it works); how often leftovers are
     # looked for; failed attempts before a message is stored unparsed; when a backlog is old.
-    receipt_concurrency: int = 32
+    receipt_concurrency: int = 8
     receipt_lease_seconds: float = 60.0
     receipt_poll_seconds: float = 5.0
     receipt_max_attempts: int = 5

@@ -45,6 +45,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key of the audit sequencer ("audit seq" in ASCII, fits a bigint).
 SEQUENCER_LOCK = 0x6175646974736571
 SEQUENCE_BATCH = 2000
+SQLITE_BUSY_SECONDS = 10.0  # as PRAGMA busy_timeout below
 
 log = structlog.get_logger("gateway.storage")
 # Tables whose rows intake caches (gateway/intake_cache.py): any write to them bumps
@@ -199,6 +200,12 @@ class Database:
             _sqlite_setup(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
+        # SQLite has one writer at a time. This process's writers take turns here, first come
+        # first served, rather than in SQLite's busy handler, where a writer that commits and
+        # begins again at once can starve another for longer than busy_timeout.
+        self._write_turn: asyncio.Lock | None = None
+        self._write_turn_loop: asyncio.AbstractEventLoop | None = None
+        self._turn_holder: asyncio.Task[Any] | None = None
         self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
         _watch_directory(self)
 
@@ -215,7 +222,7 @@ class Database:
         """
         staged = False
         try:
-            async with self.sessions() as session, session.begin():
+            async with self._turn(), self.sessions() as session, session.begin():
                 tx = Tx(session)
                 yield tx
                 if self.fault is not None:
@@ -235,6 +242,36 @@ class Database:
                 await self.sequence_audit()
             except StoreUnavailable as exc:
                 log.warning("audit.sequencing_deferred", error=str(exc))
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """On SQLite, wait for this process's write turn (as long as busy_timeout at most).
+
+        A transaction opened inside another one of the same task shares its turn (it begins in
+        SQLite only when it first executes, as before)."""
+        task = asyncio.current_task()
+        if not self.is_sqlite or (task is not None and task is self._turn_holder):
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._write_turn is None or self._write_turn_loop is not loop:
+            self._write_turn, self._write_turn_loop = asyncio.Lock(), loop
+        turn = self._write_turn
+        acquiring = asyncio.ensure_future(turn.acquire())
+        try:
+            done, _ = await asyncio.wait({acquiring}, timeout=SQLITE_BUSY_SECONDS)
+        except BaseException:  # cancelled while waiting for the turn
+            _give_up(turn, acquiring)
+            raise
+        if not done:
+            _give_up(turn, acquiring)
+            raise StoreUnavailable("database busy")
+        self._turn_holder = task
+        try:
+            yield
+        finally:
+            self._turn_holder = None
+            turn.release()
 
     async def sequence_audit(self) -> int:
         """Chain every pending audit event; returns how many. One sequencer at a time.
@@ -342,6 +379,14 @@ class Database:
                 f"database schema at {current or 'nothing'}, expected {head}: run `case-gateway migrate`",
             )
         return True, "ok"
+
+
+def _give_up(turn: asyncio.Lock, acquiring: asyncio.Future[Any]) -> None:
+    """Stop waiting for the write turn; hand it on if it was granted just now."""
+    if not acquiring.done():
+        acquiring.cancel()
+    elif not acquiring.cancelled() and acquiring.exception() is None:
+        turn.release()
 
 
 async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None:

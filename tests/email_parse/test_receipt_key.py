@@ -56,6 +56,11 @@ SHAPES = {
     "long": b"Message-ID: <" + b"x" * 990 + b"@example.org>\r\n\r\nHei\r\n",
     "very long": b"Message-ID: <" + b"x" * 5000 + b"@example.org>\r\n\r\nHei\r\n",
     "no body": b"From: a@example.org\r\nMessage-ID: <nobody@example.org>\r\n",
+    "gmail": b"Message-ID: <CAF=x+y_Z-9@mail.gmail.com>\r\n\r\nHei\r\n",
+    "odd ascii": b"Message-ID:   <a!#$%&'*+/=?^_`{|}~.b@c>  \r\n\r\nHei\r\n",
+    "quoted": b'Message-ID: <"a b"@example.org>\r\n\r\nHei\r\n',
+    "literal": b"Message-ID: <a@[127.0.0.1]>\r\n\r\nHei\r\n",
+    "tab": b"Message-ID:\t<tab@example.org>\t\r\n\r\nHei\r\n",
 }
 
 
@@ -103,3 +108,25 @@ def test_generated_header_blocks_get_the_parsers_key(
     lines.append(f"Message-ID:{line_end} {value}" if fold else f"Message-ID: {value}")
     raw = (line_end.join(lines) + line_end + line_end + "Hei" + line_end).encode("utf-8")
     same_key(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    local=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+    host=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=20),
+    pad=st.sampled_from(["", " ", "  ", "\t"]),
+)
+def test_generated_ascii_ids_get_the_parsers_key(local: str, host: str, pad: str) -> None:
+    raw = f"From: a@example.org\r\nMessage-ID: {pad}<{local}@{host}>{pad}\r\n\r\nHei\r\n"
+    same_key(raw.encode())
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,12}"
+_DOT_ATOM = st.from_regex(rf"\A{_ATOM}(\.{_ATOM}){{0,3}}\Z")
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_DOT_ATOM, host=_DOT_ATOM, pad=st.sampled_from(["", " ", "\t"]))
+def test_generated_well_formed_ids_get_the_parsers_key(local: str, host: str, pad: str) -> None:
+    raw = f"Subject: x\r\nMessage-ID:{pad}<{local}@{host}>{pad}\r\n\r\nHei\r\n"
+    same_key(raw.encode())

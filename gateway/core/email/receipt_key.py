@@ -24,6 +24,10 @@ MAX_PROVIDER_ID = 500
 # Longer Message-ID values are read by a plain pattern, not the library's header grammar.
 _LIBRARY_VALUE_LIMIT = 4096
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# One plain <dot-atom@dot-atom> (RFC 5322 msg-id; no comments, quotes, literals, encoded
+# words or folding): the library reads it as it stands, so it is read here without it.
+_ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_PLAIN_ID = re.compile(rf"[ \t]*(<{_ATOMS}@{_ATOMS}>)[ \t]*")
 # What the library's feedparser takes for the start of a header field (RFC 5322 field name).
 _FIELD_START = re.compile(rb"[\041-\071\073-\176]*:")
 
@@ -75,6 +79,9 @@ def message_id_of(raw: bytes, limits: EmailLimits = EmailLimits()) -> str | None
     if field is None:
         return None
     name, value = policy.default.header_source_parse(field)
+    plain = _PLAIN_ID.fullmatch(value) if len(value) < 900 and "=?" not in value else None
+    if plain is not None:  # the usual shape: the library would read it as it stands
+        return plain.group(1)
     text = value
     if len(value) <= _LIBRARY_VALUE_LIMIT:
         try:
