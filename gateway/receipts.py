@@ -584,10 +584,17 @@ class ReceiptWorker:
             if not ids or stop.is_set():
                 continue
             try:
+                # Rows locked now are being filed (their receipt is deleted in that very
+                # transaction): skipped, never waited for, so renewing cannot deadlock with it.
+                mine = (
+                    select(InboundReceipt.id)
+                    .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+                    .with_for_update(skip_locked=True)
+                )
                 async with self.db.transaction() as tx:
                     await tx.session.execute(
                         update(InboundReceipt)
-                        .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+                        .where(InboundReceipt.id.in_(mine.scalar_subquery()))
                         .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
                         .execution_options(synchronize_session=False)
                     )

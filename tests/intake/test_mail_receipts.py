@@ -199,17 +199,23 @@ async def test_an_sms_and_health_go_on_while_mail_is_answered_and_held(
 # --- two instances on PostgreSQL ---------------------------------------------------------
 
 
-def instance_settings(url: str) -> Settings:
+def instance_settings(url: str, lease_seconds: float) -> Settings:
     return make_settings(
         url,
-        email={"receipt_lease_seconds": 1.0, "receipt_poll_seconds": 0.05, "parse_workers": 1},
+        email={
+            "receipt_lease_seconds": lease_seconds,
+            "receipt_poll_seconds": 0.05,
+            "parse_workers": 1,
+        },
     )
 
 
 @asynccontextmanager
-async def instance(url: str, keys: str) -> AsyncIterator[tuple[Runtime, ServiceMailHandler]]:
+async def instance(
+    url: str, keys: str, lease_seconds: float = 60.0
+) -> AsyncIterator[tuple[Runtime, ServiceMailHandler]]:
     rt = build_runtime(
-        instance_settings(url),
+        instance_settings(url, lease_seconds),
         senders={"sms": RecordingSender(), "email": RecordingSender()},
         keyring=parse_keys(keys),
     )
@@ -269,7 +275,10 @@ async def test_two_instances_process_each_receipt_once(pg_url: str) -> None:
 
 async def test_a_receipt_whose_holder_stalls_past_its_lease_is_filed_once(pg_url: str) -> None:
     keys = new_key_line("shared")
-    async with instance(pg_url, keys) as (a, ha), instance(pg_url, keys) as (b, hb):
+    async with (
+        instance(pg_url, keys, lease_seconds=1.0) as (a, ha),
+        instance(pg_url, keys, lease_seconds=1.0) as (b, hb),
+    ):
         await a.db.migrate()
         await commit_unleased(a, 1)
         stalled = asyncio.Event()
