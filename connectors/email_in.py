@@ -1,8 +1,11 @@
 """E-mail intake: aiosmtpd SMTP and LMTP servers on the service's event loop.
 
-Cheap checks at RCPT (our service address or a reply token on our domain, else 550 5.1.1),
-parsing in the core, storing in the intake service, 250 only after commit. Any failure while
-storing answers 451 4.3.0 so the sending MTA keeps the message and retries (never 500).
+Cheap checks at RCPT (our service address or a reply token on our domain, else 550 5.1.1)
+and at DATA (sender and peer limits); then each recipient's copy is committed as received,
+sealed, under its exactly-once key (``gateway.receipts``), and 250 is answered after that
+commit. Parsing, matching and classifying come after, off the answer path
+(``process_receipt``): no message makes another sender wait. Any failure while committing
+answers 451 4.3.0 so the sending MTA keeps the message and retries (never 500).
 STARTTLS with the configured certificate on the SMTP port (optionally required before MAIL),
 SMTPUTF8 and 8BITMIME on both; a sender past the hard limit is told 451 4.7.1 at MAIL, RCPT
 or DATA (``connectors.sender_limit``).
@@ -30,8 +33,10 @@ from connectors.sender_limit import SenderLimit
 from gateway.core.addresses import is_reply_token_shaped, normalise_email
 from gateway.core.email import AttachmentInfo, EmailLimits, ParsedEmail
 from gateway.core.email.attachment_policy import redact_filename
+from gateway.core.email.receipt_key import email_key, email_receipt_key
 from gateway.core.inbound import InboundAttachment, InboundMessage
-from gateway.intake import IntakeService
+from gateway.intake import IntakeFinish, IntakeResult, IntakeService
+from gateway.receipts import HeldReceipt, Receipt, ReceiptWorker
 from gateway.settings import Settings
 from gateway.storage.db import StoreUnavailable, utcnow
 
@@ -142,18 +147,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 def provider_id_for(parsed: ParsedEmail, raw: bytes, recipient: str) -> str:
     """Message-ID plus recipient; a content hash when the sender gave no Message-ID."""
-    key = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    return bounded_provider_id(f"{key}|{normalise_email(recipient)}")
-
-
-# The database column holds 512 characters; a longer id (a hostile Message-ID) is hashed.
-MAX_PROVIDER_ID = 500
-
-
-def bounded_provider_id(provider_id: str) -> str:
-    if len(provider_id) <= MAX_PROVIDER_ID:
-        return provider_id
-    return "long:" + hashlib.sha256(provider_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return email_key(parsed.message_id, raw, recipient)
 
 
 def inbound_from_email(
@@ -211,17 +205,21 @@ def inbound_from_email(
     )
 
 
-def unparsed_inbound(raw: bytes, envelope_from: str, recipient: str, reason: str) -> InboundMessage:
+def unparsed_inbound(
+    raw: bytes, envelope_from: str, recipient: str, reason: str, provider_id: str | None = None
+) -> InboundMessage:
     """A message the parser could not finish within its budget: kept whole, read by nobody.
 
-    Only facts that cost nothing are used: the envelope sender and recipient and a content
-    hash as provider id (a retry of the same bytes is still recognised). The sealed
-    original is the raw message, revealed as usual.
+    Only facts that cost nothing are used: the envelope sender and recipient and the
+    receipt's key as provider id (Message-ID read without parsing, else a content hash, so a
+    retry of the same bytes is still recognised). The sealed original is the raw message,
+    revealed as usual.
     """
-    key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    if provider_id is None:
+        provider_id = f"sha256:{hashlib.sha256(raw).hexdigest()}|{normalise_email(recipient)}"
     return InboundMessage(
         channel="email",
-        provider_id=f"{key}|{normalise_email(recipient)}",
+        provider_id=provider_id,
         sender=normalise_email(envelope_from),
         recipient=normalise_email(recipient),
         text="",
@@ -254,30 +252,12 @@ class ServiceMailHandler:
         trusted = frozenset(p.strip() for p in sec.smtp_trusted_peers.split(",") if p.strip())
         self.connections = PeerConnections(sec.smtp_connections_per_peer, trusted)
         self.peer_messages = SenderLimit(sec.smtp_messages_per_peer, sec.smtp_peer_window_seconds)
+        # Commits each message as received and processes it after (set by start_gateway).
+        self.receipts: ReceiptWorker | None = None
 
     def close(self) -> None:
         """Stop the parser's worker processes."""
         self.parser.close()
-
-    async def distinct_if_reused(self, inbound: InboundMessage) -> InboundMessage:
-        """A different message reusing a stored Message-ID gets its own provider id, flagged.
-
-        A retry carries the same bytes and keeps the provider id, so it is still stored once;
-        other bytes under the same Message-ID are a different message (a client bug or an
-        attempt to have a message dropped as a duplicate) and are stored beside it.
-        """
-        if not inbound.email_message_id:
-            return inbound
-        stored = await self.intake.stored_original_sha256("email", inbound.provider_id)
-        digest = hashlib.sha256(inbound.raw).hexdigest()
-        if stored is None or stored == digest:
-            return inbound
-        log.info("smtp.message_id_reused", channel="email")
-        return replace(
-            inbound,
-            provider_id=bounded_provider_id(f"{inbound.provider_id}|sha256:{digest}"),
-            flags={**inbound.flags, "message_id_reused": True},
-        )
 
     def peer_key(self, session: Session) -> str:
         """The peer's address for per-peer limits; the MTA in front (trusted) is not limited."""
@@ -286,10 +266,17 @@ class ServiceMailHandler:
         return "" if not address or address in self.connections.trusted else address
 
     def inbound_for(
-        self, raw: bytes, outcome: ParseOutcome, envelope_from: str, recipient: str
+        self,
+        raw: bytes,
+        outcome: ParseOutcome,
+        envelope_from: str,
+        recipient: str,
+        provider_id: str | None = None,
     ) -> InboundMessage:
         if outcome.parsed is None:
-            return unparsed_inbound(raw, envelope_from, recipient, outcome.unparsed or "")
+            return unparsed_inbound(
+                raw, envelope_from, recipient, outcome.unparsed or "", provider_id
+            )
         return inbound_from_email(
             raw,
             outcome.parsed,
@@ -299,6 +286,30 @@ class ServiceMailHandler:
             self.settings.service.language,
             verified=bool(self.settings.email.trusted_authserv_id),
         )
+
+    async def process_receipt(self, held: HeldReceipt, finish: IntakeFinish) -> IntakeResult:
+        """Second phase: parse a committed message within its budget and store it.
+
+        Runs in the receipt worker, after the sender had its 250. The receipt's key is the
+        message's provider id; ``finish`` deletes the receipt in the message's transaction.
+        A message that failed to be processed too often is stored unparsed (original kept).
+        """
+        attempts = self.settings.email.receipt_max_attempts
+        if held.attempts > attempts:
+            reason = f"processing failed {held.attempts - 1} times"
+            outcome = ParseOutcome(None, (), reason)
+        else:
+            outcome = await self.parser.parse(
+                held.raw, self.limits, self.settings.email.trusted_authserv_id or None
+            )
+        inbound = self.inbound_for(held.raw, outcome, held.sender, held.recipient, held.key)
+        flags = inbound.flags
+        if held.details.get("message_id_reused"):
+            flags = {**flags, "message_id_reused": True}
+        # The key was checked against filed messages when the receipt was committed: a reused
+        # Message-ID got a key of its own there.
+        inbound = replace(inbound, provider_id=held.key, received_at=held.received_at, flags=flags)
+        return await self.intake.accept(inbound, finish)
 
     async def handle_EHLO(
         self,
@@ -377,20 +388,13 @@ class ServiceMailHandler:
                 else PEER_RATE_LIMITED
             )
         raw = envelope.original_content or b""
-        # Off the loop and within a time budget: no message can hold up anyone else.
-        outcome = await self.parser.parse(
-            raw, self.limits, self.settings.email.trusted_authserv_id or None
+        # Committed as received, one receipt per recipient (all in one group commit); the
+        # parsing comes after the 250, off the answer path.
+        statuses = list(
+            await asyncio.gather(
+                *(self._receive(raw, envelope.mail_from or "", rcpt) for rcpt in envelope.rcpt_tos)
+            )
         )
-        statuses = []
-        for rcpt in envelope.rcpt_tos:
-            inbound = self.inbound_for(raw, outcome, envelope.mail_from or "", rcpt)
-            try:
-                inbound = await self.distinct_if_reused(inbound)
-                await self.intake.accept(inbound)
-                statuses.append(ACCEPTED)
-            except StoreUnavailable as exc:
-                log.error("smtp.store_unavailable", error=str(exc))
-                statuses.append(TEMPORARY_FAILURE)
         if ACCEPTED not in statuses:
             self.sender_limit.give_back(envelope.mail_from)  # nothing stored: not counted
             if peer:
@@ -399,6 +403,24 @@ class ServiceMailHandler:
             # LMTP: one status per accepted recipient, in RCPT order (RFC 2033).
             return "\r\n".join(statuses)
         return ACCEPTED if all(s == ACCEPTED for s in statuses) else TEMPORARY_FAILURE
+
+    async def _receive(self, raw: bytes, envelope_from: str, recipient: str) -> str:
+        """Commit one recipient's copy as received; the reply for it."""
+        if self.receipts is None:
+            raise RuntimeError("the mail handler has no receipt worker")
+        receipt = Receipt(
+            channel="email",
+            key=email_receipt_key(raw, recipient, self.limits),
+            sender=normalise_email(envelope_from),
+            recipient=normalise_email(recipient),
+            raw=raw,
+        )
+        try:
+            await self.receipts.receive(receipt)
+        except StoreUnavailable as exc:
+            log.error("smtp.store_unavailable", error=str(exc))
+            return TEMPORARY_FAILURE
+        return ACCEPTED
 
     async def handle_exception(self, error: Exception) -> str:
         log.error("smtp.handler_error", error=error.__class__.__name__)

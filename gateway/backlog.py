@@ -20,9 +20,11 @@ from gateway.metrics import (
     OUTBOX_DEAD,
     OUTBOX_DUE,
     QUEUE_OLDEST_SECONDS,
+    RECEIPTS_OLDEST_SECONDS,
+    RECEIPTS_WAITING,
 )
 from gateway.storage.db import Database, StoreUnavailable, as_utc, utcnow
-from gateway.storage.models import OutboxJob, QueueItem, StaffNotification
+from gateway.storage.models import InboundReceipt, OutboxJob, QueueItem, StaffNotification
 
 log = structlog.get_logger("gateway.backlog")
 
@@ -94,6 +96,13 @@ class BacklogGauges:
                     select(func.count()).where(StaffNotification.state.in_(("pending", "sending")))
                 )
             ).scalar_one()
+            receipts = (
+                await s.execute(
+                    select(
+                        InboundReceipt.channel, func.count(), func.min(InboundReceipt.received_at)
+                    ).group_by(InboundReceipt.channel)
+                )
+            ).all()
         self.reads += 1
         OUTBOX_DUE.clear()
         OUTBOX_DEAD.clear()
@@ -106,6 +115,11 @@ class BacklogGauges:
             OUTBOX_DEAD.labels(kind).set(count)
         MEDIA_PENDING.set(media)
         NOTIFICATIONS_PENDING.set(notifications)
+        RECEIPTS_WAITING.clear()
+        RECEIPTS_WAITING.labels("email").set(0)
+        for channel, count, _ in receipts:
+            RECEIPTS_WAITING.labels(channel).set(count)
+        RECEIPTS_OLDEST_SECONDS.set(max((_age(now, r[2]) for r in receipts), default=0.0))
         QUEUE_OLDEST_SECONDS.clear()
         ages: dict[str, float] = {}
         for kind, name, created in oldest:

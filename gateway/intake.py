@@ -165,6 +165,11 @@ async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Se
     return replace(sealed, id=int(new_id))
 
 
+# A caller's own write that must commit with the message, or with the finding that it was
+# stored before (an e-mail receipt marked processed). Raising undoes this message's writes.
+IntakeFinish = Callable[[Tx, "IntakeResult"], Awaitable[None]]
+
+
 def normalise_sender(channel: str, sender: str, region: str) -> str:
     if channel == "sms":
         return normalise_phone(sender, region) or sender.strip()
@@ -177,6 +182,7 @@ class _Waiting:
 
     msg: InboundMessage
     answer: asyncio.Future[IntakeResult]
+    finish: IntakeFinish | None = None
 
 
 class IntakeService:
@@ -199,8 +205,10 @@ class IntakeService:
         self.directory = DirectoryCache(db)
 
     @observe_intake
-    async def accept(self, msg: InboundMessage) -> IntakeResult:
+    async def accept(self, msg: InboundMessage, finish: IntakeFinish | None = None) -> IntakeResult:
         """Store ``msg`` durably, exactly once; raise StoreUnavailable on any store failure.
+
+        ``finish`` runs in the same transaction (and savepoint) as the message's own writes.
 
         Returns after the transaction holding the message has committed. A retry is recognised
         by the UNIQUE (channel, provider_id) constraint rather than a look-up first: retries are
@@ -208,7 +216,7 @@ class IntakeService:
         """
         queue = self._writer_queue()
         answer: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Waiting(msg, answer))
+        queue.put_nowait(_Waiting(msg, answer, finish))
         # The sender hanging up does not stop the write; its retry is then a duplicate.
         return await asyncio.shield(answer)
 
@@ -275,7 +283,9 @@ class IntakeService:
                 prepared = await self._prepare(tx, [waiting.msg for waiting in batch])
                 for waiting in batch:
                     outcomes.append(
-                        await self._write_one(tx, waiting.msg, first_of, outcomes, prepared)
+                        await self._write_one(
+                            tx, waiting.msg, first_of, outcomes, prepared, waiting.finish
+                        )
                     )
                     if isinstance(outcomes[-1], IntakeResult) and not outcomes[-1].duplicate:
                         first_of[(waiting.msg.channel, waiting.msg.provider_id)] = len(outcomes) - 1
@@ -312,19 +322,26 @@ class IntakeService:
         first_of: dict[tuple[str, str | None], int],
         outcomes: list[IntakeResult | BaseException],
         batch: IntakeBatch | None = None,
+        finish: IntakeFinish | None = None,
     ) -> IntakeResult | BaseException:
         earlier = first_of.get((msg.channel, msg.provider_id))
         if earlier is not None:  # the same message twice in one batch (a quick retry)
             first = outcomes[earlier]
             assert isinstance(first, IntakeResult)
-            return IntakeResult(
-                first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+            return await self._finished(
+                tx,
+                finish,
+                IntakeResult(
+                    first.message_id, True, first.case_ref, first.triage_reason, first.urgent
+                ),
             )
         mark, queued = len(tx.events), len(tx.queued_outbound)
         rows = inserted_rows_mark(tx.session)
         try:
             async with tx.session.begin_nested():
                 result, message = await self._write(tx, msg, batch)
+                if finish is not None:
+                    await finish(tx, result)
             if batch is not None:
                 batch.stored.append(message)
             return result
@@ -334,7 +351,9 @@ class IntakeService:
             self.directory.clear()  # rows loaded inside the rolled-back savepoint are expired
             # A delivery stored earlier (or by another process) won the UNIQUE constraint.
             found = await self._find_existing(tx.session, msg)
-            return found if found is not None else StoreUnavailable(exc.__class__.__name__)
+            if found is None:
+                return StoreUnavailable(exc.__class__.__name__)
+            return await self._finished(tx, finish, found)
         except SQLAlchemyError as exc:
             del tx.events[mark:], tx.queued_outbound[queued:]
             forget_inserted_rows(tx.session, rows)
@@ -345,6 +364,24 @@ class IntakeService:
             forget_inserted_rows(tx.session, rows)
             self.directory.clear()
             return exc
+
+    async def _finished(
+        self, tx: Tx, finish: IntakeFinish | None, result: IntakeResult
+    ) -> IntakeResult | BaseException:
+        """Run ``finish`` for a message found stored already, in a savepoint of its own."""
+        if finish is None:
+            return result
+        mark = len(tx.events)
+        try:
+            async with tx.session.begin_nested():
+                await finish(tx, result)
+        except SQLAlchemyError as exc:
+            del tx.events[mark:]
+            return StoreUnavailable(exc.__class__.__name__)
+        except Exception as exc:
+            del tx.events[mark:]
+            return exc
+        return result
 
     def _answer(self, waiting: _Waiting, outcome: IntakeResult | BaseException) -> None:
         msg = waiting.msg

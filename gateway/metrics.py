@@ -68,6 +68,24 @@ MEDIA_PENDING = Gauge(
 NOTIFICATIONS_PENDING = Gauge(
     "case_gateway_notifications_pending", "Staff notifications waiting to be sent"
 )
+RECEIPTS_WAITING = Gauge(
+    "case_gateway_receipts_waiting",
+    "Inbound messages committed and answered but not yet processed (all instances), by channel",
+    ["channel"],
+)
+RECEIPTS_OLDEST_SECONDS = Gauge(
+    "case_gateway_receipts_oldest_age_seconds",
+    "Age of the oldest inbound message committed but not yet processed (0 when none)",
+)
+RECEIPTS_IN_FLIGHT = Gauge(
+    "case_gateway_receipts_in_flight", "Inbound messages this instance is processing now"
+)
+RECEIPT_SECONDS = Histogram(
+    "case_gateway_receipt_processing_seconds",
+    "Time from committing an inbound message as received to storing it processed",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
 BUILD_INFO = Info("case_gateway_build", "The running version of Case Gateway")
 
 

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from connectors.email_in import ServiceMailHandler, drain_mail_servers, start_mail_servers
 from gateway.audit import AuditSequencer
+from gateway.receipts import ReceiptWorker
 from gateway.runtime import Runtime
 from gateway.sdnotify import feed_watchdog, notify, watchdog_seconds
 from gateway.web.app import AccessLog, make_app, make_metrics_app
@@ -40,6 +41,9 @@ class RunningGateway:
     stop_sequencer: asyncio.Event = field(default_factory=asyncio.Event)
     metrics_runner: web.AppRunner | None = None
     metrics_port: int | None = None
+    receipts: ReceiptWorker | None = None  # processes mail committed as received
+    receipts_task: asyncio.Task[None] | None = None
+    stop_receipts: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def smtp_port(self) -> int | None:
@@ -58,6 +62,11 @@ class RunningGateway:
     async def stop(self) -> None:
         # Refuse new mail; let sessions in a transaction finish and get their 250.
         await drain_mail_servers(self.mail_servers, self.runtime.settings.smtp.drain_seconds)
+        # Take no more receipts; what is being processed may finish, the rest is handed back.
+        self.stop_receipts.set()
+        if self.receipts_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.receipts_task, timeout=60)
         await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
         if self.mail_handler is not None:
             self.mail_handler.close()  # the parser's worker processes
@@ -101,15 +110,24 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     assert isinstance(server, asyncio.Server)
     web_port = _port(server)
     handler = ServiceMailHandler(runtime.intake, settings)
+    receipts = ReceiptWorker(
+        runtime.db, runtime.keyring, settings, {"email": handler.process_receipt}
+    )
+    handler.receipts = receipts
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)
     gateway.mail_handler = handler
+    gateway.receipts = receipts
     if settings.metrics.enabled:
         gateway.metrics_runner, gateway.metrics_port = await _start_metrics(runtime)
     # Every worker started here is supervised and reports to this gateway's /readyz.
     with runtime.workers.adopting():
         gateway.sequencer_task = asyncio.create_task(
             AuditSequencer(runtime.db).run(gateway.stop_sequencer), name="audit-sequencer"
+        )
+        # Also where no mail port is open: any instance finishes what a stopped one left.
+        gateway.receipts_task = asyncio.create_task(
+            receipts.run(gateway.stop_receipts, settings.smtp.drain_seconds), name="receipts"
         )
         if relay:
             gateway.relay_task = asyncio.create_task(

@@ -96,6 +96,15 @@ class EmailSettings:
     # Parsing runs in worker processes; a message over this budget is kept unparsed.
     parse_timeout_seconds: float = 20.0
     parse_workers: int = 2
+    # Two phases: a message is committed as received (its receipt) and answered 250, then
+    # processed. Receipts processed at once per instance; how long an instance holds one
+    # before another may take it over (renewed while it works); how often leftovers are
+    # looked for; failed attempts before a message is stored unparsed; when a backlog is old.
+    receipt_concurrency: int = 8
+    receipt_lease_seconds: float = 60.0
+    receipt_poll_seconds: float = 5.0
+    receipt_max_attempts: int = 5
+    receipt_backlog_warn_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -631,6 +640,13 @@ def _security_problems(s: Settings) -> list[str]:
         out.append("email.parse_timeout_seconds: expected a positive number of seconds")
     if not 1 <= s.email.parse_workers <= 64:
         out.append("email.parse_workers: expected 1 to 64 worker processes")
+    if not 1 <= s.email.receipt_concurrency <= 1024:
+        out.append("email.receipt_concurrency: expected 1 to 1024 messages processed at once")
+    for key in ("receipt_lease_seconds", "receipt_poll_seconds", "receipt_backlog_warn_seconds"):
+        if getattr(s.email, key) <= 0:
+            out.append(f"email.{key}: expected a positive number of seconds")
+    if s.email.receipt_max_attempts < 1:
+        out.append("email.receipt_max_attempts: expected at least 1 attempt")
     for key in (
         "auth_failure_limit",
         "auth_failure_window_seconds",

@@ -110,17 +110,32 @@ def _where(exc: BaseException) -> str:
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
+async def _pause(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    if wake is None:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        return
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 async def poll_until_stopped(
-    name: str, step: Callable[[], Awaitable[int]], stop: asyncio.Event, poll_seconds: float
+    name: str,
+    step: Callable[[], Awaitable[int]],
+    stop: asyncio.Event,
+    poll_seconds: float,
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """Run ``step`` until ``stop`` is set, supervised; sleep a poll interval when idle."""
+    """Run ``step`` until ``stop`` is set, supervised; sleep a poll interval when idle.
+
+    ``wake`` (optional) ends an idle pause early: work handed over in memory starts at once.
+    """
     registry = _CURRENT.get() or WorkerRegistry()
     health = registry.register(name, poll_seconds)
     failures = 0
@@ -152,6 +167,6 @@ async def poll_until_stopped(
                 failures = 0
                 health.succeeded()
             if done == 0:
-                await _pause(stop, poll_seconds)
+                await _pause(stop, poll_seconds, wake)
     finally:
         health.running = False

@@ -103,3 +103,13 @@ async def api(port: int, method: str, path: str, token: str, body: Any = None) -
         ) as resp,
     ):
         return resp.status, await resp.json()
+
+
+async def processed(gw: Any) -> None:
+    """Wait until every message this gateway answered 250 has been processed and stored.
+
+    Mail is committed as received and answered first, then parsed and filed by the receipt
+    worker; a test that reads the stored message waits for that second phase here.
+    """
+    assert gw.receipts is not None, "the gateway runs no receipt worker"
+    await gw.receipts.until_settled()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ RowT = TypeVar("RowT")
 # pg_advisory_xact_lock key of the audit sequencer ("audit seq" in ASCII, fits a bigint).
 SEQUENCER_LOCK = 0x6175646974736571
 SEQUENCE_BATCH = 2000
+SQLITE_BUSY_SECONDS = 10.0  # as PRAGMA busy_timeout below
 
 log = structlog.get_logger("gateway.storage")
 # Tables whose rows intake caches (gateway/intake_cache.py): any write to them bumps
@@ -221,11 +221,13 @@ class Database:
             _sqlite_setup(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.fault: Callable[[], None] | None = None
+        # SQLite has one writer at a time. This process's writers take turns here, first come
+        # first served, rather than in SQLite's busy handler, where a writer that commits and
+        # begins again at once can starve another for longer than busy_timeout.
+        self._write_turn: asyncio.Lock | None = None
+        self._write_turn_loop: asyncio.AbstractEventLoop | None = None
+        self._turn_holder: asyncio.Task[Any] | None = None
         self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
-        # SQLite: this process's write transactions queue here, one event loop each.
-        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
         _watch_directory(self)
 
     async def close(self) -> None:
@@ -240,23 +242,22 @@ class Database:
         (its change is committed).
         """
         staged = False
-        async with self._write_turn():
-            try:
-                async with self.sessions() as session, session.begin():
-                    tx = Tx(session)
-                    yield tx
-                    if self.fault is not None:
-                        self.fault()
-                    if tx.events:
-                        if self.is_sqlite:
-                            await append_audit(session, tx.events)
-                        else:
-                            await stage_audit(session, tx.events)
-                            staged = True
-            except SQLAlchemyError as exc:
-                raise StoreUnavailable(str(exc.__class__.__name__)) from exc
-            except OSError as exc:
-                raise StoreUnavailable(str(exc)) from exc
+        try:
+            async with self._turn(), self.sessions() as session, session.begin():
+                tx = Tx(session)
+                yield tx
+                if self.fault is not None:
+                    self.fault()
+                if tx.events:
+                    if self.is_sqlite:
+                        await append_audit(session, tx.events)
+                    else:
+                        await stage_audit(session, tx.events)
+                        staged = True
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(str(exc.__class__.__name__)) from exc
+        except OSError as exc:
+            raise StoreUnavailable(str(exc)) from exc
         if staged:
             try:
                 await self.sequence_audit()
@@ -264,25 +265,34 @@ class Database:
                 log.warning("audit.sequencing_deferred", error=str(exc))
 
     @asynccontextmanager
-    async def _write_turn(self) -> AsyncIterator[None]:
-        """On SQLite, this process's writers (intake, relay, workers, API) take turns here.
+    async def _turn(self) -> AsyncIterator[None]:
+        """On SQLite, wait for this process's write turn (as long as busy_timeout at most).
 
-        SQLite has one write lock per file. Without a turn, a second writer of the same process
-        waits inside SQLite's busy handler, which sleeps and polls (up to 100 ms a try) and can
-        keep missing the lock while the intake writer takes it back at once: a receipt or a
-        relay outcome then waits for seconds, and the intake waits in turn for theirs. Here they
-        queue first come, first served and start the moment the previous one commits. Other
-        processes still meet at ``BEGIN IMMEDIATE`` (``busy_timeout``). PostgreSQL needs no turn.
-        """
-        if not self.is_sqlite:
+        A transaction opened inside another one of the same task shares its turn (it begins in
+        SQLite only when it first executes, as before)."""
+        task = asyncio.current_task()
+        if not self.is_sqlite or (task is not None and task is self._turn_holder):
             yield
             return
         loop = asyncio.get_running_loop()
-        turn = self._write_turns.get(loop)
-        if turn is None:
-            turn = self._write_turns[loop] = asyncio.Lock()
-        async with turn:
+        if self._write_turn is None or self._write_turn_loop is not loop:
+            self._write_turn, self._write_turn_loop = asyncio.Lock(), loop
+        turn = self._write_turn
+        acquiring = asyncio.ensure_future(turn.acquire())
+        try:
+            done, _ = await asyncio.wait({acquiring}, timeout=SQLITE_BUSY_SECONDS)
+        except BaseException:  # cancelled while waiting for the turn
+            _give_up(turn, acquiring)
+            raise
+        if not done:
+            _give_up(turn, acquiring)
+            raise StoreUnavailable("database busy")
+        self._turn_holder = task
+        try:
             yield
+        finally:
+            self._turn_holder = None
+            turn.release()
 
     async def sequence_audit(self) -> int:
         """Chain every pending audit event; returns how many. One sequencer at a time.
@@ -390,6 +400,14 @@ class Database:
                 f"database schema at {current or 'nothing'}, expected {head}: run `case-gateway migrate`",
             )
         return True, "ok"
+
+
+def _give_up(turn: asyncio.Lock, acquiring: asyncio.Future[Any]) -> None:
+    """Stop waiting for the write turn; hand it on if it was granted just now."""
+    if not acquiring.done():
+        acquiring.cancel()
+    elif not acquiring.cancelled() and acquiring.exception() is None:
+        turn.release()
 
 
 async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None:

@@ -207,6 +207,38 @@ class OutboxJob(Base):
     handed_over_at: Mapped[datetime | None]
 
 
+class InboundReceipt(Base):
+    """A message taken in and committed before it is processed (DESIGN invariants 1 and 8).
+
+    The sender is answered once this row is committed; a worker then parses the payload and
+    stores the message through the intake, deleting the receipt in that same transaction.
+    Channel-neutral: ``receipt_key`` is the channel's exactly-once key, the payload is the
+    sealed original as received and ``details`` what the channel needs to process it.
+    """
+
+    __tablename__ = "inbound_receipt"
+    __table_args__ = (
+        UniqueConstraint("channel", "receipt_key", name="uq_inbound_receipt_channel_receipt_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    receipt_key: Mapped[str] = mapped_column(String(512))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    key_id: Mapped[str] = mapped_column(String(40))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Which instance is processing it and until when; an expired lease is taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class ReplyToken(Base):
     __tablename__ = "reply_token"
     id: Mapped[int] = mapped_column(primary_key=True)

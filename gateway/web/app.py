@@ -14,7 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors import twilio_sms, twilio_status
 from gateway.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from gateway.receipts import receipt_backlog
 from gateway.runtime import Runtime
+from gateway.storage.db import StoreUnavailable
 from gateway.web import api
 from gateway.web.keys import RUNTIME
 from gateway.web.pages import add_page_routes
@@ -107,7 +109,11 @@ def _when(ts: float | None) -> str | None:
 
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: the database answers at the newest schema and every worker has completed a
-    pass within its window (a stuck or crash-looping worker takes the instance out)."""
+    pass within its window (a stuck or crash-looping worker takes the instance out).
+
+    ``receipts`` tells how many messages were answered and are not processed yet, and whether
+    the oldest waits longer than ``email.receipt_backlog_warn_seconds`` (it does not take the
+    instance out: taking mail in is what keeps it safe with the sender's MTA)."""
     runtime = request.app[RUNTIME]
     ok, detail = await runtime.db.ready()
     workers = {
@@ -123,8 +129,26 @@ async def readyz(request: web.Request) -> web.Response:
     if ok and overdue:
         ok = False
         detail = "no completed pass within its window: " + ", ".join(overdue)
+    receipts: dict[str, object] | None = None
+    if ok:
+        try:
+            backlog = await receipt_backlog(runtime.db)
+        except StoreUnavailable:
+            backlog = None
+        if backlog is not None:
+            limit = runtime.settings.email.receipt_backlog_warn_seconds
+            receipts = {
+                "waiting": backlog.waiting,
+                "oldest_seconds": round(backlog.oldest_seconds or 0.0, 1),
+                "backlog_old": (backlog.oldest_seconds or 0.0) > limit,
+            }
     return web.json_response(
-        {"status": "ok" if ok else "unavailable", "detail": detail, "workers": workers},
+        {
+            "status": "ok" if ok else "unavailable",
+            "detail": detail,
+            "workers": workers,
+            "receipts": receipts,
+        },
         status=200 if ok else 503,
     )
 

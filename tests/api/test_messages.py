@@ -15,6 +15,7 @@ from gateway.server import RunningGateway
 from gateway.storage.models import Attachment, AuditEvent
 from tests.api.world import TEAM_A, TEAM_B, make_world
 from tests.conftest import RecordingSender
+from tests.helpers import processed
 
 FNR_TEXT = "Fødselsnummeret til Emil er 01010750160"
 
@@ -209,6 +210,7 @@ async def test_html_mail_keeps_a_sanitized_copy_revealed_only_with_a_reason(
         contact.email = "lise.dahl@online.no"
     out = await asyncio.to_thread(smtp_session, gateway.smtp_port, [SERVICE], raw)
     assert out["data"][0] == 250  # type: ignore[index]
+    await processed(gateway)
     _, thread = await w.call("GET", f"/api/v1/cases/{case.ref}/messages", worker)
     [mail] = [m for m in thread["messages"] if m["channel"] == "email"]
     assert "<" not in mail["text"]  # the queue shows text, never markup

@@ -16,7 +16,7 @@ from gateway.sealing import SealedBlob
 from gateway.server import RunningGateway
 from gateway.storage.models import Attachment, SealedOriginal
 from tests.email.conftest import SERVICE, deliver, smtp_port
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 GPS = ExifTags.IFD.GPSInfo
 
@@ -66,6 +66,7 @@ async def test_display_copy_has_no_gps_and_the_original_keeps_it(
         (pdf, "application", "pdf", "brev.pdf"),
     )
     assert await asyncio.to_thread(deliver, smtp_port(gateway), data, sender=PARENT_EMAIL) == {}
+    await processed(gateway)
     async with runtime.db.read() as s:
         rows = {a.filename: a for a in (await s.execute(select(Attachment))).scalars().all()}
         blob = await s.get(SealedOriginal, rows["rommet.jpg"].sealed_id)
@@ -105,6 +106,7 @@ async def test_a_picture_that_cannot_be_cleaned_is_not_shown(
     broken = jpeg_with_gps()[:40]  # a JPEG header with EXIF, cut off before the pixels
     data = mail_with((broken, "image", "jpeg", "brutt.jpg"))
     assert await asyncio.to_thread(deliver, smtp_port(gateway), data, sender=PARENT_EMAIL) == {}
+    await processed(gateway)
     async with runtime.db.read() as s:
         row = (await s.execute(select(Attachment))).scalar_one()
     if row.content_type.startswith("image/") and row.verdict == "kept":

@@ -24,7 +24,7 @@ from tests.email.conftest import (
     smtp_port,
 )
 from tests.email.test_threading_and_replies import family_mail, reply_via_api, send_in
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 DIAGNOSTIC = "550 5.1.1 <kari.nordmann@example.org>: Recipient address rejected: User unknown"
 
@@ -105,6 +105,7 @@ async def test_bounce_of_our_reply_marks_it_failed_on_the_case(
             deliver, smtp_port(gateway), bounce, sender="", rcpts=[SERVICE]
         )
         assert refused == {}
+        await processed(gateway)
     while await runtime.relay.run_once():
         pass
     async with runtime.db.read() as s:
@@ -146,6 +147,7 @@ async def test_bounce_naming_no_reply_of_ours_changes_nothing(
         deliver, smtp_port(gateway), dsn("<not-ours@elsewhere.example>"), sender="", rcpts=[SERVICE]
     )
     assert refused == {}
+    await processed(gateway)
     async with runtime.db.read() as s:
         events = (
             await s.execute(
@@ -203,6 +205,7 @@ async def test_authentication_results_only_from_our_authserv_id(
             sender=PARENT_EMAIL,
         )
         assert refused == {}
+        await processed(gw)
         async with rt.db.read() as s:
             msg = (await s.execute(select(Msg).where(Msg.direction == "in"))).scalar_one()
     assert (msg.case_id is not None) is attached
@@ -233,6 +236,7 @@ async def test_machine_mail_from_a_family_is_stored_but_never_answered(
         "Content-Type: text/plain; charset=utf-8\r\n\r\nJeg er på ferie til 1. desember.\r\n"
     ).encode()
     assert await asyncio.to_thread(deliver, smtp_port(gateway), vacation, sender=PARENT_EMAIL) == {}
+    await processed(gateway)
     async with runtime.db.read() as s:
         stored = (await s.execute(select(Msg).where(Msg.direction == "in"))).scalar_one()
     assert stored.case_id is not None and stored.flags.get("machine_mail")

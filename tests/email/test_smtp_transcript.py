@@ -15,7 +15,7 @@ from gateway.server import RunningGateway
 from gateway.storage.models import Case, Message
 from tests.email import statuscodes as sc
 from tests.email.conftest import SERVICE, smtp_port
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 
 def family_mail(msg_id: str, body: str = "Hei, vi kommer torsdag.") -> bytes:
@@ -83,10 +83,14 @@ async def test_full_smtp_transcript_asserts_every_reply(
 ) -> None:
     await seed_case(runtime)
 
+    loop = asyncio.get_running_loop()
+
     def fault_on(on: bool) -> None:
         def fail() -> None:
             raise OSError("database gone")
 
+        if on:  # the first message is filed before the disk goes
+            asyncio.run_coroutine_threadsafe(processed(gateway), loop).result()
         runtime.db.fault = fail if on else None
 
     got = await asyncio.to_thread(smtp_transcript, smtp_port(gateway), fault_on)
@@ -123,6 +127,7 @@ async def test_full_smtp_transcript_asserts_every_reply(
     assert replies["RSET"] == (250, b"OK")
     assert replies["NOOP"] == (250, b"OK")
     assert replies["QUIT"] == sc.BYE
+    await processed(gateway)
     async with runtime.db.read() as s:
         stored = (await s.execute(select(Message).where(Message.direction == "in"))).scalars().all()
     assert [m.email_message_id for m in stored] == ["<t1@example.org>"]
@@ -197,6 +202,7 @@ async def test_smtputf8_address_and_8bit_body_from_a_norwegian_family(
 
     _, refused = await asyncio.to_thread(send)
     assert refused == {}
+    await processed(gateway)
     async with runtime.db.read() as s:
         msg = (await s.execute(select(Message).where(Message.direction == "in"))).scalar_one()
         case = await s.get(Case, msg.case_id) if msg.case_id else None

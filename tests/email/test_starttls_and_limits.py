@@ -27,7 +27,7 @@ from gateway.settings import ConfigError, load_settings, validate
 from gateway.storage.models import Message
 from tests.email import statuscodes as sc
 from tests.email.conftest import SERVICE, FakeMTA, crlf, mail_gateway, mail_settings, smtp_port
-from tests.helpers import PARENT_EMAIL
+from tests.helpers import PARENT_EMAIL, processed
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
@@ -112,6 +112,7 @@ async def test_starttls_with_configured_certificate(
 
     async with mail_gateway(settings) as (rt, gw):
         out = await asyncio.to_thread(session, smtp_port(gw))
+        await processed(gw)
         assert await inbound_count(rt) == 1
     assert "starttls" in out["ehlo_before"]  # type: ignore[operator]
     assert not any(f.startswith("auth") for f in out["ehlo_before"])  # type: ignore[attr-defined]
@@ -240,6 +241,7 @@ async def test_sender_past_the_hard_limit_gets_451_4_7_1(db_url: str, mta: FakeM
     settings = mail_settings(db_url, mta.port, smtp={"rate_limit_count": 2})
     async with mail_gateway(settings) as (rt, gw):
         out = await asyncio.to_thread(limited_sessions, smtp_port(gw))
+        await processed(gw)
         assert await inbound_count(rt) == 3  # two from the family, one from another sender
     assert out["first"] == {}
     assert out["a_mail"] == sc.MAIL_OK and out["a_rcpt"] == sc.RCPT_OK
@@ -273,6 +275,7 @@ async def test_lmtp_limit_answers_each_recipient(sqlite_url: str, mta: FakeMTA) 
     async with mail_gateway(settings) as (rt, gw):
         assert gw.lmtp_port is not None
         first, second = await asyncio.to_thread(race, gw.lmtp_port)
+        await processed(gw)
         assert await inbound_count(rt) == 2  # one delivery, two recipients
     assert first == (sc.ACCEPTED, sc.ACCEPTED)
     assert second == (sc.RATE_LIMITED, sc.RATE_LIMITED)

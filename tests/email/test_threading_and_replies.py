@@ -29,7 +29,7 @@ from tests.email.conftest import (
     mail_settings,
     smtp_port,
 )
-from tests.helpers import PARENT_EMAIL, api, seed_case
+from tests.helpers import PARENT_EMAIL, api, processed, seed_case
 
 REF = "2026-0412"
 
@@ -59,6 +59,7 @@ async def send_in(
 ) -> None:
     refused = await asyncio.to_thread(deliver, smtp_port(gw), data, sender=sender, rcpts=[to])
     assert refused == {}
+    await processed(gw)
 
 
 async def reply_via_api(rt: Runtime, gw: RunningGateway, token: str, body: str) -> int:
@@ -240,6 +241,7 @@ async def test_reply_to_an_address_we_cannot_write_is_failed_not_retried(
         )
         == {}
     )
+    await processed(gateway)
     while await runtime.relay.run_once():
         pass
     reply_id = await reply_via_api(runtime, gateway, token, "Vi ringer deg i morgen.")

@@ -7,12 +7,13 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Message
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 SERVICE = "post@barnevern.example.no"
 
@@ -69,6 +70,7 @@ async def test_mail_to_service_address_is_stored_then_250(
     out = await run(smtp_session, gateway.smtp_port, [SERVICE], mail())
     assert out["rcpt"] == [(250, b"2.1.5 Recipient OK")]
     assert out["data"] == (250, b"2.0.0 Message accepted for delivery")
+    await processed(gateway)
     async with runtime.db.read() as s:
         msg = (await s.execute(select(Message))).scalar_one()
     assert msg.case_id is not None and msg.channel == "email"
@@ -94,6 +96,7 @@ async def test_duplicate_delivery_is_250_and_stored_once(
     for _ in range(2):
         out = await run(smtp_session, gateway.smtp_port, [SERVICE], mail())
         assert out["data"] == (250, b"2.0.0 Message accepted for delivery")
+        await processed(gateway)
     assert await count(runtime) == 1
 
 
@@ -103,6 +106,7 @@ async def test_missing_message_id_deduplicates_on_content(
     data = mail(msg_id=None)
     for _ in range(2):
         assert (await run(smtp_session, gateway.smtp_port, [SERVICE], data))["data"][0] == 250  # type: ignore[index]
+        await processed(gateway)
     assert await count(runtime) == 1
 
 
@@ -139,22 +143,33 @@ async def test_lmtp_answers_one_status_per_recipient(
     )
     assert [c for c, _ in out["rcpt"]] == [250, 550, 250]  # type: ignore[attr-defined]
     assert out["data"] == [(250, b"2.0.0 Message accepted for delivery")] * 2
+    await processed(gateway)
     assert await count(runtime) == 2  # one record per recipient
 
 
 async def test_lmtp_partial_failure_reports_per_recipient(
     runtime: Runtime, gateway: RunningGateway
 ) -> None:
-    calls = {"n": 0}
-
-    def fail_second() -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError("database hiccup")
-
-    runtime.db.fault = fail_second
+    """The disk fails while one recipient's copy is written: only that recipient gets 451."""
     token_rcpt = "case.abcdefghijklmnopqrstuvwx@barnevern.example.no"
-    out = await run(smtp_session, gateway.lmtp_port, [SERVICE, token_rcpt], mail(), lmtp=True)
-    runtime.db.fault = None
+    engine = runtime.db.engine.sync_engine
+
+    def fail_token_copy(_conn, _cursor, statement, parameters, *_rest):  # type: ignore[no-untyped-def]
+        if "INSERT INTO inbound_receipt" in statement and token_rcpt in str(parameters):
+            raise OperationalError(statement, {}, Exception("disk I/O error"))
+
+    event.listen(engine, "before_cursor_execute", fail_token_copy)
+    try:
+        out = await run(smtp_session, gateway.lmtp_port, [SERVICE, token_rcpt], mail(), lmtp=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_token_copy)
     assert [c for c, _ in out["data"]] == [250, 451]  # type: ignore[attr-defined]
-    assert await count(runtime) == 1
+    await processed(gateway)
+    async with runtime.db.read() as s:
+        stored = (await s.execute(select(Message.recipient))).scalars().all()
+    assert stored == [SERVICE]
+    # The MTA retries the refused recipient only; now it is stored too.
+    out = await run(smtp_session, gateway.lmtp_port, [token_rcpt], mail(), lmtp=True)
+    assert [c for c, _ in out["data"]] == [250]  # type: ignore[attr-defined]
+    await processed(gateway)
+    assert await count(runtime) == 2

@@ -13,7 +13,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, Message, OutboxJob
 from tests.conftest import RecordingSender
-from tests.helpers import PARENT_PHONE, api, post_twilio, seed_case, twilio_params
+from tests.helpers import PARENT_PHONE, api, post_twilio, processed, seed_case, twilio_params
 
 
 async def test_reply_is_queued_then_sent_once(
@@ -152,6 +152,7 @@ async def test_email_reply_keeps_the_familys_subject_not_our_case_number(
     token = await seed_case(runtime)
     out = await asyncio.to_thread(smtp_session, gateway.smtp_port, [SERVICE], mail())
     assert out["data"][0] == 250  # type: ignore[index]
+    await processed(gateway)
     status, _ = await api(
         gateway.web_port,
         "POST",

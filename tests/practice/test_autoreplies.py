@@ -16,7 +16,14 @@ from sqlalchemy import select, update
 from gateway.core.hours import parse_office_hours
 from gateway.settings import TeamSettings
 from gateway.storage.models import AuditEvent, BlockedSender, Contact, Message, OutboxJob
-from tests.helpers import PARENT_EMAIL, PARENT_PHONE, post_twilio, seed_case, twilio_params
+from tests.helpers import (
+    PARENT_EMAIL,
+    PARENT_PHONE,
+    post_twilio,
+    processed,
+    seed_case,
+    twilio_params,
+)
 from tests.practice.conftest import (
     NORD_HOURS,
     Clock,
@@ -87,6 +94,7 @@ async def deliver(h: Harness, channel: str, sender: str, body: str, n: int, **kw
         assert status == 200
     else:
         await send_email(h.smtp_port, sender=sender, body=body, msg_id=f"<m{n}@example.org>", **kw)
+        await processed(h.gateway)
 
 
 async def inbound_decision(h: Harness, n: int = -1) -> dict[str, Any]:

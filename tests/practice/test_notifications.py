@@ -22,7 +22,15 @@ from gateway.settings import Settings
 from gateway.storage.db import as_utc
 from gateway.storage.models import AuditEvent, Message, QueueItem, StaffNotification, User
 from tests.conftest import PUBLIC_URL
-from tests.helpers import PARENT_EMAIL, PARENT_PHONE, api, post_twilio, seed_case, twilio_params
+from tests.helpers import (
+    PARENT_EMAIL,
+    PARENT_PHONE,
+    api,
+    post_twilio,
+    processed,
+    seed_case,
+    twilio_params,
+)
 from tests.practice.conftest import (
     DUTY_EMAIL,
     DUTY_SMS,
@@ -146,6 +154,7 @@ async def test_no_notification_contains_message_content(
         body=SENSITIVE_EMAIL,
         msg_id="<e1@example.org>",
     )
+    await processed(h.gateway)
     await drain(h)
     await sms_in(h, 2, THREAT)
     await drain(h)
@@ -264,6 +273,7 @@ async def test_replies_and_auto_replies_leave_from_the_service_address_only(
     await send_email(
         h.smtp_port, sender=PARENT_EMAIL, body="Hei, når er møtet?", msg_id="<e1@example.org>"
     )
+    await processed(h.gateway)
     status, _ = await api(
         h.web_port,
         "POST",

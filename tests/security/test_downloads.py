@@ -24,7 +24,7 @@ from gateway.server import RunningGateway
 from gateway.storage.models import Attachment
 from tests.email.conftest import AUTHSERV, SERVICE, deliver, smtp_port
 from tests.email.test_attachment_display import jpeg_with_gps
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 HOSTILE_NAME = 'notes.html"; x=".txt'
 HTML_PAGE = (
@@ -96,6 +96,7 @@ async def test_hostile_attachment_over_smtp_is_served_as_opaque_bytes(
         await asyncio.to_thread(deliver, smtp_port(gateway), m.as_bytes(), sender=PARENT_EMAIL)
         == {}
     )
+    await processed(gateway)
     async with runtime.db.read() as s:
         rows = (await s.execute(select(Attachment).order_by(Attachment.id))).scalars().all()
     names = [a.filename for a in rows]

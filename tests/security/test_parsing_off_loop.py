@@ -1,13 +1,17 @@
-"""A hostile e-mail cannot stall the service: parsing runs in worker processes with a budget.
+"""A hostile e-mail cannot stall the service: it is committed as received and answered first,
+then parsed in worker processes with a budget.
 
 The attack (issue: 0.9 MB of nested <div>s blocked /healthz for 13 s) is sent over real SMTP
-while a client polls /healthz and other mail and a webhook arrive; nothing waits for it.
+while a client polls /healthz and other mail and a webhook arrive; nothing waits for it, and
+its sender has its 250 before any parsing starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import smtplib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +22,14 @@ from connectors.email_parsing import UNPARSED_LABEL, ParserPool
 from gateway.core.email import EmailLimits
 from gateway.core.email.html_text import html_to_text, sanitize_html
 from gateway.core.email.quoting import split_body
+from gateway.receipts import receipt_backlog
+from gateway.storage.db import Database
 from gateway.storage.models import Message
+from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.email.conftest import SERVICE, crlf, mail_gateway, mail_settings, smtp_port
-from tests.helpers import PARENT_PHONE, post_twilio, twilio_params
+from tests.foundation.test_serve_production import _run, free_port
+from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params
+from tests.intake.test_mail_receipts import wait_ready
 from tests.security.holding_parser import held_parse
 
 HEADERS = (
@@ -98,7 +107,8 @@ async def test_nested_html_over_smtp_while_health_webhooks_and_other_mail_go_on(
         poller = Poller(gw.web_port)
         polling = asyncio.create_task(poller.run())
         try:
-            in_flight = asyncio.create_task(asyncio.to_thread(send, port, hostile))
+            # Answered 250 once committed as received, while its parsing is still held.
+            assert await asyncio.to_thread(send, port, hostile) == {}
             # While the hostile message is held in a worker: health, other mail, a webhook.
             while poller.ok < 20:
                 await asyncio.sleep(0.01)
@@ -106,12 +116,17 @@ async def test_nested_html_over_smtp_while_health_webhooks_and_other_mail_go_on(
             assert await asyncio.to_thread(send, port, plain_mail("other")) == {}
             status, _ = await post_twilio(gw.web_port, twilio_params(sender=PARENT_PHONE))
             assert status == 200
-            assert not in_flight.done()
             while poller.ok < before + 20:
                 await asyncio.sleep(0.01)
-            assert not in_flight.done()
+            assert gw.receipts is not None
+            await gw.receipts.until_settled(still_held=1)  # all but the hostile one
+            async with rt.db.read() as s:
+                stored = (await s.execute(select(Message.provider_id))).scalars().all()
+            # The other mail and the SMS are filed; the hostile one is still being parsed.
+            assert len(stored) == 2 and "<other@example.org>|" + SERVICE in stored
+            assert (await receipt_backlog(rt.db)).waiting == 1
             release.touch()
-            assert await in_flight == {}
+            await processed(gw)
         finally:
             poller.stop.set()
             await polling
@@ -136,6 +151,7 @@ async def test_real_nested_html_is_parsed_quickly_enough_to_keep_its_text(
         try:
             for tag in ("div", "blockquote"):
                 await asyncio.to_thread(send, smtp_port(gw), nested_html_mail(60_000, tag))
+            await processed(gw)
         finally:
             poller.stop.set()
             await polling
@@ -158,11 +174,15 @@ async def test_message_over_the_budget_is_kept_unparsed_and_the_worker_replaced(
         stuck = plain_mail("stuck", extra_headers=f"X-Test-Hold: {never}\n")
         # Accepted (250) although the parser never finished: the original is kept.
         assert await asyncio.to_thread(send, smtp_port(gw), stuck) == {}
+        await processed(gw)
         assert pool.recycled == 1
         # The next message gets a fresh worker and is parsed normally.
         assert await asyncio.to_thread(send, smtp_port(gw), plain_mail("after")) == {}
-        # A retry of the same bytes is recognised by its content hash: stored once.
+        await processed(gw)
+        # A retry of the same bytes is recognised by its Message-ID (read without parsing):
+        # stored once.
         assert await asyncio.to_thread(send, smtp_port(gw), stuck) == {}
+        await processed(gw)
         async with rt.db.read() as s:
             rows = (await s.execute(select(Message).order_by(Message.id))).scalars().all()
         assert len(rows) == 2
@@ -170,7 +190,7 @@ async def test_message_over_the_budget_is_kept_unparsed_and_the_worker_replaced(
         assert unparsed.flags["unparsed"] == UNPARSED_LABEL
         assert "longer than 1 s" in unparsed.flags["unparsed_reason"]
         assert unparsed.sender == "kari.nordmann@example.org"
-        assert unparsed.provider_id.startswith("sha256:")
+        assert unparsed.provider_id == f"<stuck@example.org>|{SERVICE}"
         assert unparsed.redacted_text == ""
         assert unparsed.case_id is None and unparsed.status == "triage"
         assert "møtet" in after.redacted_text
@@ -193,3 +213,73 @@ async def test_a_cancelled_session_does_not_leave_its_worker_busy(tmp_path: Path
     outcome = await pool.parse(plain_mail("next"), EmailLimits(), None)
     assert outcome.parsed is not None and "møtet" in outcome.parsed.new_text
     pool.close()
+
+
+async def test_hostile_mail_to_a_serve_process_holds_nobody(tmp_path: Path) -> None:
+    """The same attack against `case-gateway serve` as a process of its own (its parser holds
+    the hostile message until released): the sender has 250, /healthz keeps answering, an SMS
+    and other mail are filed meanwhile, and the hostile message is filed once released."""
+    web_port, smtp = free_port(), free_port()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
+    env = dict(os.environ) | {
+        "CASE_GATEWAY_DATABASE_URL": url,
+        "CASE_GATEWAY_WEB_PORT": str(web_port),
+        "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC_URL,
+        "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "CASE_GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "CASE_GATEWAY_TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+        "CASE_GATEWAY_SMTP_PORT": str(smtp),
+        "CASE_GATEWAY_SMTP_MAX_MESSAGE_BYTES": str(4 * 1024 * 1024),
+        "CASE_GATEWAY_METRICS_PORT": "0",
+        "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
+        "CASE_GATEWAY_LOG_LEVEL": "warning",
+    }
+    (tmp_path / "none.toml").write_text("")
+    config = ["--config", str(tmp_path / "none.toml")]
+    cli = [sys.executable, "-m", "gateway.cli", *config]
+    await _run(cli, env, "keys", "generate", "--file", str(tmp_path / "keys"))
+    await _run(cli, env, "migrate")
+    release = tmp_path / "release"
+    hostile = nested_html_mail(100_000, extra_headers=f"X-Test-Hold: {release}\n")
+    log = (tmp_path / "serve.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.intake.serve_holding_mail", *config, "serve",
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    db = Database(url)
+    try:
+        await wait_ready(f"http://127.0.0.1:{web_port}", proc)
+        poller = Poller(web_port)
+        polling = asyncio.create_task(poller.run())
+        try:
+            assert await asyncio.to_thread(send, smtp, hostile) == {}
+            while poller.ok < 20:
+                await asyncio.sleep(0.01)
+            assert await asyncio.to_thread(send, smtp, plain_mail("other")) == {}
+            status, _ = await post_twilio(web_port, twilio_params(sender=PARENT_PHONE))
+            assert status == 200
+            before = poller.ok
+            while True:  # the other mail is filed while the hostile one is still held
+                async with db.read() as s:
+                    ids = set((await s.execute(select(Message.provider_id))).scalars().all())
+                if "<other@example.org>|" + SERVICE in ids:
+                    break
+                await asyncio.sleep(0.05)
+            assert "<nested-div100000@example.org>|" + SERVICE not in ids
+            while poller.ok < before + 20:
+                await asyncio.sleep(0.01)
+        finally:
+            poller.stop.set()
+            await polling
+        release.touch()
+        while "<nested-div100000@example.org>|" + SERVICE not in ids:
+            assert proc.returncode is None
+            async with db.read() as s:
+                ids = set((await s.execute(select(Message.provider_id))).scalars().all())
+            await asyncio.sleep(0.05)
+    finally:
+        release.touch()
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+        await db.close()

@@ -16,6 +16,7 @@ from gateway.storage.db import Database
 from gateway.storage.models import Message
 from tests.conftest import make_settings
 from tests.email.conftest import SERVICE, crlf, deliver, mail_gateway, smtp_port
+from tests.helpers import processed
 
 
 def mail(body: str) -> bytes:
@@ -35,6 +36,7 @@ async def test_different_message_reusing_a_message_id_is_stored_and_flagged(
         port = smtp_port(gw)
         for data in (first, second, second, first):  # the repeats are retries
             assert await asyncio.to_thread(deliver, port, data, sender="kari@example.org") == {}
+            await processed(gw)
         async with rt.db.read() as s:
             rows = (await s.execute(select(Message).order_by(Message.id))).scalars().all()
     assert [m.redacted_text for m in rows] == ["Første melding.", "En helt annen melding."]

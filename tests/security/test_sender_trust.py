@@ -17,7 +17,7 @@ from gateway.settings import Settings
 from gateway.storage.models import Message
 from tests.conftest import make_settings
 from tests.email.conftest import SERVICE, deliver, mail_gateway, smtp_port
-from tests.helpers import PARENT_EMAIL, seed_case
+from tests.helpers import PARENT_EMAIL, processed, seed_case
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(days=14)
@@ -64,6 +64,7 @@ async def test_spoofed_known_sender_goes_to_triage_without_trusted_authserv(
         await seed_case(rt)
         # Even a forged "pass" in the message is worth nothing: nobody's results are trusted.
         assert await asyncio.to_thread(deliver, smtp_port(gw), SPOOF, sender=PARENT_EMAIL) == {}
+        await processed(gw)
         async with rt.db.read() as s:
             msg = (await s.execute(select(Message))).scalar_one()
     assert msg.case_id is None and msg.status == "triage"
@@ -76,6 +77,7 @@ async def test_known_sender_matches_when_the_mta_is_trusted(sqlite_url: str) -> 
     async with mail_gateway(settings) as (rt, gw):
         await seed_case(rt)
         assert await asyncio.to_thread(deliver, smtp_port(gw), SPOOF, sender=PARENT_EMAIL) == {}
+        await processed(gw)
         async with rt.db.read() as s:
             msg = (await s.execute(select(Message))).scalar_one()
     assert msg.case_id is not None

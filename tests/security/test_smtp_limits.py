@@ -14,6 +14,7 @@ from gateway.core.addresses import new_reply_token, reply_address
 from gateway.storage.models import Message
 from tests.conftest import make_settings
 from tests.email.conftest import DOMAIN, SERVICE, crlf, mail_gateway, smtp_port
+from tests.helpers import processed
 
 MAIL = crlf(b"From: a@example.org\nSubject: hei\n\nHei\n")
 
@@ -37,6 +38,7 @@ async def test_recipients_beyond_the_cap_get_452_453(sqlite_url: str) -> None:
     tokens = [reply_address(new_reply_token(), DOMAIN) for _ in range(6)]
     async with mail_gateway(settings) as (rt, gw):
         answers = await asyncio.to_thread(session_rcpts, smtp_port(gw), [SERVICE, *tokens])
+        await processed(gw)
         assert [code for code, _ in answers] == [250, 250, 250, 250, 452, 452, 452]
         assert answers[-1][1].startswith(b"4.5.3")
         assert await _stored(rt) == 4  # the service address and three tokens, no more
@@ -82,6 +84,7 @@ async def test_messages_per_peer_are_limited_whatever_the_sender(sqlite_url: str
         port = smtp_port(gw)
         for n in range(2):
             assert await asyncio.to_thread(send_as, port, f"rotating{n}@example.org") == {}
+            await processed(gw)
         with pytest.raises(smtplib.SMTPDataError) as refused:
             await asyncio.to_thread(send_as, port, "rotating9@example.org")
         assert refused.value.smtp_code == 451 and b"your address" in refused.value.smtp_error
@@ -93,4 +96,5 @@ async def test_the_mta_in_front_is_not_limited_per_peer(sqlite_url: str) -> None
     async with mail_gateway(settings) as (rt, gw):
         for n in range(3):
             assert await asyncio.to_thread(send_as, smtp_port(gw), f"s{n}@example.org") == {}
+            await processed(gw)
         assert await _stored(rt) == 3

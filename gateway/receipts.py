@@ -1,0 +1,666 @@
+"""Inbound receipts: a message is committed as received, answered, and processed after.
+
+Two phases (DESIGN invariants 1, 2 and 8). At receipt a connector does only the checks that
+must answer in the session, computes the channel's exactly-once key without parsing, and
+hands the raw bytes to ``ReceiptWriter``: one writer task per process takes whatever has
+queued, seals each payload and inserts it in its own savepoint, commits once and only then
+answers every waiting session. A retry of a receipt still waiting hits the UNIQUE
+(channel, receipt_key) and is answered as stored; one of a message processed already is
+recognised by the message's own UNIQUE when it is processed.
+
+Each new receipt is born leased to the instance that took it and handed to its
+``ReceiptWorker`` in memory at once (no claim, no unsealing). The worker processes it off the
+answer path: the channel's processor parses it within its budget and stores the message
+through the intake, and the receipt is deleted in that same transaction, only while this
+instance still holds its lease. A crash before that commit leaves the receipt; once its lease
+runs out any instance claims it (``SKIP LOCKED`` on PostgreSQL) and processes it again, and
+the UNIQUE on the message settles a race. The worker renews the leases of what it holds, and
+on stop takes nothing new, lets what is being processed finish for a while and hands the
+rest back (lease cleared) for the next instance.
+
+The table and this module are channel-neutral (``details`` carries what a channel needs);
+only e-mail is wired to them for now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from gateway.core.email.receipt_key import bounded_provider_id
+from gateway.intake import IntakeFinish, IntakeResult
+from gateway.metrics import RECEIPT_SECONDS, RECEIPTS_IN_FLIGHT
+from gateway.sealing import Keyring, SealedBlob
+from gateway.settings import Settings
+from gateway.storage.db import Database, StoreUnavailable, Tx, as_utc, utcnow
+from gateway.storage.models import InboundReceipt, Message, SealedOriginal
+from gateway.workers import poll_until_stopped
+
+log = structlog.get_logger("gateway.receipts")
+
+SEAL_CONTEXT = b"receipt"
+# While senders are being answered (a receipt batch within BURST_SECONDS), processing goes on
+# at this many at once, so the event loop and the database answer senders first; after the
+# burst it goes on at ``email.receipt_concurrency``.
+BURST_CONCURRENCY = 1
+BURST_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a connector hands over: the message as received and its exactly-once key."""
+
+    channel: str
+    key: str
+    sender: str
+    recipient: str
+    raw: bytes
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HeldReceipt:
+    """A committed receipt this instance holds the lease of, with its payload unsealed."""
+
+    id: int
+    channel: str
+    key: str
+    sender: str
+    recipient: str
+    raw: bytes
+    details: dict[str, Any]
+    received_at: datetime
+    attempts: int
+
+
+class LeaseLost(Exception):
+    """Another instance took the receipt over (our lease ran out): it finishes it, not us."""
+
+
+# A channel's processing: parse the held receipt and store it through the intake, passing
+# ``finish`` on (it deletes the receipt in the message's own transaction).
+Processor = Callable[[HeldReceipt, IntakeFinish], Awaitable[IntakeResult]]
+
+
+@dataclass
+class _Waiting:
+    receipt: Receipt
+    answer: asyncio.Future[HeldReceipt | None]
+
+
+_Outcome = HeldReceipt | None | StoreUnavailable
+
+
+class ReceiptWriter:
+    """Group commit for receipts: one transaction for what has queued, a savepoint each."""
+
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        owner: str,
+        lease_seconds: float,
+        batch_max: int = 64,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.batch_max = batch_max
+        self.clock = clock
+        self._queue: asyncio.Queue[_Waiting | None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.last_batch_at = float("-inf")  # time.monotonic() of the latest batch
+
+    async def write(self, receipt: Receipt) -> HeldReceipt | None:
+        """Commit ``receipt``, leased to this instance; None when it was received before.
+
+        Raises StoreUnavailable when the commit failed: the sender must be told to retry.
+        """
+        loop = asyncio.get_running_loop()
+        if self._queue is None or self._writer is None or self._writer.done():
+            self._queue = asyncio.Queue()
+            self._writer = loop.create_task(self._write_batches(self._queue), name="receipts")
+        answer: asyncio.Future[HeldReceipt | None] = loop.create_future()
+        self._queue.put_nowait(_Waiting(receipt, answer))
+        # A session that hangs up does not stop the write; its retry is then a duplicate.
+        return await asyncio.shield(answer)
+
+    async def close(self) -> None:
+        """Commit and answer what was handed over, then stop the writer task."""
+        writer, queue = self._writer, self._queue
+        self._writer = self._queue = None
+        if writer is None or queue is None or writer.done():
+            return
+        queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _write_batches(self, queue: asyncio.Queue[_Waiting | None]) -> None:
+        while True:
+            first = await queue.get()
+            if first is None:
+                return
+            await asyncio.sleep(0)  # let sessions that are ready hand over theirs too
+            batch = [first]
+            closing = False
+            self.last_batch_at = time.monotonic()
+            while len(batch) < self.batch_max and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    closing = True
+                    break
+                batch.append(nxt)
+            try:
+                held = await self._write_batch([w.receipt for w in batch])
+            except Exception as exc:  # the commit failed: nothing of the batch is stored
+                failure = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(repr(exc))
+                log.error("receipts.batch_failed", receipts=len(batch), error=str(failure))
+                for waiting in batch:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(failure)
+            else:
+                for waiting, one in zip(batch, held, strict=True):
+                    if waiting.answer.done():
+                        continue
+                    if isinstance(one, StoreUnavailable):
+                        waiting.answer.set_exception(one)
+                    else:
+                        waiting.answer.set_result(one)
+            if closing:
+                return
+
+    async def _write_batch(self, batch: list[Receipt]) -> list[_Outcome]:
+        """One transaction: the whole batch in one multi-row INSERT … ON CONFLICT DO NOTHING
+        (a savepoint around it); a receipt that conflicts, or a batch whose INSERT fails,
+        is then written one by one, each in a savepoint of its own, so one bad receipt never
+        fails its neighbours."""
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.lease_seconds)
+        out: list[_Outcome] = []
+        rows: dict[int, dict[str, Any]] = {}
+        seen: set[tuple[str, str]] = set()
+        async with self.db.transaction() as tx:
+            filed = await _filed_digests(tx, batch)
+            for i, receipt in enumerate(batch):
+                row = self._row(receipt, now, lease_until, filed)
+                if row is None or (receipt.channel, row["receipt_key"]) in seen:
+                    out.append(None)  # filed already, or a quick retry in the same batch
+                    continue
+                seen.add((receipt.channel, row["receipt_key"]))
+                rows[i] = row
+                out.append(None)
+            inserted = await self._insert_all(tx, list(rows.values()))
+            for i, row in rows.items():
+                new_id = inserted.get((row["channel"], row["receipt_key"]))
+                try:
+                    if new_id is not None:
+                        out[i] = _held(new_id, batch[i], row)
+                    else:  # conflicted (or the batch insert failed): on its own
+                        out[i] = await self._insert(tx, batch[i], row)
+                except SQLAlchemyError as exc:  # this receipt only: its savepoint rolled back
+                    log.error("receipts.write_failed", error=type(exc).__name__)
+                    out[i] = StoreUnavailable(type(exc).__name__)
+        self.batches += 1
+        return out
+
+    def _row(
+        self,
+        receipt: Receipt,
+        now: datetime,
+        lease_until: datetime,
+        filed: dict[tuple[str, str], str],
+    ) -> dict[str, Any] | None:
+        """The sealed row for ``receipt``; None when the same message is filed already."""
+        digest = hashlib.sha256(receipt.raw).hexdigest()
+        details = receipt.details
+        key = receipt.key
+        earlier = filed.get((receipt.channel, receipt.key))
+        if earlier == digest:
+            return None  # a retry of a message filed already: stored once
+        if earlier is not None:
+            # Other bytes under the key of a filed message (a reused Message-ID): a different
+            # message, kept beside it under a key of its own.
+            log.info("receipts.key_reused", channel=receipt.channel)
+            key = bounded_provider_id(f"{receipt.key}|sha256:{digest}")
+            details = {**details, "message_id_reused": True}
+        blob = self.keyring.seal(receipt.raw, SEAL_CONTEXT)
+        return {
+            "channel": receipt.channel,
+            "receipt_key": key,
+            "sender": receipt.sender[:320],
+            "recipient": receipt.recipient[:320],
+            "details": details,
+            "key_id": blob.key_id,
+            "nonce": blob.nonce,
+            "ciphertext": blob.ciphertext,
+            "sha256": digest,
+            "size": len(receipt.raw),
+            "received_at": now,
+            "attempts": 1,
+            "lease_owner": self.owner,
+            "lease_until": lease_until,
+        }
+
+    async def _insert_all(self, tx: Tx, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+        """Insert every row at once, skipping conflicts; the ids of those inserted, by key."""
+        if not rows:
+            return {}
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = (
+            dialect_insert(InboundReceipt)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["channel", "receipt_key"])
+            .returning(InboundReceipt.id, InboundReceipt.channel, InboundReceipt.receipt_key)
+        )
+        try:
+            async with tx.session.begin_nested():
+                result = await tx.session.execute(statement)
+                return {(str(c), str(k)): int(i) for i, c, k in result.all()}
+        except SQLAlchemyError as exc:  # e.g. one row the database refuses: one by one
+            log.warning("receipts.batch_insert_failed", error=type(exc).__name__)
+            return {}
+
+    async def _insert(self, tx: Tx, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt | None:
+        """One receipt in a savepoint; on a conflict, a retry (None) or a reused key."""
+        key, digest = str(row["receipt_key"]), str(row["sha256"])
+        try:
+            return await self._insert_row(tx, receipt, row)
+        except IntegrityError:
+            pass
+        stored = (
+            await tx.session.execute(
+                select(InboundReceipt.sha256).where(
+                    InboundReceipt.channel == receipt.channel,
+                    InboundReceipt.receipt_key == key,
+                )
+            )
+        ).scalar_one_or_none()
+        if stored is None or stored == digest:
+            return None  # a retry of a receipt still waiting: stored once
+        # Other bytes under the same key (a reused Message-ID): a different message, kept.
+        log.info("receipts.key_reused", channel=receipt.channel)
+        row = {
+            **row,
+            "receipt_key": bounded_provider_id(f"{key}|sha256:{digest}"),
+            "details": {**row["details"], "message_id_reused": True},
+        }
+        try:
+            return await self._insert_row(tx, receipt, row)
+        except IntegrityError:
+            return None
+
+    async def _insert_row(
+        self, tx: Tx, receipt: Receipt, row: dict[str, Any]
+    ) -> HeldReceipt | None:
+        async with tx.session.begin_nested():
+            new_id = (
+                await tx.session.execute(
+                    insert(InboundReceipt).values(**row).returning(InboundReceipt.id)
+                )
+            ).scalar_one()
+        return _held(int(new_id), receipt, row)
+
+
+def _held(new_id: int, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt:
+    return HeldReceipt(
+        id=new_id,
+        channel=receipt.channel,
+        key=str(row["receipt_key"]),
+        sender=receipt.sender,
+        recipient=receipt.recipient,
+        raw=receipt.raw,
+        details=dict(row["details"]),
+        received_at=row["received_at"],
+        attempts=1,
+    )
+
+
+async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], str]:
+    """The original's SHA-256 of every message already filed under a key of the batch.
+
+    The message's key is the receipt's: same bytes are a retry (nothing to do), other bytes
+    under the same key are a different message. One query for the whole batch.
+    """
+    found: dict[tuple[str, str], str] = {}
+    for channel in {r.channel for r in batch}:
+        keys = [r.key for r in batch if r.channel == channel]
+        rows = await tx.session.execute(
+            select(Message.provider_id, SealedOriginal.sha256)
+            .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
+            .where(Message.channel == channel, Message.provider_id.in_(keys))
+        )
+        found.update({(channel, str(key)): str(digest) for key, digest in rows.all()})
+    return found
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Receipts committed and not yet processed, across every instance."""
+
+    waiting: int
+    oldest_seconds: float | None
+
+
+async def receipt_backlog(db: Database, now: datetime | None = None) -> Backlog:
+    async with db.read() as s:
+        count, oldest = (
+            await s.execute(select(func.count(), func.min(InboundReceipt.received_at)))
+        ).one()
+    oldest_at = as_utc(oldest)
+    age = ((now or utcnow()) - oldest_at).total_seconds() if oldest_at is not None else None
+    return Backlog(int(count), age)
+
+
+class ReceiptWorker:
+    """Processes receipts: those this instance took at once, and leftovers found by polling."""
+
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        settings: Settings,
+        processors: Mapping[str, Processor],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.settings = settings
+        self.processors = dict(processors)
+        self.clock = clock
+        self.owner = f"receipts-{secrets.token_hex(8)}"  # this instance's name on its leases
+        cfg = settings.email
+        self.concurrency = cfg.receipt_concurrency
+        self.burst_concurrency = min(self.concurrency, BURST_CONCURRENCY)
+        self.lease_seconds = cfg.receipt_lease_seconds
+        self.poll_seconds = cfg.receipt_poll_seconds
+        self.max_attempts = cfg.receipt_max_attempts
+        self.writer = ReceiptWriter(
+            db, keyring, self.owner, self.lease_seconds, settings.intake.batch_max, clock
+        )
+        self.wake = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self._local: deque[HeldReceipt] = deque()  # taken here, not started yet
+        self._held: dict[int, HeldReceipt] = {}  # every receipt whose lease this instance holds
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._last_poll = 0.0
+        self._warned_at = 0.0
+        self.processed = 0  # receipts finished here (stored or found stored), for tests
+        self.settled: asyncio.Condition | None = None
+        self._progressed = asyncio.Event()
+
+    # --- taking a message in ---------------------------------------------------------------
+    async def receive(self, receipt: Receipt) -> bool:
+        """Commit ``receipt`` and queue it here for processing; False when it was a retry of
+        one still waiting. Raises StoreUnavailable when nothing was committed."""
+        held = await self.writer.write(receipt)
+        if held is None:
+            return False
+        if self.stopping.is_set():
+            await self._release([held.id])  # the next instance takes it
+            return True
+        self._held[held.id] = held
+        self._local.append(held)
+        self.wake.set()
+        return True
+
+    # --- the worker --------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, drain_seconds: float = 10.0) -> None:
+        """Work until ``stop`` is set; then finish what is in hand for a while, release the rest."""
+        self.stopping = stop
+        renewer = asyncio.create_task(self._renew_leases(stop), name="receipts-lease")
+        try:
+            await poll_until_stopped(
+                "receipts", self.run_once, stop, self.poll_seconds, wake=self.wake
+            )
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await self._hand_back(drain_seconds)
+
+    async def run_once(self) -> int:
+        """Start processing what is waiting, up to the concurrency; returns how many started."""
+        self.wake.clear()
+        started = 0
+        limit = self._limit()
+        while self._local and len(self._tasks) < limit and not self.stopping.is_set():
+            self._start(self._local.popleft())
+            started += 1
+        if self._local and len(self._tasks) >= limit and limit < self.concurrency:
+            # Held back for a burst: look again once it is over, even if nothing finishes.
+            asyncio.get_running_loop().call_later(BURST_SECONDS, self.wake.set)
+        now = time.monotonic()
+        if now - self._last_poll >= self.poll_seconds and not self.stopping.is_set():
+            self._last_poll = now
+            free = self.concurrency - len(self._tasks) - len(self._local)
+            if free > 0:
+                for held in await self.claim(free):
+                    self._held[held.id] = held
+                    self._start(held)
+                    started += 1
+            await self._warn_if_old()
+        RECEIPTS_IN_FLIGHT.set(len(self._tasks))
+        return started
+
+    def _limit(self) -> int:
+        """How many may be processed at once now: fewer while senders are being answered."""
+        if time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
+            return self.burst_concurrency
+        return self.concurrency
+
+    def _start(self, held: HeldReceipt) -> None:
+        self._tasks[held.id] = asyncio.create_task(self._process(held), name=f"receipt-{held.id}")
+
+    async def _process(self, held: HeldReceipt) -> None:
+        processor = self.processors.get(held.channel)
+        try:
+            if processor is None:
+                raise LookupError(f"no processor for channel {held.channel}")
+            await processor(held, self._finish_for(held))
+            self.processed += 1
+            RECEIPT_SECONDS.labels(held.channel).observe(
+                max(0.0, (self.clock() - held.received_at).total_seconds())
+            )
+        except LeaseLost:
+            log.info("receipts.lease_lost", receipt=held.id)
+        except asyncio.CancelledError:
+            raise
+        except StoreUnavailable as exc:
+            log.warning("receipts.store_unavailable", receipt=held.id, error=str(exc))
+            await self._retry_later(held, "store unavailable")
+        except Exception as exc:  # a bug or a policy failure: kept, retried, never lost
+            log.error("receipts.processing_failed", receipt=held.id, error=type(exc).__name__)
+            await self._retry_later(held, type(exc).__name__)
+        finally:
+            self._held.pop(held.id, None)
+            self._tasks.pop(held.id, None)
+            self.wake.set()  # a free slot: start the next one
+            self._progressed.set()
+            if self.settled is not None:
+                async with self.settled:
+                    self.settled.notify_all()
+
+    def _finish_for(self, held: HeldReceipt) -> IntakeFinish:
+        async def finish(tx: Tx, _result: IntakeResult) -> None:
+            """Delete the receipt with the message's own writes, if it is still ours."""
+            result = await tx.session.execute(
+                delete(InboundReceipt)
+                .where(InboundReceipt.id == held.id, InboundReceipt.lease_owner == self.owner)
+                .execution_options(synchronize_session=False)
+            )
+            assert isinstance(result, CursorResult)
+            if result.rowcount != 1:
+                raise LeaseLost(held.id)
+
+        return finish
+
+    async def _retry_later(self, held: HeldReceipt, error: str) -> None:
+        """Hand the receipt back for a later attempt, after a capped, doubling pause."""
+        delay = min(300.0, self.poll_seconds * 2 ** max(0, held.attempts - 1))
+        with contextlib.suppress(StoreUnavailable):
+            async with self.db.transaction() as tx:
+                await tx.session.execute(
+                    update(InboundReceipt)
+                    .where(InboundReceipt.id == held.id, InboundReceipt.lease_owner == self.owner)
+                    .values(
+                        lease_owner=None,
+                        lease_until=self.clock() + timedelta(seconds=delay),
+                        last_error=error[:200],
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def claim(self, limit: int) -> list[HeldReceipt]:
+        """Claim receipts nobody holds (a crashed or stopped instance's, or handed back)."""
+        now = self.clock()
+        due = or_(InboundReceipt.lease_until.is_(None), InboundReceipt.lease_until <= now)
+        # A plain read first: an idle poll never takes SQLite's write lock.
+        async with self.db.read() as s:
+            if (await s.execute(select(InboundReceipt.id).where(due).limit(1))).first() is None:
+                return []
+        try:
+            async with self.db.transaction() as tx:
+                rows = (
+                    (
+                        await tx.session.execute(
+                            select(InboundReceipt)
+                            .where(due)
+                            .order_by(InboundReceipt.id)
+                            .limit(limit)
+                            .with_for_update(skip_locked=True)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                for row in rows:
+                    row.attempts += 1
+                    row.lease_owner = self.owner
+                    row.lease_until = now + timedelta(seconds=self.lease_seconds)
+                held = [self._unsealed(row) for row in rows]
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+        if held:
+            log.info("receipts.claimed", receipts=len(held))
+        return held
+
+    def _unsealed(self, row: InboundReceipt) -> HeldReceipt:
+        raw = self.keyring.open(SealedBlob(row.key_id, row.nonce, row.ciphertext), SEAL_CONTEXT)
+        return HeldReceipt(
+            id=row.id,
+            channel=row.channel,
+            key=row.receipt_key,
+            sender=row.sender,
+            recipient=row.recipient,
+            raw=raw,
+            details=dict(row.details or {}),
+            received_at=as_utc(row.received_at) or self.clock(),
+            attempts=row.attempts,
+        )
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        """Keep the lease of every receipt held here, so no other instance takes it over."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
+            ids = sorted(self._held)
+            if not ids or stop.is_set():
+                continue
+            try:
+                # Rows locked now are being filed (their receipt is deleted in that very
+                # transaction): skipped, never waited for, so renewing cannot deadlock with it.
+                mine = (
+                    select(InboundReceipt.id)
+                    .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+                    .with_for_update(skip_locked=True)
+                )
+                async with self.db.transaction() as tx:
+                    await tx.session.execute(
+                        update(InboundReceipt)
+                        .where(InboundReceipt.id.in_(mine.scalar_subquery()))
+                        .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
+                        .execution_options(synchronize_session=False)
+                    )
+            except StoreUnavailable as exc:
+                log.warning("receipts.lease_renewal_failed", error=str(exc), receipts=len(ids))
+
+    async def _hand_back(self, drain_seconds: float) -> None:
+        """On stop: what has not started goes back at once; what is running may finish."""
+        waiting = [held.id for held in self._local]
+        self._local.clear()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=drain_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        rest = sorted(set(waiting) | set(self._held))
+        self._held.clear()
+        if rest:
+            with contextlib.suppress(StoreUnavailable):
+                await self._release(rest)
+            log.info("receipts.handed_back", receipts=len(rest))
+        await self.writer.close()
+        RECEIPTS_IN_FLIGHT.set(0)
+
+    async def _release(self, ids: list[int]) -> None:
+        async with self.db.transaction() as tx:
+            await tx.session.execute(
+                update(InboundReceipt)
+                .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _warn_if_old(self) -> None:
+        """Log when the oldest receipt waits longer than the configured bound (at most each
+        poll interval); /readyz and the metrics show the same."""
+        warn = self.settings.email.receipt_backlog_warn_seconds
+        try:
+            backlog = await receipt_backlog(self.db, self.clock())
+        except StoreUnavailable:
+            return
+        if backlog.oldest_seconds is not None and backlog.oldest_seconds > warn:
+            log.warning(
+                "receipts.backlog_old",
+                waiting=backlog.waiting,
+                oldest_seconds=round(backlog.oldest_seconds, 1),
+                limit_seconds=warn,
+            )
+
+    async def until_settled(self, still_held: int = 0) -> None:
+        """Wait until nothing (or no more than ``still_held``) is held here: every message
+        this instance answered 250 has had its processing attempt (stored, or handed back to
+        be retried)."""
+        if self.settled is None:
+            self.settled = asyncio.Condition()
+        async with self.settled:
+            await self.settled.wait_for(lambda: len(self._held) <= still_held)
+
+    async def until_drained(self) -> None:
+        """Wait until no receipt is waiting in the database at all, retries and other
+        instances' included (looked at again after each one processed here, or each poll)."""
+        while True:
+            self._progressed.clear()  # before looking: a receipt done meanwhile sets it again
+            with contextlib.suppress(StoreUnavailable):  # busy: look again shortly
+                if not (await receipt_backlog(self.db)).waiting:
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progressed.wait(), timeout=self.poll_seconds)
