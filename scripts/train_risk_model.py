@@ -12,6 +12,13 @@ rules or a confident frame already raise counts as caught). The test split is ne
 ``bench`` extra); the gateway reads the JSON with no scikit-learn and no network.
 
     .venv/bin/python scripts/train_risk_model.py [--feedback feedback.jsonl] [--c 0.5]
+
+``--holdout dev`` gives an honest development figure: the model is trained on the train
+authors only (thresholds out-of-fold over them), written to ``--out`` (a temporary file by
+default, never the shipped model), and the dev authors, whom it never saw, are scored with
+it per language and per type, as ``bench/classify.py`` scores a split.
+
+    .venv/bin/python scripts/train_risk_model.py --holdout dev [--show]
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +141,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prune", type=float, default=0.02, help="drop smaller weights")
     parser.add_argument("--folds", type=int, default=5, help="folds by author over train+dev")
     parser.add_argument("--show", action="store_true", help="print out-of-fold misses and traps")
+    parser.add_argument(
+        "--holdout",
+        choices=("dev",),
+        help="train without this split's authors and score them (an honest figure)",
+    )
+    parser.add_argument("--out", type=Path, help="where to write the model")
     args = parser.parse_args(argv)
+    if args.holdout and args.out is not None and args.out.resolve() == OUT.resolve():
+        print(
+            "--holdout trains a model for measuring only: give --out another path", file=sys.stderr
+        )
+        return 2
+    out = args.out or (
+        Path(tempfile.gettempdir()) / f"risk_model.without-{args.holdout}.json"
+        if args.holdout
+        else OUT
+    )
     try:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -141,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("scikit-learn is needed to train: pip install -e '.[bench]'", file=sys.stderr)
         return 1
 
-    rows = training_rows(args.feedback, args.weight, args.old_weight, ("train", "dev"))
+    splits = ("train",) if args.holdout else ("train", "dev")
+    rows = training_rows(args.feedback, args.weight, args.old_weight, splits)
     analyses = [analyse(r.text) for r in rows]
     df: dict[str, int] = {}
     for a in analyses:
@@ -229,8 +254,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "features": dict(sorted(features.items())),
         "trained_on": {"messages": len(rows), "authors": len(authors), "c": args.c},
     }
-    OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(features)} features, {OUT.stat().st_size} bytes")
+    out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+    print(f"wrote {out}: {len(features)} features, {out.stat().st_size} bytes")
+    if args.holdout:
+        from bench.classify import risk_report
+        from gateway.core.classify.risk import RiskModel, decide
+
+        held_out = RiskModel.from_json(model)
+        messages = load_split(args.holdout)
+        print(
+            f"\n##### {args.holdout} authors scored by a model trained without them "
+            f"({len(messages)} messages)"
+        )
+        risk_report(
+            messages,
+            show=args.show,
+            risks_of=lambda text: decide(analyse(text), held_out),
+        )
     return 0
 
 
