@@ -28,7 +28,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +36,24 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus.generate import build_corpus  # noqa: E402
 from bench.corpus.independent import load_split  # noqa: E402
-from gateway.core.classify.features import Analysis, analyse  # noqa: E402
+from gateway.core.classify.features import analyse  # noqa: E402
 from gateway.core.classify.risk import (  # noqa: E402
     FRAME_RAISES,
     MODEL_FILE,
     RISK_TYPES,
-    has_evidence,
+    Thresholds,
+    frame_backs,
+    phrase_backs,
+    raises,
+    risk_words,
 )
 
 EXTRA = ROOT / "bench" / "corpus" / "risk_training.jsonl"
 OUT = ROOT / "gateway" / "core" / "classify" / MODEL_FILE
-TRAP_COST = 3.0
-MAX_THRESHOLD = 0.7
-MIN_THRESHOLD = 0.1
+TRAP_COST = 3.0  # a flagged hard negative counts as this many false alarms
+HIGH_WEIGHT = 10.0  # a high-severity message counts this many times: none may be missed
+BETA = 2.0  # recall weighs BETA² times precision (--beta)
+TRAP = "TRAP"  # the hard-negative model: the message only sounds risky
 
 
 @dataclass(frozen=True)
@@ -89,46 +94,81 @@ def training_rows(
     return rows
 
 
-def threshold_for(
-    probabilities: Sequence[float],
-    gold: Sequence[bool],
-    high: Sequence[bool],
-    trap: Sequence[bool],
+@dataclass
+class Scored:
+    """One held-out message as the tuner sees it: out-of-fold probabilities and evidence."""
+
+    p: dict[str, float]  # per risk type, and "TRAP"
+    words: str  # risk_words(): in_scope, none, out_of_scope
+    phrase: dict[str, bool]  # a phrase rule raises the type in scope: it stands
+    framed: dict[str, bool]  # a confident frame backs the type
+    gold: frozenset[str]
+    high: bool
+    trap: bool
+
+
+def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
+    """The types raised for ``m`` under ``decisions`` (the same rule as ``risk.decide``)."""
+    gated = m.p.get(TRAP, 0.0) >= gate
+    return {
+        t
+        for t, d in decisions.items()
+        if m.phrase[t] or (not gated and raises(m.p[t], m.words, m.framed[t], d))
+    }
+
+
+def objective(
+    messages: Sequence[Scored], decisions: dict[str, Thresholds], gate: float, beta: float = 1.5
 ) -> float:
-    """The dev threshold with the best F2 (recall counts four times precision).
-
-    High-severity messages count three times, so a threshold that misses one of them
-    pays for it; a flagged trap (a hard negative) counts as TRAP_COST false alarms. Bounded to [MIN_THRESHOLD, MAX_THRESHOLD] so a small dev split cannot
-    push the model to flag everything or almost nothing.
-    """
-    best, best_score = MAX_THRESHOLD, -1.0
-    candidates = sorted({round(p, 4) for p in probabilities} | {MIN_THRESHOLD, MAX_THRESHOLD})
-    for t in candidates:
-        if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
-            continue
-        tp = fp = fn = 0.0
-        for p, g, h, hard in zip(probabilities, gold, high, trap, strict=True):
-            weight = 3.0 if h else 1.0
-            if p >= t and g:
-                tp += weight
-            elif p >= t:
-                fp += TRAP_COST if hard else 1.0
-            elif g:
-                fn += weight
-        score = 5 * tp / (5 * tp + 4 * fn + fp) if tp else 0.0
-        if score > best_score:
-            best, best_score = t, score
-    return best
+    """Message-level F-beta (recall weighs BETA² times precision) over "any risk", with
+    high-severity messages counting HIGH_WEIGHT times and a flagged trap TRAP_COST false
+    alarms; plus a small share of per-type F1 so that each type keeps its meaning."""
+    tp = fn = fp = 0.0
+    per_type = {t: [0, 0, 0] for t in decisions}
+    for m in messages:
+        got = flags(m, decisions, gate)
+        weight = HIGH_WEIGHT if m.high else 1.0
+        if m.gold and got:
+            tp += weight
+        elif m.gold:
+            fn += weight
+        elif got:
+            fp += TRAP_COST if m.trap else 1.0
+        for t, counts in per_type.items():
+            counts[0] += t in got and t in m.gold
+            counts[1] += t in got and t not in m.gold
+            counts[2] += t in m.gold and t not in got
+    b2 = beta * beta
+    score = (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
+    f1 = [2 * a / (2 * a + b + c) if a else 0.0 for a, b, c in per_type.values()]
+    return score + 0.1 * sum(f1) / len(f1)
 
 
-def raised_by_rules(analysis: Analysis, type_: str) -> bool:
-    """Whether the phrase rules or a confident frame raise ``type_`` whatever the model says."""
-    if any(r.type == type_ for r in analysis.phrases):
-        return True
-    floor = FRAME_RAISES.get(type_)
-    return floor is not None and any(
-        h.frame.type == type_ and h.frame.confidence >= floor for h in analysis.frames
-    )
+GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
+GATES = (*(round(0.05 * k, 2) for k in range(8, 20)), 2.0)
+
+
+def tune(
+    messages: Sequence[Scored], with_gate: bool, beta: float = BETA
+) -> tuple[dict[str, Thresholds], float]:
+    """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
+    decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
+    gate = 2.0
+    best = objective(messages, decisions, gate, beta)
+    for _ in range(3):
+        if with_gate:
+            for g in GATES:
+                score = objective(messages, decisions, g, beta)
+                if score > best + 1e-9:
+                    best, gate = score, g
+        for t in RISK_TYPES:
+            for slot in ("risk_word", "no_risk_word", "rule"):
+                for value in GRID:
+                    trial = {**decisions, t: replace(decisions[t], **{slot: value})}
+                    score = objective(messages, trial, gate, beta)
+                    if score > best + 1e-9:
+                        best, decisions = score, trial
+    return decisions, gate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,6 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="train without this split's authors and score them (an honest figure)",
     )
     parser.add_argument("--out", type=Path, help="where to write the model")
+    parser.add_argument(
+        "--beta", type=float, default=BETA, help="recall weighs beta² times precision"
+    )
+    parser.add_argument(
+        "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
+    )
     args = parser.parse_args(argv)
     if args.holdout and args.out is not None and args.out.resolve() == OUT.resolve():
         print(
@@ -181,22 +227,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold_of = {author: i % args.folds for i, author in enumerate(authors)}
     scored = [i for i, r in enumerate(rows) if r.author]
 
+    def label(type_: str, i: int) -> bool:
+        return rows[i].trap if type_ == TRAP else type_ in rows[i].risks
+
     def fit(type_: str, train_index: Sequence[int]) -> LogisticRegression:
         clf = LogisticRegression(C=args.c, class_weight="balanced", max_iter=5000)
         clf.fit(
             x[list(train_index)],
-            [type_ in rows[i].risks for i in train_index],
+            [label(type_, i) for i in train_index],
             sample_weight=[weights[i] for i in train_index],
         )
         return clf
 
     bias: list[float] = []
     columns: list[list[float]] = []
-    thresholds: dict[str, float] = {}
-    flagged: dict[int, set[str]] = {i: set() for i in scored}
-    for type_ in RISK_TYPES:
+    oof: dict[str, dict[int, float]] = {}
+    for type_ in (*RISK_TYPES, TRAP):
         # Out-of-fold probabilities: each author scored by a model that never saw them.
-        oof: dict[int, float] = {}
+        oof[type_] = {}
         for fold in range(args.folds):
             held = [i for i in scored if fold_of[rows[i].author] == fold]
             if not held:
@@ -204,35 +252,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             held_set = set(held)
             clf = fit(type_, [i for i in range(len(rows)) if i not in held_set])
             for i, p in zip(held, clf.predict_proba(x[held])[:, 1], strict=True):
-                oof[i] = float(p)
-        effective = [
-            1.0
-            if raised_by_rules(analyses[i], type_)
-            else (oof[i] if has_evidence(analyses[i]) else 0.0)
-            for i in scored
-        ]
-        gold = [type_ in rows[i].risks for i in scored]
-        thresholds[type_] = round(
-            threshold_for(
-                effective, gold, [rows[i].high for i in scored], [rows[i].trap for i in scored]
-            ),
-            4,
-        )
-        for i, p in zip(scored, effective, strict=True):
-            if p >= thresholds[type_]:
-                flagged[i].add(type_)
-        tp = sum(1 for p, g in zip(effective, gold, strict=True) if g and p >= thresholds[type_])
-        fp = sum(
-            1 for p, g in zip(effective, gold, strict=True) if not g and p >= thresholds[type_]
-        )
-        pos = sum(gold)
-        print(
-            f"{type_:<14} threshold {thresholds[type_]:.3f}  out-of-fold recall "
-            f"{tp / pos if pos else 1:.3f} precision {tp / (tp + fp) if tp + fp else 1:.3f} (n={pos})"
-        )
+                oof[type_][i] = float(p)
         clf = fit(type_, range(len(rows)))
         bias.append(float(clf.intercept_[0]))
         columns.append([float(w) for w in clf.coef_[0]])
+    messages = [
+        Scored(
+            p={t: oof[t][i] for t in (*RISK_TYPES, TRAP)},
+            words=risk_words(analyses[i]),
+            phrase={t: phrase_backs(analyses[i], t) is not None for t in RISK_TYPES},
+            framed={t: frame_backs(analyses[i], t, FRAME_RAISES) is not None for t in RISK_TYPES},
+            gold=frozenset(rows[i].risks),
+            high=rows[i].high,
+            trap=rows[i].trap,
+        )
+        for i in scored
+    ]
+    decisions, gate = tune(messages, with_gate=not args.no_trap_gate, beta=args.beta)
+    flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
+    for type_, d in decisions.items():
+        gold = [type_ in m.gold for m in messages]
+        got = [type_ in flagged[i] for i in scored]
+        tp = sum(g and f for g, f in zip(gold, got, strict=True))
+        fp = sum(f and not g for g, f in zip(gold, got, strict=True))
+        pos = sum(gold)
+        print(
+            f"{type_:<14} thresholds: risk word {d.risk_word:.3f}, no risk word "
+            f"{d.no_risk_word:.3f}, rule {d.rule:.3f}; out-of-fold recall "
+            f"{tp / pos if pos else 1:.3f} precision {tp / (tp + fp) if tp + fp else 1:.3f} (n={pos})"
+        )
+    print(f"hard-negative gate: {'off' if gate > 1 else f'{gate:.2f}'}")
     _summary(rows, scored, flagged)
     if args.show:
         for i in scored:
@@ -248,8 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             features[str(name)] = w
     model = {
         "types": list(RISK_TYPES),
-        "bias": [round(b, 4) for b in bias],
-        "thresholds": thresholds,
+        "bias": [round(b, 4) for b in bias[: len(RISK_TYPES)]],
+        "thresholds": {t: d.risk_word for t, d in decisions.items()},
+        "thresholds_no_risk_word": {t: d.no_risk_word for t, d in decisions.items()},
+        "rule_floor": {t: d.rule for t, d in decisions.items()},
+        "trap": {"bias": round(bias[-1], 4), "gate": gate},
         "frame_raises": FRAME_RAISES,
         "features": dict(sorted(features.items())),
         "trained_on": {"messages": len(rows), "authors": len(authors), "c": args.c},
