@@ -35,6 +35,7 @@ LEXICON: dict[str, dict[str, str]] = {
     },
     "KILL": {
         "nb": "drepe dreper drepte drept drep =ihjel =ihjæl =hjel myrde myrder knivstikke skyte skyter "
+              "=skutt =skjøt =skaut "
               "kverke kvele =livet_av",
         "nn": "drepa drep drap myrda skyta kvela",
         "da": "dræbe dræber slå_ihjel myrde skyde knivstikke kvæle",
@@ -61,6 +62,7 @@ LEXICON: dict[str, dict[str, str]] = {
               "beltet belte juling stryk",
         "nn": "slo sparka dytta lugga rista banka",
         "da": "slog slået sparkede sparker skubbede skubber tæsket tæver rystede ruskede lussing "
+              "bankede banker "
               "smæk kvalte bælte",
         "sv": "slog slagit sparkade sparkar knuffade knuffar ruskade skakade nöp örfil stryk "
               "misshandlar misshandlade ströp bältet",
@@ -92,12 +94,12 @@ LEXICON: dict[str, dict[str, str]] = {
               "bleach",
     },
     "DEATH": {
-        "nb": "dø dør =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
+        "nb": "dø dør =døde =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
               "ta_livet leve begravelse",
-        "nn": "døy døyr daud sjølvmord livet leva forsvinne",
-        "da": "dø dør død døden selvmord livet forsvinde leve",
-        "sv": "dö dör död döden självmord livet försvinna leva",
-        "en": "die dying dead death suicide suicidal end_it end_my_life live living alive "
+        "nn": "døy døyr =døydde daud sjølvmord livet leva forsvinne",
+        "da": "dø dør =døde død døden selvmord livet forsvinde leve",
+        "sv": "dö dör =dött död döden självmord livet försvinna leva",
+        "en": "die dies died dying dead death suicide suicidal end_it end_my_life live living alive "
               "disappear kill_myself",
     },
     "SELF": {
@@ -243,7 +245,7 @@ LEXICON: dict[str, dict[str, str]] = {
               "kjæresten typen onkel",
         "nn": "mor mora far faren stefar",
         "da": "mor moren far faren stedfar stedfaren kæresten",
-        "sv": "mamma mamman pappa pappan styvpappa styvpappan killen sambo",
+        "sv": "mamma mamman pappa pappan styvpappa styvpappan =killen sambo",
         "en": "mum mom mommy mother dad daddy father stepdad stepfather boyfriend uncle",
     },
     "FEAR": {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .checksums import valid_date
+from .checksums import fnr_valid, valid_date
 from .folding import lower_in_place
 
 BLANK = "#"
@@ -55,6 +55,20 @@ def _blank(chars: list[str], start: int, end: int) -> None:
             chars[i] = BLANK
 
 
+_INDIVIDUAL_NUMBER = re.compile(r"[ \u00a0]\d{5}(?![\d\-])")
+
+
+def _fnr_after_date(text: str, m: re.Match[str]) -> bool:
+    """ "12.08.72 44405": a fødselsnummer written with its date part dotted."""
+    if not m.group("dmy") or len(m.group("y2")) != 2:
+        return False
+    after = _INDIVIDUAL_NUMBER.match(text, m.end())
+    if after is None:
+        return False
+    digits = m.group("d2").zfill(2) + m.group("m2").zfill(2) + m.group("y2") + after.group()[1:]
+    return fnr_valid(digits)
+
+
 def blank_hard_negatives(text: str) -> str:
     """A copy of ``text`` with dates, times, amounts and reference numbers blanked out.
 
@@ -69,7 +83,7 @@ def blank_hard_negatives(text: str) -> str:
             y2 = m.group("y2")
             y = int(y2) if len(y2) == 4 else 2000 + int(y2)
             mo, d = int(m.group("m2")), int(m.group("d2"))
-        if valid_date(y, mo, d):
+        if valid_date(y, mo, d) and not _fnr_after_date(text, m):
             _blank(chars, m.start(), m.end())
     # Amount and reference patterns are written in lower case and matched against the
     # lower-cased text (faster than ignoring case); offsets agree when lengths do.
