@@ -145,7 +145,8 @@ def objective(
 
 
 GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
-GATES = (*(round(0.05 * k, 2) for k in range(8, 20)), 2.0)
+# The hard-negative gate may only close when that model is sure.
+GATES = (*(round(0.05 * k, 2) for k in range(16, 20)), 2.0)
 
 
 def tune(

@@ -31,8 +31,11 @@ _HYPOTHETICAL_PHRASES = re.compile(
 )
 # Fiction, news and "talking about" a topic make the phrase not about this family now.
 NOT_REAL = re.compile(
-    r"\b(?:film\w*|movie\w*|serie\w*|series|netflix|tv|tv-serie\w*|boka|boken|bogen|boka|book|novel|"
-    r"roman\w*|spill|spillet|spelet|game|gaming|fortnite|minecraft|sang\w*|låt\w*|song\w*|lyrics|"
+    # (Whole words: "filmet ham" is filming someone, "låta mig gå" is letting go, "seriously".)
+    r"\b(?:film|filmen|filmer|filmene|filmerne|filmene|films|movie\w*|serien|serier|serierna|series|"
+    r"netflix|tv|tv-serie\w*|boka|boken|bogen|book|novel|roman|romanen|romaner|spill|spillet|spelet|"
+    r"game|gaming|fortnite|minecraft|sang|sangen|sange|sanger|sangtekst\w*|låten|låtar|låtarna|"
+    r"låttext\w*|song|songs|lyrics|"
     r"nyhet\w*|nyheder\w*|news|avis\w*|tidning\w*|newspaper|artikkel\w*|artikel\w*|article|"
     r"podcast\w*|youtube|tiktok-video|video\w*|"
     r"snakke\w* om|snakka om|prata\w* om|pratet om|talte om|talade om|snakket om|diskut\w* om|"
