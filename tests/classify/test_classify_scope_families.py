@@ -51,6 +51,18 @@ def _risk_words_in_scope(text: str, word: str) -> list[bool]:
         ("i Macbeth förekommer både mord och självmord på scenen", "självmord"),
         ("de lekte politi og røvere og han ble skutt", "skutt"),
         ("i gyserfilmen på fjernsynet ble hun drept", "drept"),
+        # Everyday verbs that share a word with a method or with violence.
+        ("jeg tar toget til Bergen i morgen", "toget"),
+        ("vi kjørte over brua", "brua"),
+        ("vi skal henge med venner i helga", "henge"),
+        ("prøver å kutte ned på kaffen", "kutte"),
+        ("jeg drukner i arbeid", "drukner"),
+        ("kan vi skjuta upp mötet", "skjuta"),
+        ("vi skyder nytår af med Mads", "skyder"),
+        ("shoot me a text when you are free", "shoot"),
+        ("she got her flu shot", "shot"),
+        ("slå opp i boka", "slå"),
+        ("jeg døde litt innvendig", "døde"),
         # Settled past events.
         ("For et år siden sa legen at alkohol ville drepe meg", "drepe"),
         ("the overdose in 2011 was an accident", "overdose"),
@@ -71,6 +83,13 @@ def test_families_of_hard_negatives_are_out_of_scope(text: str, word: str) -> No
         ("jeg skal drepe deg", "drepe"),
         ("I took all my pills and I want to die", "die"),
         ("the baby has not been fed for two days", "fed"),
+        ("jeg står på brua og skal hoppe over rekkverket", "hoppe"),
+        ("jeg skal legge meg foran toget", "toget"),
+        ("han skjøt på oss", "skjøt"),
+        ("we heard a shot outside", "shot"),
+        ("I cut myself again", "cut"),
+        ("han slo på henne", "slo"),
+        ("Liva er ikke kommet hjem og mor svarer ikke", "ikke"),
     ],
 )
 def test_real_risks_stay_in_scope(text: str, word: str) -> None:
