@@ -4,12 +4,14 @@ Training data: the independent corpus's train and dev splits, the old generated 
 extra messages in ``bench/corpus/risk_training.jsonl`` (written for training, never
 taken from the test split), plus caseworker feedback exported with
 ``case-gateway classify export-feedback`` (``--feedback FILE``, repeatable). One logistic
-regression per risk type over ``features.analyse``. Thresholds are set on out-of-fold
-probabilities: the train and dev authors are split into folds, each fold scored by a
-model that never saw its authors, and each type's threshold is the one with the best
-recall-weighted F2 there (high-severity messages count three times; a message the phrase
-rules or a confident frame already raise counts as caught). The test split is never read. scikit-learn is needed here only (the
-``bench`` extra); the gateway reads the JSON with no scikit-learn and no network.
+regression per risk type over ``features.analyse``, and one for hard negatives (the corpus's
+traps). Thresholds are set on out-of-fold probabilities: the train and dev authors are split
+into folds, each fold scored by a model that never saw its authors. Each type's thresholds
+(a risk word in scope, no risk word, a confident frame) and the hard-negative gate are
+tuned together for the message-level F-beta of "any risk" (high-severity messages count
+HIGH_WEIGHT times, a flagged trap TRAP_COST false alarms; a phrase rule in scope always
+raises). The test split is never read. scikit-learn is needed here only (the ``bench``
+extra); the gateway reads the JSON with no scikit-learn and no network.
 
     .venv/bin/python scripts/train_risk_model.py [--feedback feedback.jsonl] [--c 0.5]
 
@@ -117,31 +119,54 @@ def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
     }
 
 
+class Arrays:
+    """The scored messages as arrays, so that the tuner can try many thresholds quickly."""
+
+    def __init__(self, messages: Sequence[Scored]) -> None:
+        import numpy as np
+
+        self.np = np
+        self.p = np.array([[m.p[t] for t in RISK_TYPES] for m in messages])
+        self.trap_p = np.array([m.p.get(TRAP, 0.0) for m in messages])
+        self.in_scope = np.array([m.words == "in_scope" for m in messages])[:, None]
+        self.none = np.array([m.words == "none" for m in messages])[:, None]
+        self.phrase = np.array([[m.phrase[t] for t in RISK_TYPES] for m in messages])
+        self.framed = np.array([[m.framed[t] for t in RISK_TYPES] for m in messages])
+        self.gold = np.array([[t in m.gold for t in RISK_TYPES] for m in messages])
+        self.any_gold = self.gold.any(axis=1)
+        self.weight = np.where([m.high for m in messages], HIGH_WEIGHT, 1.0)
+        self.fp_cost = np.where([m.trap for m in messages], TRAP_COST, 1.0)
+
+
 def objective(
-    messages: Sequence[Scored], decisions: dict[str, Thresholds], gate: float, beta: float = 1.5
+    arrays: Arrays, decisions: dict[str, Thresholds], gate: float, beta: float = BETA
 ) -> float:
-    """Message-level F-beta (recall weighs BETA² times precision) over "any risk", with
+    """Message-level F-beta (recall weighs beta² times precision) over "any risk", with
     high-severity messages counting HIGH_WEIGHT times and a flagged trap TRAP_COST false
-    alarms; plus a small share of per-type F1 so that each type keeps its meaning."""
-    tp = fn = fp = 0.0
-    per_type = {t: [0, 0, 0] for t in decisions}
-    for m in messages:
-        got = flags(m, decisions, gate)
-        weight = HIGH_WEIGHT if m.high else 1.0
-        if m.gold and got:
-            tp += weight
-        elif m.gold:
-            fn += weight
-        elif got:
-            fp += TRAP_COST if m.trap else 1.0
-        for t, counts in per_type.items():
-            counts[0] += t in got and t in m.gold
-            counts[1] += t in got and t not in m.gold
-            counts[2] += t in m.gold and t not in got
+    alarms; plus a small share of per-type F1 so that each type keeps its meaning. The
+    same decision as ``flags``, on arrays."""
+    np = arrays.np
+    d = [decisions[t] for t in RISK_TYPES]
+    rule = np.array([x.rule for x in d])
+    risk_word = np.array([x.risk_word for x in d])
+    no_risk_word = np.array([x.no_risk_word for x in d])
+    p = arrays.p
+    model = (
+        (arrays.framed & (p >= rule))
+        | (arrays.in_scope & (p >= risk_word))
+        | (arrays.none & (p >= no_risk_word))
+    )
+    raised = arrays.phrase | (model & (arrays.trap_p < gate)[:, None])
+    got = raised.any(axis=1)
+    tp = float(arrays.weight[got & arrays.any_gold].sum())
+    fn = float(arrays.weight[~got & arrays.any_gold].sum())
+    fp = float(arrays.fp_cost[got & ~arrays.any_gold].sum())
     b2 = beta * beta
     score = (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
-    f1 = [2 * a / (2 * a + b + c) if a else 0.0 for a, b, c in per_type.values()]
-    return score + 0.1 * sum(f1) / len(f1)
+    a = (raised & arrays.gold).sum(axis=0)
+    wrong = (raised ^ arrays.gold).sum(axis=0)
+    f1 = np.where(a > 0, 2 * a / np.maximum(1, 2 * a + wrong), 0.0)
+    return score + 0.1 * float(f1.mean())
 
 
 GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
@@ -153,20 +178,21 @@ def tune(
     messages: Sequence[Scored], with_gate: bool, beta: float = BETA
 ) -> tuple[dict[str, Thresholds], float]:
     """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
+    arrays = Arrays(messages)
     decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
     gate = 2.0
-    best = objective(messages, decisions, gate, beta)
+    best = objective(arrays, decisions, gate, beta)
     for _ in range(3):
         if with_gate:
             for g in GATES:
-                score = objective(messages, decisions, g, beta)
+                score = objective(arrays, decisions, g, beta)
                 if score > best + 1e-9:
                     best, gate = score, g
         for t in RISK_TYPES:
             for slot in ("risk_word", "no_risk_word", "rule"):
                 for value in GRID:
                     trial = {**decisions, t: replace(decisions[t], **{slot: value})}
-                    score = objective(messages, trial, gate, beta)
+                    score = objective(arrays, trial, gate, beta)
                     if score > best + 1e-9:
                         best, decisions = score, trial
     return decisions, gate
