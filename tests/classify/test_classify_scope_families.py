@@ -152,6 +152,10 @@ def test_thresholds_depend_on_what_backs_the_model() -> None:
         ("vi venter barn i mai", "venter barn"),
         ("hon har fått Eliquis för förmaksflimmer", "Eliquis"),
         ("han går i traumebehandling og på LAR", "traumebehandling"),
+        ("hun har alkoholavhengighet og jernmangel", "alkoholavhengighet"),
+        ("Burana 400 mg vid behov", "Burana 400 mg"),
+        ("Flovent 44 mcg and albuterol", "Flovent 44 mcg"),
+        ("han har skoliose", "skoliose"),
     ],
 )
 def test_health_lexicon_families(text: str, expected: str) -> None:
@@ -161,7 +165,15 @@ def test_health_lexicon_families(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["saksbehandlingen tar tid", "jeg ringer behandleren i morgen", "the pill box is empty"],
+    [
+        "saksbehandlingen tar tid",
+        "jeg ringer behandleren i morgen",
+        "the pill box is empty",
+        "jeg bekræfter aftalen",
+        "vi bor i Vivalla",
+        "hun har selvmordstanker",  # a risk, not a health detail
+        "hon är sjukskriven i två veckor",
+    ],
 )
 def test_health_lexicon_leaves_ordinary_words(text: str) -> None:
     assert not [e for e in classify(text).entities if e.type == "HEALTH"]

@@ -26,7 +26,7 @@ rusproblem* alkoholiker* alkoholist* alcoholic* alcoholism addiction addicted av
 afhængig* missbruk* missbrukare* misbrug* stofmisbrug* narkoman* borderline
 personlighetsforstyrrelse* personlighetsforstyrring* personlighedsforstyrrelse* personlighetsstörning*
 personality disorder* gravid graviditet* pregnant pregnancy abort* abortion* miscarriage*
-spontanabort* hjernerystelse* concussion selvmordsforsøk* sjølvmordsforsøk* selvmordsforsøg* självmordsförsök* suicide attempt*
+spontanabort* hjernerystelse* concussion
 fosterskadet* utviklingshemm* udviklingshæm* intellectual disability
 """.split()
 MEDICATION = """
@@ -59,14 +59,14 @@ sovemedisin* sovetablett* sovepille* sleeping pill* sömntablett* sovepiller sov
 antipsykotika antipsychotic* lykkepille* sobril neuroleptika
 """.split()
 TREATMENT = """
-psykiatrisk_avdeling psykiatrien psykiatri barnepsykiatri* børnepsykiatri* barnpsykiatri*
-ungdomspsykiatri* vuxenpsykiatri* psykakut* child psychiatry rusbehandling* avrusning* detox
+
+   rusbehandling* avrusning* detox
 rehab kjemoterapi cellegift kemoterapi chemotherapy dialyse dialysis samtaleterapi
 kognitiv terapi behandlingshjem* behandlingsinstitusjon* metadonprogram* lar-program*
 innlagt på sykehus innlagd på sjukehus indlagt på hospitalet inlagd på sjukhus
 admitted to hospital sectioned tvangsinnlagt* tvangsinnlagd* tvangsindlagt* tvångsvård*
-psych ward psychiatric ward behavioral health unit behavioural health mental health team
-a-kliniken a-klinikka logoped* talterapeut* kardiolog* høreapparat* hörapparat* hearing aid*
+
+a-kliniken a-klinikka logoped* talterapeut*  høreapparat* hörapparat* hearing aid*
 magsköljning* magepumpe* stomach pump* rotfylling* rodbehandl* insulinpump* nicu
 alkoholbehandling* alkoholproblem* alcohol treatment rusproblem* p-piller p-pille* prevensjon*
 """.split()
@@ -85,16 +85,16 @@ bruten_arm broken_arm broken_leg broken_wrist fracture* operert* opereret* opere
 operasjon* operation_på operationen narkose* narkos* blindtarm* mandlene* halsbetennelse*
 tonsillitt* tonsillitis strep_throat kikhoste* kighoste* kikhosta* meslinger*
 mässling* measles rs-virus* omgangssyke* roskildesyge* magsjuk* utslett* udslæt* utslag*
-inhalator* inhaler* astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
-seizure* seizures blodprøve* blodprøver blodprov* blood_test* urinprøve* urinprov*
-urine_test* rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
-ultraljud* ultrasound scan_at utredning_for nevrolog* neurolog* gynekolog* gynækolog*
-kardiolog* sykepleier_på sjukeskøter* heroinmisbruk*
+  astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
+seizure* seizures blodprøve* blodprøver blodprov* blood_test*
+ rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
+ultraljud* ultrasound scan_at utredning_for
+   heroinmisbruk*
 amfetaminmisbruk* kokainmisbruk* alkoholmisbruk* alkoholmisbrug* alcohol_abuse substance_abuse
 drug_abuse addiction* afhængighed* beroende* rusmisbruk* rusmiddel* narkotikamisbruk*
 psykisk_syk* psykisk_syg* psykiskt_sjuk* psykisk_lidelse mental_illness mental_health_condition
-selvmordstanker* självmordstankar* suicidal_thoughts tvangsinnleggelse* sykemeldt* sygemeldt*
-sjukskriven* sick_note uføretrygd* førtidspension* sjukersättning* disability_benefit
+   tvangsinnleggelse*
+
 """.split()
     + """
 allergi* allergy allergies astigmatism* anemi* anemia anaemia sigdcelle* sickle cell migrene*
@@ -149,6 +149,27 @@ isotretinoin* roaccutane accutane protopic locoid hydrokortisonkrem* hydrocortis
 testosteron* østrogen* puberty_blockers pubertetsblokker* pubertetsutsettende*
 ellaone norlevo angrepille* dagen-efter-pille* akut-p-pille* morning-after_pill minipille* p-stav*
 p-ring* hormonspiral* kobberspiral* nexplanon mirena
+albuterol proair flovent qvar fostair clenil beclometason* beclomethasone relvar anoro trelegy spiriva
+advair auvi-q benadryl claritin allegra flonase nasonex avamys rhinocort piriton kestine
+fluoksetin* seronil voxra lisinopril zestril atenolol* tenormin candesartan* atacand valsartan* diovan
+felodipin* plendil rosuvastatin* crestor ezetimib* plavix klopidogrel* clopidogrel brilique digoksin*
+digoxin amiodaron* spironolakton* spironolactone aldactone bendroflumethiazide hydrochlorothiazide
+tecfidera copaxone gilenya ocrevus tysabri rifampicin* isoniazid* tamiflu valtrex aciklovir* aciclovir
+acyclovir zovirax diflucan flukonazol* fluconazole canesten pevaryl daktacort fucidin bactroban
+dalacin keflex cefalexin* augmentin flucloxacillin* ciproxin monuril furadantin heracillin amimox
+doxyferm bactrim cipro z-pak
+panadol burana ibusal ibuxin para-tabs panacod primaspan arcoxia anadin excedrin norco dilaudid
+ultram ibumetin contalgin oxascand oxapax alopam imozop diapam tenox zopinox apodorm lunesta
+vistaril sublocade espranor prenoxad nalrex chlordiazepoxide librium pabrinex behepan waran
+opamox ketipinor lito xaggitin kapvay qelbree
+movicol laxido laktulose* lactulose levolac gaviscon omeprazol* omeprazole lansoprazol* losec
+nexium somac zantac ranitidin* pepcid prilosec buscopan imodium ondansetron zofran miralax
+pedialyte dioralyte sudocrem diprobase doublebase cetraben epaderm eumovate dermovat* elocon
+mildison locoid locobase medrol
+microgynon rigevidon cerazette levonelle loette marvelon yasmin femodette nuvaring depo-provera
+sayana implanon jaydess kyleena plan_b
+omnipod cpap ferrous_sulfate ferrous_sulphate jerntabletter* järntabletter* prenatal_vitamins
+mounjaro zepbound xenical orlistat
 """.split()
 MORE_CONDITIONS = """
 angstlidelse* sosial_angst social_anxiety sosial_fobi social_fobi social_phobia fobi* phobia* agorafobi*
@@ -181,8 +202,21 @@ graviditetsdiabetes* gestational_diabetes svangerskapsforgiftning* preeklampsi* 
 morning_sickness svangerskapskvalme* hyperemesis* fraktur* brudd_på brud_på brud_paa fractured
 hjerteflimmer* hjarteflimmer* hjerterytmeforstyrrelse* leverskade* leverskadet* leverværdi*
 levertal* nyreskade* hjerneskade* hjärnskada* brain_injury traumatisk_hjerneskade
+skoliose* skolios* scoliosis osteogenesis_imperfecta glasbensykdom* benskjørhet* hernia kolikk* kolik*
+colic jernmangel* järnbrist* jernmangelanemi* iron_deficiency vitaminmangel* b12-mangel* veksthormonmangel*
+væksthormonmangel* tillväxthormonbrist* hypertensjon* hypertension hypertoni* högt_blodtryck
+høyt_blodtrykk forhøjet_blodtryk anæmi* anafylaksi* anafylaxi* anaphylaxis anaphylactic dysfagi*
+dysphagia gulsott* gulsot* jaundice trøske* thrush bleeksem* blöjutslag* nappy_rash diaper_rash
+mongolfläck* mongolian_spot* dermal_melanocytosis cleft_palate cleft_lip ganespalte* gomspalt*
+læbe-ganespalte* leppe-kjeve-ganespalte* ehlers-danlos cerebral_pares global_developmental_delay
+developmental_delay utviklingsforsinkelse* forsinket_utvikling udviklingsforsinkelse*
+fetal_alcohol_spectrum_disorder alkoholavhengig* alkoholavhengnad* alkoholberoende* alkoholafhængig*
+opioidavhengig* opioidberoende* opioidafhængig* rusavhengnad* alcohol_dependency alcohol_dependence
+opioid_dependence opioid_addiction opioid_use_disorder substance_use_disorder lindrig_kognitiv_svikt
+kognitiv_svikt mild_cognitive_impairment
 """.split()
 MORE_TREATMENT = """
+urinprøve* urinprov* urine_test* kardiolog* nevrolog* neurolog* gynekolog* gynækolog*
 traumebehandling* traumeterapi* dbt-terapi* emdr-behandling* psykoterapi* psykoterapeutisk*
 psykoanalyse* fysioterapi* ergoterapi* familieterapi* familjeterapi* parterapi* samtaleterapi*
 kognitiv_atferdsterapi kognitiv_adfærdsterapi kognitiv_beteendeterapi cognitive_behavioural_therapy
@@ -193,23 +227,27 @@ behandlingsopphold* døgnbehandling*
 elektrosjokk* ect-behandling*
 kjemo* kemo* chemo strålebehandling* insulinbehandling* hormonbehandling* kreftbehandling*
 kræftbehandling* cancerbehandling* alkoholbehandling* spiseforstyrrelsesbehandling*
+traumabehandling* traumefokuseret_terapi traumafokuserad_kbt trauma-focused_cbt substitutionsbehandling*
+cellgiftsbehandling* intensive_outpatient_treatment intensive_outpatient_program
 """.split()
 ACRONYMS = (
     "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken "
-    "LAR DBT EMDR KAT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI "
+    "LAR DBT EMDR KAT KBT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI MMR CPAP "
     "T1D T2D CP MS"
 ).split()
 
 
 _INFLECTION = r"[\w\-]*"
+# Names that are the beginning of ordinary words or places ("Vivalla"): matched whole.
+_EXACT_NAMES = frozenset({"vival"})
 
 
 def _compile() -> re.Pattern[str]:
     # Multi-word terms live in the lists as separate words; rebuild known phrases first.
     phrases = [
         "panic attack*", "eating disorder*", "cerebral parese", "cerebral palsy", "downs syndrom",
-        "down syndrome", "føtalt alkoholsyndrom", "personality disorder*", "suicide attempt*",
-        "intellectual disability", "sleeping pill*", "child psychiatry", "kognitiv terapi",
+        "down syndrome", "føtalt alkoholsyndrom", "personality disorder*",
+        "intellectual disability", "sleeping pill*", "kognitiv terapi",
         "innlagt på sykehus", "innlagd på sjukehus", "indlagt på hospitalet", "inlagd på sjukhus",
         "admitted to hospital", "gp appointment",
     ]  # fmt: skip
@@ -224,9 +262,9 @@ def _compile() -> re.Pattern[str]:
         if "_" in t
     ]
     phrases += [
+        "hearing aid*", "stomach pump*", "alcohol treatment", "sickle cell",
         "psych ward", "psychiatric ward", "behavioral health unit", "behavioural health",
-        "mental health team", "hearing aid*", "stomach pump*", "alcohol treatment", "sickle cell",
-        "blood pressure", "blood clot*", "heart attack*", "atrial fibrillation",
+        "mental health team", "blood pressure", "blood clot*", "heart attack*", "atrial fibrillation",
         "post-traumatic stress*", "ear infection*", "breast cancer", "activated charcoal",
         "medisinsk kull", "aktivt kul",
     ]  # fmt: skip
@@ -235,7 +273,10 @@ def _compile() -> re.Pattern[str]:
     phrase_words = {w for p in phrases for w in p.split()}
     phrases += underscored
     # Medication names inflect too: "sobrilen", "alvedonen", "Keppraen".
-    medication = [t if t.endswith("*") or t in phrase_words else t + "*" for t in MEDICATION]
+    medication = [
+        t if t.endswith("*") or t in phrase_words or t in _EXACT_NAMES else t + "*"
+        for t in MEDICATION
+    ]
     medication += [t if t.endswith("*") or "_" in t else t + "*" for t in MORE_MEDICATION]
     all_terms = (
         DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES + MORE_CONDITIONS + MORE_TREATMENT
@@ -260,7 +301,7 @@ HEALTH_ACRONYMS = re.compile(
 # Compounds the lists cannot enumerate: "blindtarmsinflammation", "hjertesykdom",
 # "astmamedisin", "mellemørebetændelse" (also typed without æøå).
 HEALTH_COMPOUNDS = re.compile(
-    r"(?<![\w\-])[a-zæøåäöé]{2,}(?:betennelse|betennelsen|betændelse\w*|betaendelse\w*|inflammation\w*|"
+    r"(?<![\w\-])(?!bekr)[a-zæøåäöé]{2,}(?:betennelse|betennelsen|betændelse\w*|betaendelse\w*|inflammation\w*|"
     r"infeksjon\w*|infektion\w*|syndrom\w*|sykdom\w*|sjukdom\w*|sygdom\w*|kreft(?:en|a)?|kræft\w*|"
     r"cancer\w*|allergi\w*|psykiatri\w*|vaksine\w*|vaccin\w*|medisin(?:en|er|ene)?|medicin(?:en|er)?|"
     r"forstyrrelse\w*|forstyrring\w*|störning\w*|lidelse\w*|diagnose\w*|diagnos(?:en)?|"
