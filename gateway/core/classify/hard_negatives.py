@@ -43,7 +43,13 @@ _REFERENCE = re.compile(
     r"|medlems(?:nummer|nr)|member(?:ship)?(?:\s?number|\s?no)?|booking(?:nummer|nr|\s?number|\s?ref)?"
     r"|dokument(?:nummer|nr)?|arkiv(?:nummer|nr)?|kvittering(?:snummer|snr)?|kvitto(?:nummer)?"
     r"|receipt(?:\s?number|\s?no)?|forsendelse(?:snummer)?|vedtak(?:snummer)?|policy(?:\s?number|\s?no)?"
-    r"|polise(?:nummer|nr)?|skadenummer|claim(?:\s?number|\s?no)?)(?:et|en|a|t)?"
+    r"|polise(?:nummer|nr)?|skadenummer|claim(?:\s?number|\s?no)?"
+    # Agreements, organisations and payment references: "avtalenummer 41-22-8731",
+    # "BG 5050-1055", "KID 2026 4471", "org.nr. 974 760 673", "routing 044201000".
+    r"|avtale(?:nummer|nr)|aftale(?:nummer|nr)|avtals(?:nummer|nr)|cvr(?:-nr|-nummer)?"
+    r"|org(?:anisasjons|anisations)?\.?\s?(?:nummer|nr)|y-tunnus|bankgiro|plusgiro|bg|pg"
+    r"|ocr(?:-nummer|-numret|-nr|nummer|numret)?|kid(?:-nummer|nummer|nr)?|bankreferanse"
+    r"|routing(?:\s?number|\s?no)?|aba)(?:et|en|a|t)?"
     r"\.?\s?(?:nr\.?|no\.?|number|nummer|id)?\s?[:#]?\s?(?:er|is|är|var|was|blir)?\s?"
     r"(?P<ref>[a-z]{0,4}[-/]?\d[\d\-/.]*\d|\d)"
 )
