@@ -122,7 +122,7 @@ def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
 class Arrays:
     """The scored messages as arrays, so that the tuner can try many thresholds quickly."""
 
-    def __init__(self, messages: Sequence[Scored]) -> None:
+    def __init__(self, messages: Sequence[Scored], high_weight: float = HIGH_WEIGHT) -> None:
         import numpy as np
 
         self.np = np
@@ -134,7 +134,7 @@ class Arrays:
         self.framed = np.array([[m.framed[t] for t in RISK_TYPES] for m in messages])
         self.gold = np.array([[t in m.gold for t in RISK_TYPES] for m in messages])
         self.any_gold = self.gold.any(axis=1)
-        self.weight = np.where([m.high for m in messages], HIGH_WEIGHT, 1.0)
+        self.weight = np.where([m.high for m in messages], high_weight, 1.0)
         self.fp_cost = np.where([m.trap for m in messages], TRAP_COST, 1.0)
 
 
@@ -175,10 +175,13 @@ GATES = (*(round(0.05 * k, 2) for k in range(16, 20)), 2.0)
 
 
 def tune(
-    messages: Sequence[Scored], with_gate: bool, beta: float = BETA
+    messages: Sequence[Scored],
+    with_gate: bool,
+    beta: float = BETA,
+    high_weight: float = HIGH_WEIGHT,
 ) -> tuple[dict[str, Thresholds], float]:
     """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
-    arrays = Arrays(messages)
+    arrays = Arrays(messages, high_weight)
     decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
     gate = 2.0
     best = objective(arrays, decisions, gate, beta)
@@ -216,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="where to write the model")
     parser.add_argument(
         "--beta", type=float, default=BETA, help="recall weighs beta² times precision"
+    )
+    parser.add_argument(
+        "--high-weight", type=float, default=HIGH_WEIGHT, help="weight of a high-severity message"
     )
     parser.add_argument(
         "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
@@ -295,7 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for i in scored
     ]
-    decisions, gate = tune(messages, with_gate=not args.no_trap_gate, beta=args.beta)
+    decisions, gate = tune(
+        messages, with_gate=not args.no_trap_gate, beta=args.beta, high_weight=args.high_weight
+    )
     flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
     for type_, d in decisions.items():
         gold = [type_ in m.gold for m in messages]
