@@ -55,6 +55,9 @@ OUT = ROOT / "gateway" / "core" / "classify" / MODEL_FILE
 TRAP_COST = 3.0  # a flagged hard negative counts as this many false alarms
 HIGH_WEIGHT = 10.0  # a high-severity message counts this many times: none may be missed
 BETA = 2.0  # recall weighs BETA² times precision (--beta)
+# When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
+# can be vetoed by the model only when it is all but certain.
+FRAME_FLOOR_CAP = {"SELF_HARM": 0.02, "CHILD_AT_RISK": 0.02}
 TRAP = "TRAP"  # the hard-negative model: the message only sounds risky
 
 
@@ -194,6 +197,8 @@ def tune(
         for t in RISK_TYPES:
             for slot in ("risk_word", "no_risk_word", "rule"):
                 for value in GRID:
+                    if slot == "rule" and value > FRAME_FLOOR_CAP.get(t, 1.0):
+                        continue
                     trial = {**decisions, t: replace(decisions[t], **{slot: value})}
                     score = objective(arrays, trial, gate, beta)
                     if score > best + 1e-9:
