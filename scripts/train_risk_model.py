@@ -4,14 +4,23 @@ Training data: the independent corpus's train and dev splits, the old generated 
 extra messages in ``bench/corpus/risk_training.jsonl`` (written for training, never
 taken from the test split), plus caseworker feedback exported with
 ``case-gateway classify export-feedback`` (``--feedback FILE``, repeatable). One logistic
-regression per risk type over ``features.analyse``. Thresholds are set on out-of-fold
-probabilities: the train and dev authors are split into folds, each fold scored by a
-model that never saw its authors, and each type's threshold is the one with the best
-recall-weighted F2 there (high-severity messages count three times; a message the phrase
-rules or a confident frame already raise counts as caught). The test split is never read. scikit-learn is needed here only (the
-``bench`` extra); the gateway reads the JSON with no scikit-learn and no network.
+regression per risk type over ``features.analyse``, and one for hard negatives (the corpus's
+traps). Thresholds are set on out-of-fold probabilities: the train and dev authors are split
+into folds, each fold scored by a model that never saw its authors. Each type's thresholds
+(a risk word in scope, no risk word, a confident frame) and the hard-negative gate are
+tuned together for the message-level F-beta of "any risk" (high-severity messages count
+HIGH_WEIGHT times, a flagged trap TRAP_COST false alarms; a phrase rule in scope always
+raises). The test split is never read. scikit-learn is needed here only (the ``bench``
+extra); the gateway reads the JSON with no scikit-learn and no network.
 
     .venv/bin/python scripts/train_risk_model.py [--feedback feedback.jsonl] [--c 0.5]
+
+``--holdout dev`` gives an honest development figure: the model is trained on the train
+authors only (thresholds out-of-fold over them), written to ``--out`` (a temporary file by
+default, never the shipped model), and the dev authors, whom it never saw, are scored with
+it per language and per type, as ``bench/classify.py`` scores a split.
+
+    .venv/bin/python scripts/train_risk_model.py --holdout dev [--show]
 """
 
 from __future__ import annotations
@@ -19,8 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,19 +38,27 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus.generate import build_corpus  # noqa: E402
 from bench.corpus.independent import load_split  # noqa: E402
-from gateway.core.classify.features import Analysis, analyse  # noqa: E402
+from gateway.core.classify.features import analyse  # noqa: E402
 from gateway.core.classify.risk import (  # noqa: E402
     FRAME_RAISES,
     MODEL_FILE,
     RISK_TYPES,
-    has_evidence,
+    Thresholds,
+    frame_backs,
+    phrase_backs,
+    raises,
+    risk_words,
 )
 
 EXTRA = ROOT / "bench" / "corpus" / "risk_training.jsonl"
 OUT = ROOT / "gateway" / "core" / "classify" / MODEL_FILE
-TRAP_COST = 3.0
-MAX_THRESHOLD = 0.7
-MIN_THRESHOLD = 0.1
+TRAP_COST = 3.0  # a flagged hard negative counts as this many false alarms
+HIGH_WEIGHT = 10.0  # a high-severity message counts this many times: none may be missed
+BETA = 2.0  # recall weighs BETA² times precision (--beta)
+# When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
+# can be vetoed by the model only when it is all but certain.
+FRAME_FLOOR_CAP = {"SELF_HARM": 0.02, "CHILD_AT_RISK": 0.02}
+TRAP = "TRAP"  # the hard-negative model: the message only sounds risky
 
 
 @dataclass(frozen=True)
@@ -81,46 +99,111 @@ def training_rows(
     return rows
 
 
-def threshold_for(
-    probabilities: Sequence[float],
-    gold: Sequence[bool],
-    high: Sequence[bool],
-    trap: Sequence[bool],
+@dataclass
+class Scored:
+    """One held-out message as the tuner sees it: out-of-fold probabilities and evidence."""
+
+    p: dict[str, float]  # per risk type, and "TRAP"
+    words: str  # risk_words(): in_scope, none, out_of_scope
+    phrase: dict[str, bool]  # a phrase rule raises the type in scope: it stands
+    framed: dict[str, bool]  # a confident frame backs the type
+    gold: frozenset[str]
+    high: bool
+    trap: bool
+
+
+def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
+    """The types raised for ``m`` under ``decisions`` (the same rule as ``risk.decide``)."""
+    gated = m.p.get(TRAP, 0.0) >= gate
+    return {
+        t
+        for t, d in decisions.items()
+        if m.phrase[t] or (not gated and raises(m.p[t], m.words, m.framed[t], d))
+    }
+
+
+class Arrays:
+    """The scored messages as arrays, so that the tuner can try many thresholds quickly."""
+
+    def __init__(self, messages: Sequence[Scored], high_weight: float = HIGH_WEIGHT) -> None:
+        import numpy as np
+
+        self.np = np
+        self.p = np.array([[m.p[t] for t in RISK_TYPES] for m in messages])
+        self.trap_p = np.array([m.p.get(TRAP, 0.0) for m in messages])
+        self.in_scope = np.array([m.words == "in_scope" for m in messages])[:, None]
+        self.none = np.array([m.words == "none" for m in messages])[:, None]
+        self.phrase = np.array([[m.phrase[t] for t in RISK_TYPES] for m in messages])
+        self.framed = np.array([[m.framed[t] for t in RISK_TYPES] for m in messages])
+        self.gold = np.array([[t in m.gold for t in RISK_TYPES] for m in messages])
+        self.any_gold = self.gold.any(axis=1)
+        self.weight = np.where([m.high for m in messages], high_weight, 1.0)
+        self.fp_cost = np.where([m.trap for m in messages], TRAP_COST, 1.0)
+
+
+def objective(
+    arrays: Arrays, decisions: dict[str, Thresholds], gate: float, beta: float = BETA
 ) -> float:
-    """The dev threshold with the best F2 (recall counts four times precision).
-
-    High-severity messages count three times, so a threshold that misses one of them
-    pays for it; a flagged trap (a hard negative) counts as TRAP_COST false alarms. Bounded to [MIN_THRESHOLD, MAX_THRESHOLD] so a small dev split cannot
-    push the model to flag everything or almost nothing.
-    """
-    best, best_score = MAX_THRESHOLD, -1.0
-    candidates = sorted({round(p, 4) for p in probabilities} | {MIN_THRESHOLD, MAX_THRESHOLD})
-    for t in candidates:
-        if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
-            continue
-        tp = fp = fn = 0.0
-        for p, g, h, hard in zip(probabilities, gold, high, trap, strict=True):
-            weight = 3.0 if h else 1.0
-            if p >= t and g:
-                tp += weight
-            elif p >= t:
-                fp += TRAP_COST if hard else 1.0
-            elif g:
-                fn += weight
-        score = 5 * tp / (5 * tp + 4 * fn + fp) if tp else 0.0
-        if score > best_score:
-            best, best_score = t, score
-    return best
-
-
-def raised_by_rules(analysis: Analysis, type_: str) -> bool:
-    """Whether the phrase rules or a confident frame raise ``type_`` whatever the model says."""
-    if any(r.type == type_ for r in analysis.phrases):
-        return True
-    floor = FRAME_RAISES.get(type_)
-    return floor is not None and any(
-        h.frame.type == type_ and h.frame.confidence >= floor for h in analysis.frames
+    """Message-level F-beta (recall weighs beta² times precision) over "any risk", with
+    high-severity messages counting HIGH_WEIGHT times and a flagged trap TRAP_COST false
+    alarms; plus a small share of per-type F1 so that each type keeps its meaning. The
+    same decision as ``flags``, on arrays."""
+    np = arrays.np
+    d = [decisions[t] for t in RISK_TYPES]
+    rule = np.array([x.rule for x in d])
+    risk_word = np.array([x.risk_word for x in d])
+    no_risk_word = np.array([x.no_risk_word for x in d])
+    p = arrays.p
+    model = (
+        (arrays.framed & (p >= rule))
+        | (arrays.in_scope & (p >= risk_word))
+        | (arrays.none & (p >= no_risk_word))
     )
+    raised = arrays.phrase | (model & (arrays.trap_p < gate)[:, None])
+    got = raised.any(axis=1)
+    tp = float(arrays.weight[got & arrays.any_gold].sum())
+    fn = float(arrays.weight[~got & arrays.any_gold].sum())
+    fp = float(arrays.fp_cost[got & ~arrays.any_gold].sum())
+    b2 = beta * beta
+    score = (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
+    a = (raised & arrays.gold).sum(axis=0)
+    wrong = (raised ^ arrays.gold).sum(axis=0)
+    f1 = np.where(a > 0, 2 * a / np.maximum(1, 2 * a + wrong), 0.0)
+    return score + 0.1 * float(f1.mean())
+
+
+GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
+# The hard-negative gate may only close when that model is sure.
+GATES = (*(round(0.05 * k, 2) for k in range(16, 20)), 2.0)
+
+
+def tune(
+    messages: Sequence[Scored],
+    with_gate: bool,
+    beta: float = BETA,
+    high_weight: float = HIGH_WEIGHT,
+) -> tuple[dict[str, Thresholds], float]:
+    """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
+    arrays = Arrays(messages, high_weight)
+    decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
+    gate = 2.0
+    best = objective(arrays, decisions, gate, beta)
+    for _ in range(3):
+        if with_gate:
+            for g in GATES:
+                score = objective(arrays, decisions, g, beta)
+                if score > best + 1e-9:
+                    best, gate = score, g
+        for t in RISK_TYPES:
+            for slot in ("risk_word", "no_risk_word", "rule"):
+                for value in GRID:
+                    if slot == "rule" and value > FRAME_FLOOR_CAP.get(t, 1.0):
+                        continue
+                    trial = {**decisions, t: replace(decisions[t], **{slot: value})}
+                    score = objective(arrays, trial, gate, beta)
+                    if score > best + 1e-9:
+                        best, decisions = score, trial
+    return decisions, gate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,7 +216,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prune", type=float, default=0.02, help="drop smaller weights")
     parser.add_argument("--folds", type=int, default=5, help="folds by author over train+dev")
     parser.add_argument("--show", action="store_true", help="print out-of-fold misses and traps")
+    parser.add_argument(
+        "--holdout",
+        choices=("dev",),
+        help="train without this split's authors and score them (an honest figure)",
+    )
+    parser.add_argument("--out", type=Path, help="where to write the model")
+    parser.add_argument(
+        "--beta", type=float, default=BETA, help="recall weighs beta² times precision"
+    )
+    parser.add_argument(
+        "--high-weight", type=float, default=HIGH_WEIGHT, help="weight of a high-severity message"
+    )
+    parser.add_argument(
+        "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
+    )
     args = parser.parse_args(argv)
+    if args.holdout and args.out is not None and args.out.resolve() == OUT.resolve():
+        print(
+            "--holdout trains a model for measuring only: give --out another path", file=sys.stderr
+        )
+        return 2
+    out = args.out or (
+        Path(tempfile.gettempdir()) / f"risk_model.without-{args.holdout}.json"
+        if args.holdout
+        else OUT
+    )
     try:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -141,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("scikit-learn is needed to train: pip install -e '.[bench]'", file=sys.stderr)
         return 1
 
-    rows = training_rows(args.feedback, args.weight, args.old_weight, ("train", "dev"))
+    splits = ("train",) if args.holdout else ("train", "dev")
+    rows = training_rows(args.feedback, args.weight, args.old_weight, splits)
     analyses = [analyse(r.text) for r in rows]
     df: dict[str, int] = {}
     for a in analyses:
@@ -156,22 +265,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold_of = {author: i % args.folds for i, author in enumerate(authors)}
     scored = [i for i, r in enumerate(rows) if r.author]
 
+    def label(type_: str, i: int) -> bool:
+        return rows[i].trap if type_ == TRAP else type_ in rows[i].risks
+
     def fit(type_: str, train_index: Sequence[int]) -> LogisticRegression:
         clf = LogisticRegression(C=args.c, class_weight="balanced", max_iter=5000)
         clf.fit(
             x[list(train_index)],
-            [type_ in rows[i].risks for i in train_index],
+            [label(type_, i) for i in train_index],
             sample_weight=[weights[i] for i in train_index],
         )
         return clf
 
     bias: list[float] = []
     columns: list[list[float]] = []
-    thresholds: dict[str, float] = {}
-    flagged: dict[int, set[str]] = {i: set() for i in scored}
-    for type_ in RISK_TYPES:
+    oof: dict[str, dict[int, float]] = {}
+    for type_ in (*RISK_TYPES, TRAP):
         # Out-of-fold probabilities: each author scored by a model that never saw them.
-        oof: dict[int, float] = {}
+        oof[type_] = {}
         for fold in range(args.folds):
             held = [i for i in scored if fold_of[rows[i].author] == fold]
             if not held:
@@ -179,35 +290,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             held_set = set(held)
             clf = fit(type_, [i for i in range(len(rows)) if i not in held_set])
             for i, p in zip(held, clf.predict_proba(x[held])[:, 1], strict=True):
-                oof[i] = float(p)
-        effective = [
-            1.0
-            if raised_by_rules(analyses[i], type_)
-            else (oof[i] if has_evidence(analyses[i]) else 0.0)
-            for i in scored
-        ]
-        gold = [type_ in rows[i].risks for i in scored]
-        thresholds[type_] = round(
-            threshold_for(
-                effective, gold, [rows[i].high for i in scored], [rows[i].trap for i in scored]
-            ),
-            4,
-        )
-        for i, p in zip(scored, effective, strict=True):
-            if p >= thresholds[type_]:
-                flagged[i].add(type_)
-        tp = sum(1 for p, g in zip(effective, gold, strict=True) if g and p >= thresholds[type_])
-        fp = sum(
-            1 for p, g in zip(effective, gold, strict=True) if not g and p >= thresholds[type_]
-        )
-        pos = sum(gold)
-        print(
-            f"{type_:<14} threshold {thresholds[type_]:.3f}  out-of-fold recall "
-            f"{tp / pos if pos else 1:.3f} precision {tp / (tp + fp) if tp + fp else 1:.3f} (n={pos})"
-        )
+                oof[type_][i] = float(p)
         clf = fit(type_, range(len(rows)))
         bias.append(float(clf.intercept_[0]))
         columns.append([float(w) for w in clf.coef_[0]])
+    messages = [
+        Scored(
+            p={t: oof[t][i] for t in (*RISK_TYPES, TRAP)},
+            words=risk_words(analyses[i]),
+            phrase={t: phrase_backs(analyses[i], t) is not None for t in RISK_TYPES},
+            framed={t: frame_backs(analyses[i], t, FRAME_RAISES) is not None for t in RISK_TYPES},
+            gold=frozenset(rows[i].risks),
+            high=rows[i].high,
+            trap=rows[i].trap,
+        )
+        for i in scored
+    ]
+    decisions, gate = tune(
+        messages, with_gate=not args.no_trap_gate, beta=args.beta, high_weight=args.high_weight
+    )
+    flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
+    for type_, d in decisions.items():
+        gold = [type_ in m.gold for m in messages]
+        got = [type_ in flagged[i] for i in scored]
+        tp = sum(g and f for g, f in zip(gold, got, strict=True))
+        fp = sum(f and not g for g, f in zip(gold, got, strict=True))
+        pos = sum(gold)
+        print(
+            f"{type_:<14} thresholds: risk word {d.risk_word:.3f}, no risk word "
+            f"{d.no_risk_word:.3f}, rule {d.rule:.3f}; out-of-fold recall "
+            f"{tp / pos if pos else 1:.3f} precision {tp / (tp + fp) if tp + fp else 1:.3f} (n={pos})"
+        )
+    print(f"hard-negative gate: {'off' if gate > 1 else f'{gate:.2f}'}")
     _summary(rows, scored, flagged)
     if args.show:
         for i in scored:
@@ -223,14 +337,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             features[str(name)] = w
     model = {
         "types": list(RISK_TYPES),
-        "bias": [round(b, 4) for b in bias],
-        "thresholds": thresholds,
+        "bias": [round(b, 4) for b in bias[: len(RISK_TYPES)]],
+        "thresholds": {t: d.risk_word for t, d in decisions.items()},
+        "thresholds_no_risk_word": {t: d.no_risk_word for t, d in decisions.items()},
+        "rule_floor": {t: d.rule for t, d in decisions.items()},
+        "trap": {"bias": round(bias[-1], 4), "gate": gate},
         "frame_raises": FRAME_RAISES,
         "features": dict(sorted(features.items())),
         "trained_on": {"messages": len(rows), "authors": len(authors), "c": args.c},
     }
-    OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(features)} features, {OUT.stat().st_size} bytes")
+    out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+    print(f"wrote {out}: {len(features)} features, {out.stat().st_size} bytes")
+    if args.holdout:
+        from bench.classify import risk_report
+        from gateway.core.classify.risk import RiskModel, decide
+
+        held_out = RiskModel.from_json(model)
+        messages = load_split(args.holdout)
+        print(
+            f"\n##### {args.holdout} authors scored by a model trained without them "
+            f"({len(messages)} messages)"
+        )
+        risk_report(
+            messages,
+            show=args.show,
+            risks_of=lambda text: decide(analyse(text), held_out),
+        )
     return 0
 
 

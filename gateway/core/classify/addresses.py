@@ -32,7 +32,8 @@ _STREET_WORDS = (
 )
 _STREET_BEFORE = re.compile(
     rf"(?:(?:[A-ZÆØÅÄÖ][\wæøåäöé.'\-]*|{_STREET_WORDS})[ ]){{0,3}}[\wæøåäöéÆØÅÄÖ.\-]+[ ]\d{{1,4}}"
-    r"(?:[ ]?[A-Za-z](?![\w]))?(?:,?[ ]\d{1,2}\.?[ ]?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"
+    r"(?:[ ]?[A-Za-z](?:[ ]\d{1,3})?(?![\w]))?(?:,?[ ]\d{1,2}\.?[ ]?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"
+    r"(?:,?[ ](?:lgh|lägenhet|as\.|bst|bostad)[ ]?\d{1,4})?"
     r"(?P<sep>,[ ]?|[ ]*\n[ ]*)$"
 )
 _US_TAIL = re.compile(

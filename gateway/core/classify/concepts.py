@@ -35,11 +35,12 @@ LEXICON: dict[str, dict[str, str]] = {
     },
     "KILL": {
         "nb": "drepe dreper drepte drept drep =ihjel =ihjæl =hjel myrde myrder knivstikke skyte skyter "
+              "=skutt =skjøt =skaut "
               "kverke kvele =livet_av",
         "nn": "drepa drep drap myrda skyta kvela",
         "da": "dræbe dræber slå_ihjel myrde skyde knivstikke kvæle",
         "sv": "döda dödar mörda mördar ihjäl skjuta skjuter knivhugga strypa",
-        "en": "kill killing killed murder shoot shot stab stabbed strangle slit",
+        "en": "=kill =kills =killing =killed =killer murder shoot shot stab stabbed strangle slit",
     },
     "HURT": {
         "nb": "skade skader skadet slå slår banke banker juling bank ta_igjen =svi lemleste",
@@ -61,6 +62,7 @@ LEXICON: dict[str, dict[str, str]] = {
               "beltet belte juling stryk",
         "nn": "slo sparka dytta lugga rista banka",
         "da": "slog slået sparkede sparker skubbede skubber tæsket tæver rystede ruskede lussing "
+              "bankede banker "
               "smæk kvalte bælte",
         "sv": "slog slagit sparkade sparkar knuffade knuffar ruskade skakade nöp örfil stryk "
               "misshandlar misshandlade ströp bältet",
@@ -92,12 +94,12 @@ LEXICON: dict[str, dict[str, str]] = {
               "bleach",
     },
     "DEATH": {
-        "nb": "dø dør =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
+        "nb": "dø dør =døde =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
               "ta_livet leve begravelse",
-        "nn": "døy døyr daud sjølvmord livet leva forsvinne",
-        "da": "dø dør død døden selvmord livet forsvinde leve",
-        "sv": "dö dör död döden självmord livet försvinna leva",
-        "en": "die dying dead death suicide suicidal end_it end_my_life live living alive "
+        "nn": "døy døyr =døydde daud sjølvmord livet leva forsvinne",
+        "da": "dø dør =døde død døden selvmord livet forsvinde leve",
+        "sv": "dö dör =dött död döden självmord livet försvinna leva",
+        "en": "die dies died dying dead death suicide suicidal end_it end_my_life live living alive "
               "disappear kill_myself",
     },
     "SELF": {
@@ -243,8 +245,104 @@ LEXICON: dict[str, dict[str, str]] = {
               "kjæresten typen onkel",
         "nn": "mor mora far faren stefar",
         "da": "mor moren far faren stedfar stedfaren kæresten",
-        "sv": "mamma mamman pappa pappan styvpappa styvpappan killen sambo",
+        "sv": "mamma mamman pappa pappan styvpappa styvpappan =killen sambo",
         "en": "mum mom mommy mother dad daddy father stepdad stepfather boyfriend uncle",
+    },
+    # Exposing a worker: posting a name, face, address or family online.
+    "EXPOSE": {
+        "nb": "legge_ut =legger_ut =la_ut henge_ut =henger_ut =hengt_ut publisere publiserer =publisert "
+              "spre =sprer =spredt dele_bilder =delt facebook instagram tiktok snapchat nettsted* "
+              "gapestokk* avsløre avslører",
+        "nn": "leggje_ut =legg_ut henge_ut publisere spreie =spreidd nettstad* gapestokk*",
+        "da": "lægge_ud =lægger_ud =lagt_ud hænge_ud =hænger_ud udstille udstiller offentliggøre "
+              "dele_billeder =delt facebook instagram tiktok hjemmeside*",
+        "sv": "lägga_ut =lägger_ut =lagt_ut hänga_ut =hänger_ut publicera publicerar sprida =sprider "
+              "dela_bilder facebook instagram tiktok flashback hemsida*",
+        "en": "post_your =posted =posting expose exposing publish =published share_your doxx* "
+              "facebook instagram tiktok website",
+    },
+    # Watching and following a worker or their family.
+    "STALK": {
+        "nb": "følger_etter =fulgte_etter =såg_deg =så_deg =så_dere parkerer =parkert huset_ditt "
+              "bilen_din mannen_din kona_di barna_dine ungene_dine dattera_di datteren_din sønnen_din "
+              "utenfor_huset utenfor_kontoret hver_dag hjem_til_deg",
+        "nn": "følgjer_etter =såg_deg huset_ditt bilen_din borna_dine",
+        "da": "følger_efter =så_dig =så_jer parkerer huset_dit bilen_din din_mand din_kone dine_børn "
+              "din_datter din_søn uden_for_dit_hus hver_dag",
+        "sv": "följer_efter =såg_dig =sett_dig parkerar =parkerad ditt_hus din_bil din_man din_fru "
+              "dina_barn din_dotter din_son utanför_ditt_hus varje_dag",
+        "en": "follow_you =followed_you =saw_you =seen_you park =parked your_house your_car "
+              "your_husband your_wife your_kids your_daughter your_son your_neighbors your_neighbours "
+              "outside_your every_day every_morning",
+    },
+    # Abuse aimed at a worker.
+    "INSULT": {
+        "nb": "=kjerring =kjerringa =fitte =idiot =idiotar =idioter =jævla =jævel =faen =helvete "
+              "=satan =hurpe =møkk =dritt =drittsekk =svin =barnerøver* =barnetyv* =løgner* "
+              "=inkompetent =udugelig",
+        "nn": "=kjerring =idiot =jævla =drittsekk",
+        "da": "=kælling =kaelling =luder =fisse =idiot =idioter =fucking =fuck =lort =lorte =svin "
+              "=børnerøver* =løgner* =inkompetent",
+        "sv": "=kärring =fitta =idiot =idioter =jävla =jävel =helvete =subba =slyna =svin "
+              "=barnrånare* =lögnare* =inkompetent",
+        "en": "=bitch =cunt =whore =slut =idiot =idiots =moron =fucking =fuck =fucker =scum "
+              "=liar =liars =kidnapper* =childsnatcher* =incompetent =stupid",
+    },
+    # A child gone, not come home, not answering.
+    "MISSING": {
+        "nb": "forsvunnet =forsvant savnet =borte =stukket_av =rømt =rømte vet_ikke_hvor ikke_kommet_hjem "
+              "svarer_ikke mobilen_er_av ikke_på_skolen ingen_vet_hvor ikke_kommet_på_skolen "
+              "ikke_vært_på_skolen",
+        "nn": "forsvunne =forsvann sakna =borte =stukke_av =rømt veit_ikkje_kvar svarar_ikkje "
+              "ingen_veit_kvar ikkje_kome_heim ikkje_kome_på_skulen",
+        "da": "forsvundet =forsvandt savnet =væk =stukket_af =løbet_hjemmefra ved_ikke_hvor "
+              "svarer_ikke ikke_kommet_hjem ingen_ved_hvor ikke_kommet_i_skole",
+        "sv": "försvunnen =försvann saknad =borta =rymt =rymde vet_inte_var svarar_inte "
+              "inte_kommit_hem ingen_vet_var inte_kommit_till_skolan inte_varit_i_skolan",
+        "en": "missing =disappeared =gone ran_away run_away =runaway nobody_knows_where "
+              "no_one_knows_where not_answering phone_is_off hasn't_come_home not_come_home "
+              "missed_school not_in_school",
+    },
+    # Held, locked in, not let go.
+    "CONFINE": {
+        "nb": "låst_inne =låser_inne =stengt_inne slipper_meg_ikke holder_meg_fast tatt_mobilen "
+              "tok_mobilen får_ikke_gå lar_meg_ikke_gå",
+        "nn": "låst_inne =stengd_inne slepp_meg_ikkje",
+        "da": "låst_inde =spærret_inde lukker_mig_ikke_ud holder_mig_fast taget_min_telefon "
+              "må_ikke_gå",
+        "sv": "inlåst =låst_in =låser_in släpper_inte låter_mig_inte_gå tagit_min_mobil "
+              "håller_fast",
+        "en": "locked_in =locked_me won't_let_me_leave won't_let_me_go wont_let_me took_my_phone "
+              "taken_my_phone holding_me",
+    },
+    # Veiled threats: no threat word, but a warning ("bare et tips", "find out what happens").
+    "VEILED": {
+        "nb": "bare_et_tips ikke_lurt pass_deg pass_dere passe_på_seg_selv får_se dere_får_se "
+              "tenk_på_det tenk_over_det vi_får_se angre_på ferdig_med_å_være_snill "
+              "ikke_lenge_igjen vet_ikke_hva_som_venter smake_sin_egen_medisin",
+        "nn": "berre_eit_tips pass_deg passe_på_seg_sjølv få_sjå tenk_på_det ikkje_lenge_igjen",
+        "da": "passe_på_sig_selv pas_på i_får_se tænk_over_det bare_et_tip færdig_med_at_være_flink "
+              "ikke_længe_igen",
+        "sv": "tänk_på_det ni_får_se akta_dig akta_er passa_dig bara_ett_tips inte_länge_till "
+              "klart_med_att_vara_snäll",
+        "en": "find_out_what_happens better_pray had_better watch_your_back just_saying you'll_see "
+              "think_about_it you_never_know done_being_nice somebody_is_getting_hurt "
+              "someone_is_getting_hurt won't_be_walking",
+    },
+    # Having got hold of something, and meeting: they add to a veiled threat.
+    "ACQUIRE": {
+        "nb": "skaffet_meg skaffa_meg fått_tak_i kjøpt_meg har_fortsatt har_fremdeles",
+        "nn": "skaffa_meg fått_tak_i kjøpt_meg har_framleis",
+        "da": "skaffet_mig købt_mig fået_fat_i har_stadig har_stadigvæk",
+        "sv": "skaffat_mig köpt_mig fått_tag_på har_fortfarande har_kvar",
+        "en": "got_myself bought_myself got_hold_of still_have still_got",
+    },
+    "MEET": {
+        "nb": "vi_ses ses_i_morgen sees_i_morgen vi_sees kommer_forbi kommer_innom står_utenfor",
+        "nn": "vi_sjåast kjem_innom",
+        "da": "vi_ses ses_i_morgen kommer_forbi står_udenfor",
+        "sv": "vi_ses ses_i_morgon kommer_förbi står_utanför",
+        "en": "see_you see_ya i'll_be_there outside_your parked_outside coming_by",
     },
     "FEAR": {
         "nb": "redd livredd =tør utrygt trygg",
@@ -257,11 +355,25 @@ LEXICON: dict[str, dict[str, str]] = {
 # fmt: on
 
 Concept = str
-# "Not fed", "dare not go home", "not safe": for these the negation is the point.
-NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR"})
+# "Not fed", "dare not go home", "not safe", "has not come home", "won't let me go": for
+# these the negation is the point.
+NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR", "MISSING", "CONFINE"})
 # Concepts that only add to a risk ("a child", "you", "now") and never carry one alone.
 CONTEXT_CONCEPTS = frozenset(
-    {"CHILD", "FAMILY", "YOU", "NOW", "INTENT", "STAFF", "SELF", "POSITION", "MENACE", "ALARM"}
+    {
+        "CHILD",
+        "FAMILY",
+        "YOU",
+        "NOW",
+        "INTENT",
+        "STAFF",
+        "SELF",
+        "POSITION",
+        "MENACE",
+        "ALARM",
+        "ACQUIRE",
+        "MEET",
+    }
 )
 # What may follow a stem: the inflection endings of the five languages, folded. A stem
 # followed by anything else is another word ("spar" from "spåret" is not "sparkes").

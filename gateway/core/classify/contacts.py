@@ -14,16 +14,24 @@ EMAIL = re.compile(r"(?<![\w.+\-@])[\w][\w.+\-]*@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]
 # Street words: strong suffixes are specific enough to match inside a lower-case word
 # ("storgata", "drottninggatan"); weak ones need a capital ("Torget", "Bakken").
 _STRONG = r"(?:veien|vegen|vei|veg|gata|gaten|gate|vejen|vej|gade|gatan|vägen|väg|stræde|stien|gränd|gränden|alléen|allé|allè|alle)"
+# Finnish street words, which fi-sv writers use for many streets ("Mannerheimintie",
+# "Koulukatu"): only as the ending of a longer capitalised word.
+_FINNISH = r"(?:katu|tie|kuja|polku|väylä|vayla|tori|ranta|kaari|rinne|aukio|raitti|puistikko)"
 _WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|torg|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
-# House number with an optional letter: "12B", "12 B" (not "5 i", which is "5 in").
-_HOUSE = r"\d{1,4}(?:[A-Za-z]|\s[A-H])?(?![\w])"
+# House number with an optional letter: "12B", "12 B" (not "5 i", which is "5 in"), and the
+# flat after it as Finland and Sweden write it: "12 B 7", "40 A, lgh 1102".
+_HOUSE = (
+    r"\d{1,4}(?:(?:[A-Za-z]|\s[A-H])(?:\s\d{1,3}(?![\w]))?)?(?![\w])"
+    r"(?:,?\s(?:lgh|lägenhet|as\.|bst|bostad)\s?\d{1,4}(?![\w]))?"
+)
 _NORDIC_TAIL = (
     r"(?:,?\s\d{1,2}\.?\s?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"  # Danish floor and side
     r"(?:,?\s(?:\d{4}|\d{3} ?\d{2}|[A-Z]{2}-\d{4,5})\s[A-ZÆØÅÄÖ][\wæøåäö]+(?:\s[A-ZØ](?![\w]))?)?"
 )
 _CAP = r"[A-ZÆØÅÄÖ][\wæøåäöé\-]+"
 _NORDIC = re.compile(
-    rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK})"
+    rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK}"
+    rf"|[A-ZÄÖ][a-zäö\-]{{2,}}{_FINNISH})"
     rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen)"
     rf"|(?:[a-zæøåäö]+s\s)(?:gate|gata|vei|veg|vej|gade|allé|plass|plads|torg|väg|gatan|vägen))"
     rf"\s{_HOUSE}{_NORDIC_TAIL}"

@@ -8,13 +8,16 @@ never listed; concepts, concept pairs in one sentence, frames and phrase rules c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from .concepts import CONTEXT_CONCEPTS
 from .folding import lower_in_place
 from .frames import ConceptHit, FrameHit, concept_hits, fired_frames
 from .model import Risk
-from .normalise import tokens
+from .normalise import fold, tokens
 from .phrases import phrase_risks
+from .scope import NEGATIONS, message_context
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class Analysis:
 
 
 _WORD_FEATURES: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+# Negation words, folded as the tokens are; their scope ends at a clause break.
+NEGATION_WORDS = frozenset(fold(w.replace("’", "'")) for w in NEGATIONS)
+NEGATION_REACH = 4
+_CLAUSE_END = re.compile(r"[.!?;:,\n]")
 
 
 def _word_features(folded: str) -> tuple[str, str, tuple[str, ...]]:
@@ -52,13 +59,24 @@ def analyse(text: str) -> Analysis:
     feats: set[str] = set()
     add, update, cache = feats.add, feats.update, _WORD_FEATURES
     pair = "b:^ "
-    for tok in toks:
-        folded = tok[0]
+    negated = 0  # words left in the scope of a negation ("I would never lay a finger on")
+    last_end = 0
+    for folded, start, end in toks:
         known = cache.get(folded)
         if known is None:
             known = cache[folded] = _word_features(folded)
         word, next_pair, own = known
-        update(own)
+        if negated and _CLAUSE_END.search(lower, last_end, start):
+            negated = 0
+        last_end = end
+        if negated:
+            # In a negation's scope the word says the opposite: a feature of its own.
+            add("n:" + word)
+            negated -= 1
+        else:
+            update(own)
+        if word in NEGATION_WORDS:
+            negated = NEGATION_REACH
         add(pair + word)
         pair = next_pair
     hits = concept_hits(text, lower, toks)
@@ -76,6 +94,15 @@ def analyse(text: str) -> Analysis:
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
                 feats.add("kp:" + a + "+" + b)
+    # What the message says about itself (a game, a settled past event, a reassuring
+    # doctor, a correction of the record), and whether any risk word stands in scope.
+    for name in message_context(lower):
+        feats.add("c:" + name)
+    cues = [hit for hit in hits if hit.concept not in CONTEXT_CONCEPTS]
+    if not cues:
+        feats.add("c:no_risk_word")
+    elif all(hit.blocked for hit in cues):
+        feats.add("c:risk_words_out_of_scope")
     frames = fired_frames(hits)
     for frame_hit in frames:
         feats.add("f:" + frame_hit.frame.name)

@@ -48,6 +48,8 @@ FRAMES: tuple[Frame, ...] = (
     _frame("THREAT", "threat.knows_where_you_live", "LIVES YOU|STAFF|INTENT|WEAPON", 0.85),
     _frame("THREAT", "threat.arson+target", "FIRE STAFF|INTENT", 0.85),
     _frame("THREAT", "threat.reported", "THREATEN KILL|HURT|WEAPON", 0.85),
+    _frame("THREAT", "threat.veiled", "VEILED YOU|STAFF|LIVES|NOW|MEET|WEAPON", 0.8, "message"),
+    _frame("THREAT", "threat.got_something", "ACQUIRE STAFF|MEET|YOU|WEAPON", 0.8, "message"),
     # SELF_HARM: a method with intake, a high place, death wishes and farewells.
     _frame("SELF_HARM", "self_harm.took_method", "INTAKE METHOD|INTOX", 0.9),
     _frame(
@@ -77,6 +79,12 @@ FRAMES: tuple[Frame, ...] = (
     _frame("CHILD_AT_RISK", "child.weapon_at_home", "WEAPON CHILD|FEAR|HIT", 0.9, "message"),
     _frame("CHILD_AT_RISK", "child.afraid", "FEAR HIT|INTOX|WEAPON|THREATEN", 0.85, "message"),
     _frame("CHILD_AT_RISK", "child.alarm", "ALARM HIT|WEAPON|CHILD|INJURY", 0.85, "message"),
+    _frame("CHILD_AT_RISK", "child.missing", "MISSING CHILD|NOW|FEAR|INTOX", 0.8, "message"),
+    _frame("CHILD_AT_RISK", "child.confined", "CONFINE SELF|CHILD|FEAR|ALARM", 0.85, "message"),
+    # HARASSMENT: exposing, following or abusing a worker (features for the model).
+    _frame("HARASSMENT", "harass.expose", "EXPOSE YOU|STAFF|STALK", 0.85, "message"),
+    _frame("HARASSMENT", "harass.watching", "STALK YOU|STAFF|LIVES", 0.8, "message"),
+    _frame("HARASSMENT", "harass.abuse", "INSULT YOU|STAFF", 0.8),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .checksums import valid_date
+from .checksums import fnr_valid, valid_date
 from .folding import lower_in_place
 from .prefilter import Gate
 
@@ -44,7 +44,13 @@ _REFERENCE = re.compile(
     r"|medlems(?:nummer|nr)|member(?:ship)?(?:\s?number|\s?no)?|booking(?:nummer|nr|\s?number|\s?ref)?"
     r"|dokument(?:nummer|nr)?|arkiv(?:nummer|nr)?|kvittering(?:snummer|snr)?|kvitto(?:nummer)?"
     r"|receipt(?:\s?number|\s?no)?|forsendelse(?:snummer)?|vedtak(?:snummer)?|policy(?:\s?number|\s?no)?"
-    r"|polise(?:nummer|nr)?|skadenummer|claim(?:\s?number|\s?no)?)(?:et|en|a|t)?"
+    r"|polise(?:nummer|nr)?|skadenummer|claim(?:\s?number|\s?no)?"
+    # Agreements, organisations and payment references: "avtalenummer 41-22-8731",
+    # "BG 5050-1055", "KID 2026 4471", "org.nr. 974 760 673", "routing 044201000".
+    r"|avtale(?:nummer|nr)|aftale(?:nummer|nr)|avtals(?:nummer|nr)|cvr(?:-nr|-nummer)?"
+    r"|org(?:anisasjons|anisations)?\.?\s?(?:nummer|nr)|y-tunnus|bankgiro|plusgiro|bg|pg"
+    r"|ocr(?:-nummer|-numret|-nr|nummer|numret)?|kid(?:-nummer|nummer|nr)?|bankreferanse"
+    r"|routing(?:\s?number|\s?no)?|aba)(?:et|en|a|t)?"
     r"\.?\s?(?:nr\.?|no\.?|number|nummer|id)?\s?[:#]?\s?(?:er|is|är|var|was|blir)?\s?"
     r"(?P<ref>[a-z]{0,4}[-/]?\d[\d\-/.]*\d|\d)"
 )
@@ -58,6 +64,20 @@ def _blank(chars: list[str], start: int, end: int) -> None:
     for i in range(start, end):
         if chars[i] != " ":
             chars[i] = BLANK
+
+
+_INDIVIDUAL_NUMBER = re.compile(r"[ \u00a0]\d{5}(?![\d\-])")
+
+
+def _fnr_after_date(text: str, m: re.Match[str]) -> bool:
+    """ "12.08.72 44405": a fødselsnummer written with its date part dotted."""
+    if not m.group("dmy") or len(m.group("y2")) != 2:
+        return False
+    after = _INDIVIDUAL_NUMBER.match(text, m.end())
+    if after is None:
+        return False
+    digits = m.group("d2").zfill(2) + m.group("m2").zfill(2) + m.group("y2") + after.group()[1:]
+    return fnr_valid(digits)
 
 
 def blank_hard_negatives(text: str) -> str:
@@ -74,7 +94,7 @@ def blank_hard_negatives(text: str) -> str:
             y2 = m.group("y2")
             y = int(y2) if len(y2) == 4 else 2000 + int(y2)
             mo, d = int(m.group("m2")), int(m.group("d2"))
-        if valid_date(y, mo, d):
+        if valid_date(y, mo, d) and not _fnr_after_date(text, m):
             _blank(chars, m.start(), m.end())
     # Amount and reference patterns are written in lower case and matched against the
     # lower-cased text (faster than ignoring case); offsets agree when lengths do.

@@ -27,7 +27,7 @@ rusproblem* alkoholiker* alkoholist* alcoholic* alcoholism addiction addicted av
 afhængig* missbruk* missbrukare* misbrug* stofmisbrug* narkoman* borderline
 personlighetsforstyrrelse* personlighetsforstyrring* personlighedsforstyrrelse* personlighetsstörning*
 personality disorder* gravid graviditet* pregnant pregnancy abort* abortion* miscarriage*
-spontanabort* hjernerystelse* concussion selvmordsforsøk* sjølvmordsforsøk* selvmordsforsøg* självmordsförsök* suicide attempt*
+spontanabort* hjernerystelse* concussion
 fosterskadet* utviklingshemm* udviklingshæm* intellectual disability
 """.split()
 MEDICATION = """
@@ -60,14 +60,14 @@ sovemedisin* sovetablett* sovepille* sleeping pill* sömntablett* sovepiller sov
 antipsykotika antipsychotic* lykkepille* sobril neuroleptika
 """.split()
 TREATMENT = """
-psykiatrisk_avdeling psykiatrien psykiatri barnepsykiatri* børnepsykiatri* barnpsykiatri*
-ungdomspsykiatri* vuxenpsykiatri* psykakut* child psychiatry rusbehandling* avrusning* detox
+
+   rusbehandling* avrusning* detox
 rehab kjemoterapi cellegift kemoterapi chemotherapy dialyse dialysis samtaleterapi
 kognitiv terapi behandlingshjem* behandlingsinstitusjon* metadonprogram* lar-program*
 innlagt på sykehus innlagd på sjukehus indlagt på hospitalet inlagd på sjukhus
 admitted to hospital sectioned tvangsinnlagt* tvangsinnlagd* tvangsindlagt* tvångsvård*
-psych ward psychiatric ward behavioral health unit behavioural health mental health team
-a-kliniken a-klinikka logoped* talterapeut* kardiolog* høreapparat* hörapparat* hearing aid*
+
+a-kliniken a-klinikka logoped* talterapeut*  høreapparat* hörapparat* hearing aid*
 magsköljning* magepumpe* stomach pump* rotfylling* rodbehandl* insulinpump* nicu
 alkoholbehandling* alkoholproblem* alcohol treatment rusproblem* p-piller p-pille* prevensjon*
 """.split()
@@ -86,16 +86,16 @@ bruten_arm broken_arm broken_leg broken_wrist fracture* operert* opereret* opere
 operasjon* operation_på operationen narkose* narkos* blindtarm* mandlene* halsbetennelse*
 tonsillitt* tonsillitis strep_throat kikhoste* kighoste* kikhosta* meslinger*
 mässling* measles rs-virus* omgangssyke* roskildesyge* magsjuk* utslett* udslæt* utslag*
-inhalator* inhaler* astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
-seizure* seizures blodprøve* blodprøver blodprov* blood_test* urinprøve* urinprov*
-urine_test* rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
-ultraljud* ultrasound scan_at utredning_for nevrolog* neurolog* gynekolog* gynækolog*
-kardiolog* sykepleier_på sjukeskøter* heroinmisbruk*
+  astmamedisin* astmamedicin* epileptisk_anfall krampeanfall* krampe*
+seizure* seizures blodprøve* blodprøver blodprov* blood_test*
+ rusprøve* mr-undersøkelse* ct-scan* røntgen* röntgen* x-ray ultralyd*
+ultraljud* ultrasound scan_at utredning_for
+   heroinmisbruk*
 amfetaminmisbruk* kokainmisbruk* alkoholmisbruk* alkoholmisbrug* alcohol_abuse substance_abuse
 drug_abuse addiction* afhængighed* beroende* rusmisbruk* rusmiddel* narkotikamisbruk*
 psykisk_syk* psykisk_syg* psykiskt_sjuk* psykisk_lidelse mental_illness mental_health_condition
-selvmordstanker* självmordstankar* suicidal_thoughts tvangsinnleggelse* sykemeldt* sygemeldt*
-sjukskriven* sick_note uføretrygd* førtidspension* sjukersättning* disability_benefit
+   tvangsinnleggelse*
+
 """.split()
     + """
 allergi* allergy allergies astigmatism* anemi* anemia anaemia sigdcelle* sickle cell migrene*
@@ -113,34 +113,175 @@ epilepsi* leukemi* leukaemia leukemia tumor* svulst* kræftsyg* prostatakræft* 
 bröstcancer* breast cancer selvskadende* spiseforstyrret* tvangstanker* angstanfall*
 """.split()
 )
-ACRONYMS = "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken".split()
+# Medicines people name in messages, by what they treat: generic names in the Nordic and
+# English spellings and the brands sold in Norway, Denmark, Sweden, Finland, the UK and
+# the US. A name matches with its inflections ("Elvansen") and the dose that follows it.
+MORE_MEDICATION = """
+paroxetine paroksetin paroxetin seroxat paxil fluvoxamin* fevarin vortioxetin* brintellix trintellix
+agomelatin* valdoxan trazodon* desyrel reboxetin* edronax moklobemid* moclobemide aurorix
+klomipramin* clomipramine anafranil imipramin* tofranil doxepin* celexa effexor desvenlafaxin*
+pristiq lustral zispin mirtazapine vilazodon* viibryd escitalopram duloxetine
+guanfacin* metamina dexedrine focalin ritalina methylphenidat* lisdexamfetamine atomoxetine
+klozapin* clozapine leponex clozaril haloperidol ziprasidon* geodon zeldox lurasidon* latuda
+paliperidon* invega xeplion zuklopentixol* zuclopenthixol cisordinol flupentixol* fluanxol
+klorprotixen* chlorprothixene levomepromazin* nozinan perfenazin* trilafon brexpiprazol* rexulti
+kariprazin* reagila vraylar
+lithionit priadel camcolit ergenyl epilim valproinsyre lamictal okskarbazepin* oxcarbazepine
+trileptal apydan buccolam midazolam epistatus zonegran zonisamid* lacosamid* vimpat brivaracetam
+briviact etosuksimid* zarontin sultiam* ospolot stiripentol* diacomit
+oksazepam* serepax xanor klonopin ativan flunitrazepam* rohypnol zimovane ambien alimemazin*
+theralen prometazin* promethazine hydroxyzin* hydroxyzine mirtazapin
+pamol calpol tylenol brufen advil nurofen motrin naprosyn aleve pronaxen diklofenak* diclofenac
+voltaren magnyl treo aspirin acetylsalisyl* paralgin_forte pinex_forte kodimagnyl citodon
+co-codamol solpadeine tramagetic tradolan tramal dolcontin targiniq temgesic norspan buprenorphine
+dihydrocodeine hydromorfon* palexia tapentadol* ketobemidon*
+antabuse naltrekson* naltrexone revia vivitrol nalmefen* selincro akamprosat* acamprosate campral
+nyxoid nalokson
+buventol terbutalin* montelukast* singulair cetirizin* zyrtec loratadin* clarityn clarytin
+desloratadin* aerius jext emerade adrenalinpenn* adrenaline_pen fexofenadin* telfast
+levemir tresiba toujeo fiasp glucophage wegovy saxenda victoza jardiance forxiga trulicity
+glukagon* glucagon dexcom freestyle_libre
+eltroxin levotyroksin* levotyroxin* levothyroxin* thyroxine
+eliquis apixaban* xarelto rivaroxaban* pradaxa dabigatran* coumadin albyl-e zocor selo-zok
+seloken bisoprolol* emconcor amlodipin* norvasc enalapril* furosemid* furix lasix nitroglyserin*
+apocillin kåvepenin weifapenin selexid flagyl metronidazol* doksysyklin* doxycyclin* azitromycin*
+azithromycin klaritromycin* clarithromycin ciprofloxacin* trimetoprim* trimethoprim nitrofurantoin*
+isotretinoin* roaccutane accutane protopic locoid hydrokortisonkrem* hydrocortisone_cream
+testosteron* østrogen* puberty_blockers pubertetsblokker* pubertetsutsettende*
+ellaone norlevo angrepille* dagen-efter-pille* akut-p-pille* morning-after_pill minipille* p-stav*
+p-ring* hormonspiral* kobberspiral* nexplanon mirena
+albuterol proair flovent qvar fostair clenil beclometason* beclomethasone relvar anoro trelegy spiriva
+advair auvi-q benadryl claritin allegra flonase nasonex avamys rhinocort piriton kestine
+fluoksetin* seronil voxra lisinopril zestril atenolol* tenormin candesartan* atacand valsartan* diovan
+felodipin* plendil rosuvastatin* crestor ezetimib* plavix klopidogrel* clopidogrel brilique digoksin*
+digoxin amiodaron* spironolakton* spironolactone aldactone bendroflumethiazide hydrochlorothiazide
+tecfidera copaxone gilenya ocrevus tysabri rifampicin* isoniazid* tamiflu valtrex aciklovir* aciclovir
+acyclovir zovirax diflucan flukonazol* fluconazole canesten pevaryl daktacort fucidin bactroban
+dalacin keflex cefalexin* augmentin flucloxacillin* ciproxin monuril furadantin heracillin amimox
+doxyferm bactrim cipro z-pak
+panadol burana ibusal ibuxin para-tabs panacod primaspan arcoxia anadin excedrin norco dilaudid
+ultram ibumetin contalgin oxascand oxapax alopam imozop diapam tenox zopinox apodorm lunesta
+vistaril sublocade espranor prenoxad nalrex chlordiazepoxide librium pabrinex behepan waran
+opamox ketipinor lito xaggitin kapvay qelbree
+movicol laxido laktulose* lactulose levolac gaviscon omeprazol* omeprazole lansoprazol* losec
+nexium somac zantac ranitidin* pepcid prilosec buscopan imodium ondansetron zofran miralax
+pedialyte dioralyte sudocrem diprobase doublebase cetraben epaderm eumovate dermovat* elocon
+mildison locoid locobase medrol
+microgynon rigevidon cerazette levonelle loette marvelon yasmin femodette nuvaring depo-provera
+sayana implanon jaydess kyleena plan_b
+omnipod cpap ferrous_sulfate ferrous_sulphate jerntabletter* järntabletter* prenatal_vitamins
+mounjaro zepbound xenical orlistat
+""".split()
+MORE_CONDITIONS = """
+angstlidelse* sosial_angst social_anxiety sosial_fobi social_fobi social_phobia fobi* phobia* agorafobi*
+agoraphobia dystymi* dysthymia tilknytningsforstyrrelse* tilknytningsforstyrring* tilknytningsvansk*
+attachment_disorder anknytningsstörning* tilknytningsforstyrrelsen dissosiativ* dissociativ* dissociative
+schizoaffektiv* schizoaffective opposisjonell_atferdsforstyrrelse oppositional_defiant conduct_disorder
+atferdsforstyrrelse* atferdsvansk* adferdsvansk* adfærdsforstyrrelse* uppförandestörning*
+selektiv_mutisme selektiv_mutism selective_mutism mutisme* ortoreksi* overspisingslidelse*
+binge_eating søvnforstyrrelse* sömnstörning* søvnløshet insomni* insomnia søvnapné* sömnapné*
+sleep_apnoea sleep_apnea narkolepsi* narcolepsy dyspraksi* dyspraxia dyspraxi* språkvansk*
+språkstörning* sprogforstyrrelse* learning_disability learning_disabilities learning_difficulties
+utviklingshemning* utviklingshemmet* psykisk_utviklingshemmet hørselshemmet* hørselshemma*
+synshemmet* synshemma* visually_impaired hearing_impaired cochleaimplantat* cochlear_implant*
+spina_bifida hydrocefalus* hydrocephalus muskeldystrofi* muscular_dystrophy duchenne fragilt_x
+fragile_x williams_syndrom* kols copd atopisk* leddgikt* ledgigt* ledgångsreumatism* revmatisme*
+reumatisme* gigtsyg* rheumatoid_arthritis juvenil_artritt juvenile_arthritis crohn* ulcerøs_kolitt
+ulcerøs_colitis ulcerös_kolit colitis irritabel_tarm ibs cystisk_fibrose cystisk_fibros
+cystic_fibrosis hull_i_hjertet nyresvikt* njursvikt* nyresvigt* kidney_failure leversvikt*
+leversvigt* skrumplever* levercirrhose* cirrhosis kronisk_utmattelse* me/cfs lymfom* lymphoma*
+hjernesvulst* hjernetumor* hjärntumör* brain_tumour brain_tumor hemofili* haemophilia hemophilia
+blødersykdom* hypotyreose* hypothyreose* hypotyreos* hypothyroidism stoffskiftesykdom* lavt_stoffskifte
+høyt_stoffskifte hypertyreose* hyperthyroidism tinnitus bronkitt* bronkit* bronchitis long_covid
+mononukleose* kyssesyke* körtelfeber* glandular_fever borreliose* borrelia* lyme_disease
+hjernehinnebetennelse* meningitt* meningitis sepsis blodforgiftning* urinveisinfeksjon*
+urinvejsinfektion* urinvägsinfektion* scabies skabb* fnatt impetigo brennkopper* børnesår*
+svangerskapet svangerskabet svanger* graviditeten gravide termindato* terminen terminsdato*
+venter_barn väntar_barn venter_en_baby er_gravid prematur* for_tidlig_født født_for_tidlig
+premature_baby preterm ufrivillig_barnløs* fostervannsprøve* nakkefoldsmåling* svangerskapsdiabetes*
+graviditetsdiabetes* gestational_diabetes svangerskapsforgiftning* preeklampsi* preeclampsia
+morning_sickness svangerskapskvalme* hyperemesis* fraktur* brudd_på brud_på brud_paa fractured
+hjerteflimmer* hjarteflimmer* hjerterytmeforstyrrelse* leverskade* leverskadet* leverværdi*
+levertal* nyreskade* hjerneskade* hjärnskada* brain_injury traumatisk_hjerneskade
+skoliose* skolios* scoliosis osteogenesis_imperfecta glasbensykdom* benskjørhet* hernia kolikk* kolik*
+colic jernmangel* järnbrist* jernmangelanemi* iron_deficiency vitaminmangel* b12-mangel* veksthormonmangel*
+væksthormonmangel* tillväxthormonbrist* hypertensjon* hypertension hypertoni* högt_blodtryck
+høyt_blodtrykk forhøjet_blodtryk anæmi* anafylaksi* anafylaxi* anaphylaxis anaphylactic dysfagi*
+dysphagia gulsott* gulsot* jaundice trøske* thrush bleeksem* blöjutslag* nappy_rash diaper_rash
+mongolfläck* mongolian_spot* dermal_melanocytosis cleft_palate cleft_lip ganespalte* gomspalt*
+læbe-ganespalte* leppe-kjeve-ganespalte* ehlers-danlos cerebral_pares global_developmental_delay
+developmental_delay utviklingsforsinkelse* forsinket_utvikling udviklingsforsinkelse*
+fetal_alcohol_spectrum_disorder alkoholavhengig* alkoholavhengnad* alkoholberoende* alkoholafhængig*
+opioidavhengig* opioidberoende* opioidafhængig* rusavhengnad* alcohol_dependency alcohol_dependence
+opioid_dependence opioid_addiction opioid_use_disorder substance_use_disorder lindrig_kognitiv_svikt
+kognitiv_svikt mild_cognitive_impairment
+""".split()
+MORE_TREATMENT = """
+urinprøve* urinprov* urine_test* kardiolog* nevrolog* neurolog* gynekolog* gynækolog*
+traumebehandling* traumeterapi* dbt-terapi* emdr-behandling* psykoterapi* psykoterapeutisk*
+psykoanalyse* fysioterapi* ergoterapi* familieterapi* familjeterapi* parterapi* samtaleterapi*
+kognitiv_atferdsterapi kognitiv_adfærdsterapi kognitiv_beteendeterapi cognitive_behavioural_therapy
+cognitive_behavioral_therapy dialectical_behaviour_therapy dialectical_behavior_therapy
+substitusjonsbehandling* legemiddelassistert_rehabilitering legemiddelassistert_behandling
+avvenning* avgiftning* afrusning* afvænning* abstinensbehandling*
+behandlingsopphold* døgnbehandling*
+elektrosjokk* ect-behandling*
+kjemo* kemo* chemo strålebehandling* insulinbehandling* hormonbehandling* kreftbehandling*
+kræftbehandling* cancerbehandling* alkoholbehandling* spiseforstyrrelsesbehandling*
+traumabehandling* traumefokuseret_terapi traumafokuserad_kbt trauma-focused_cbt substitutionsbehandling*
+cellgiftsbehandling* intensive_outpatient_treatment intensive_outpatient_program
+""".split()
+ACRONYMS = (
+    "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken "
+    "LAR DBT EMDR KAT KBT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI MMR CPAP "
+    "T1D T2D CP MS"
+).split()
 
 
 _INFLECTION = r"[\w\-]*"
+# Names that are the beginning of ordinary words or places ("Vivalla"): matched whole.
+_EXACT_NAMES = frozenset({"vival"})
 
 
 def _compile() -> re.Pattern[str]:
     # Multi-word terms live in the lists as separate words; rebuild known phrases first.
     phrases = [
         "panic attack*", "eating disorder*", "cerebral parese", "cerebral palsy", "downs syndrom",
-        "down syndrome", "føtalt alkoholsyndrom", "personality disorder*", "suicide attempt*",
-        "intellectual disability", "sleeping pill*", "child psychiatry", "kognitiv terapi",
+        "down syndrome", "føtalt alkoholsyndrom", "personality disorder*",
+        "intellectual disability", "sleeping pill*", "kognitiv terapi",
         "innlagt på sykehus", "innlagd på sjukehus", "indlagt på hospitalet", "inlagd på sjukhus",
         "admitted to hospital", "gp appointment",
     ]  # fmt: skip
-    phrase_words = {w for p in phrases for w in p.split()}
-    phrases += [t.replace("_", " ") for t in TREATMENT + MORE_DIAGNOSES + MEDICATION if "_" in t]
+    underscored = [
+        t.replace("_", " ")
+        for t in TREATMENT
+        + MORE_DIAGNOSES
+        + MEDICATION
+        + MORE_MEDICATION
+        + MORE_CONDITIONS
+        + MORE_TREATMENT
+        if "_" in t
+    ]
     phrases += [
+        "hearing aid*", "stomach pump*", "alcohol treatment", "sickle cell",
         "psych ward", "psychiatric ward", "behavioral health unit", "behavioural health",
-        "mental health team", "hearing aid*", "stomach pump*", "alcohol treatment", "sickle cell",
-        "blood pressure", "blood clot*", "heart attack*", "atrial fibrillation",
+        "mental health team", "blood pressure", "blood clot*", "heart attack*", "atrial fibrillation",
         "post-traumatic stress*", "ear infection*", "breast cancer", "activated charcoal",
         "medisinsk kull", "aktivt kul",
     ]  # fmt: skip
+    # The words of these phrases stand in the lists one by one; alone they are no term.
+    # (Terms written with "_" are phrases already: their words stay terms of their own.)
     phrase_words = {w for p in phrases for w in p.split()}
+    phrases += underscored
     # Medication names inflect too: "sobrilen", "alvedonen", "Keppraen".
-    medication = [t if t.endswith("*") or t in phrase_words else t + "*" for t in MEDICATION]
-    all_terms = DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES
+    medication = [
+        t if t.endswith("*") or t in phrase_words or t in _EXACT_NAMES else t + "*"
+        for t in MEDICATION
+    ]
+    medication += [t if t.endswith("*") or "_" in t else t + "*" for t in MORE_MEDICATION]
+    all_terms = (
+        DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES + MORE_CONDITIONS + MORE_TREATMENT
+    )
     singles = [t for t in all_terms if t not in phrase_words and "_" not in t]
     terms = {t.lower() for t in set(phrases) | set(singles)}
     bases = {t.rstrip("*") for t in terms}
@@ -161,7 +302,7 @@ HEALTH_ACRONYMS = re.compile(
 # Compounds the lists cannot enumerate: "blindtarmsinflammation", "hjertesykdom",
 # "astmamedisin", "mellemørebetændelse" (also typed without æøå).
 HEALTH_COMPOUNDS = re.compile(
-    r"(?<![\w\-])[a-zæøåäöé]{2,}(?:betennelse|betennelsen|betændelse\w*|betaendelse\w*|inflammation\w*|"
+    r"(?<![\w\-])(?!bekr)[a-zæøåäöé]{2,}(?:betennelse|betennelsen|betændelse\w*|betaendelse\w*|inflammation\w*|"
     r"infeksjon\w*|infektion\w*|syndrom\w*|sykdom\w*|sjukdom\w*|sygdom\w*|kreft(?:en|a)?|kræft\w*|"
     r"cancer\w*|allergi\w*|psykiatri\w*|vaksine\w*|vaccin\w*|medisin(?:en|er|ene)?|medicin(?:en|er)?|"
     r"forstyrrelse\w*|forstyrring\w*|störning\w*|lidelse\w*|diagnose\w*|diagnos(?:en)?|"
@@ -169,7 +310,9 @@ HEALTH_COMPOUNDS = re.compile(
     r"|(?<![\w])[a-z]+(?:-[a-z]+)? therapy(?![\w])"
 )
 # A dose after a medication belongs to it: "Keppra 250 mg", "sertralin 50mg".
-_DOSE = re.compile(r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram)\b")
+_DOSE = re.compile(
+    r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram|mikrogram|microgram|mikrog)\b"
+)
 # Lowercase "adhd" and "ptsd" are as telling as the capitals.
 _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 

@@ -41,7 +41,7 @@ _RUN = re.compile(
 _GROUP = re.compile(r"(?:\+\s?)?\(?\d[\d()]*")
 _HETU = re.compile(r"(?<![\w\-])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![\w\-])")
 _NINO = re.compile(r"(?<![\w#])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2}(?: ?[A-Da-d])?(?![\w#])")
-_IBAN_START = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?=[ ]?[A-Z0-9])")
+_IBAN_START = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
 
 _BANK_CONTEXT = re.compile(
     r"konto|account|acct|reg\.? ?nr|registrerings|clearing|bankgiro|sort code|overf[øo]r|"
@@ -140,14 +140,14 @@ def _number_types(
         if fnr_valid(digits):
             # Written as 11 digits or 6+5 it is surely a fødselsnummer; in a phone
             # number's grouping ("07418 327558") a valid phone number should win.
-            usual = grouping in ((11,), (6, 5))
+            usual = grouping in ((11,), (6, 5), (2, 2, 2, 5))
             found.append(
                 ("NO_FNR", "no_fnr.date+mod11", 0.99 if usual and not bank_context else 0.86)
             )
     elif n == 10 and not international:
         # Birth-date numbers are written 6+4 or as ten digits; in a phone number's
         # grouping ("070-278 50 49") a valid phone number should win the overlap.
-        usual = grouping in ((10,), (6, 4))
+        usual = grouping in ((10,), (6, 4), (2, 2, 2, 4))
         if cpr_date_valid(digits):
             dk_context = bool(_CPR_CONTEXT.search(context))
             if cpr_mod11(digits):
@@ -318,7 +318,7 @@ def find_lettered_ids(text: str, blanked: str) -> Iterator[Entity]:
 
 def _iban_at(text: str, start: int) -> Iterator[Entity]:
     """The IBAN starting at ``start``, cut at the length its country code prescribes."""
-    length = IBAN_LENGTHS.get(text[start : start + 2])
+    length = IBAN_LENGTHS.get(text[start : start + 2].upper())
     if length is None:
         return
     compact: list[str] = []

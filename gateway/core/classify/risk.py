@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
@@ -32,40 +32,77 @@ FRAME_RAISES = {"SELF_HARM": 0.85, "CHILD_AT_RISK": 0.9, "THREAT": 0.9}
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """When one type is raised: its model probability against what backs it up.
+
+    ``risk_word``: a risk-bearing concept stands in scope (not negated, hypothetical,
+    fictional or an idiom). ``no_risk_word``: the message names no risk word at all (an
+    indirect threat, a worried teacher), so the words alone must convince the model.
+    ``rule``: a confident frame fired; the model can then only veto when it is very sure.
+    When every risk word is out of scope, only a frame or a phrase rule can raise; a
+    phrase rule that fires in scope always raises its type.
+    """
+
+    risk_word: float
+    no_risk_word: float
+    rule: float
+
+
+@dataclass(frozen=True)
 class RiskModel:
-    """Per-type bias, feature weights and decision threshold."""
+    """Per-type bias, feature weights and decision thresholds, and the hard-negative gate.
+
+    A feature's weights are one per type and, when the model has one, a last weight for
+    the hard-negative ("trap") model: how much the feature says the message only sounds
+    risky (a game, an idiom, a settled past event, a reassuring doctor).
+    """
 
     types: tuple[str, ...]
     bias: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]
     thresholds: dict[str, float]
     frame_raises: dict[str, float]
+    decisions: dict[str, Thresholds] = field(default_factory=dict)
+    trap_bias: float | None = None
+    trap_gate: float = 2.0  # above 1: the gate never closes
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RiskModel:
         """The model from its JSON form (see ``scripts/train_risk_model.py``)."""
+        thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
+        no_word = data.get("thresholds_no_risk_word", {})
+        rule = data.get("rule_floor", {})
+        trap = data.get("trap")
         return cls(
             types=tuple(str(t) for t in data["types"]),
             bias=tuple(float(b) for b in data["bias"]),
             weights={f: tuple(float(x) for x in w) for f, w in data["features"].items()},
-            thresholds={str(k): float(v) for k, v in data["thresholds"].items()},
+            thresholds=thresholds,
             frame_raises={
                 str(k): float(v) for k, v in data.get("frame_raises", FRAME_RAISES).items()
             },
+            decisions={
+                t: Thresholds(v, float(no_word.get(t, v)), float(rule.get(t, 0.0)))
+                for t, v in thresholds.items()
+            },
+            trap_bias=float(trap["bias"]) if trap else None,
+            trap_gate=float(trap["gate"]) if trap else 2.0,
         )
 
     def probabilities(
         self, features: frozenset[str]
     ) -> tuple[list[float], list[tuple[str, tuple[float, ...]]]]:
-        """Each type's probability, and the weighted features present (for explanations)."""
+        """Each type's probability (then the trap model's, when there is one), and the
+        weighted features present (for explanations)."""
         # Most of a message's features carry no weight; the set intersection and the
         # column sums run in C.
         names = list(features & self._names)
         rows = list(map(self.weights.__getitem__, names))
-        sums = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * len(self.bias)
+        biases = self.bias if self.trap_bias is None else (*self.bias, self.trap_bias)
+        sums = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * len(biases)
         out = [
             1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, bias + total))))
-            for bias, total in zip(self.bias, sums, strict=True)
+            for bias, total in zip(biases, sums, strict=True)
         ]
         return out, list(zip(names, rows, strict=True))
 
@@ -112,8 +149,42 @@ def _evidence(analysis: Analysis, type_: str, top: list[str]) -> tuple[int, int]
 
 def has_evidence(analysis: Analysis) -> bool:
     """False only when every risk-bearing concept is negated, hypothetical or an idiom."""
+    return risk_words(analysis) != "out_of_scope"
+
+
+def risk_words(analysis: Analysis) -> str:
+    """``in_scope`` when a risk-bearing concept stands, ``none`` when the message names no
+    risk word, ``out_of_scope`` when every one is negated, hypothetical, fiction or idiom."""
     cues = [h for h in analysis.concepts if h.concept not in CONTEXT_CONCEPTS]
-    return not cues or any(not h.blocked for h in cues)
+    if not cues:
+        return "none"
+    return "in_scope" if any(not h.blocked for h in cues) else "out_of_scope"
+
+
+def phrase_backs(analysis: Analysis, type_: str) -> str | None:
+    """The phrase rule that raises ``type_`` in scope, if any: these stand."""
+    return next((r.rule for r in analysis.phrases if r.type == type_), None)
+
+
+def frame_backs(analysis: Analysis, type_: str, frame_raises: dict[str, float]) -> str | None:
+    """The confident frame that backs ``type_``, if any."""
+    floor = frame_raises.get(type_)
+    if floor is None:
+        return None
+    for frame_hit in analysis.frames:
+        if frame_hit.frame.type == type_ and frame_hit.frame.confidence >= floor:
+            return "frame." + frame_hit.frame.name
+    return None
+
+
+def raises(p: float, words: str, framed: bool, t: Thresholds) -> bool:
+    """Whether the model and a frame raise a type with probability ``p`` (see
+    ``Thresholds``); a phrase rule in scope raises its type whatever they say."""
+    if framed and p >= t.rule:
+        return True
+    if words == "in_scope":
+        return p >= t.risk_word
+    return words == "none" and p >= t.no_risk_word
 
 
 def _rule(analysis: Analysis, type_: str) -> str:
@@ -139,43 +210,27 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
         for risk in analysis.phrases:
             found.setdefault(risk.type, risk)
         return sorted(found.values(), key=lambda r: (r.start, r.type))
-    evidence = has_evidence(analysis)
     probabilities, present = model.probabilities(analysis.features)
-    for i, (type_, p) in enumerate(zip(model.types, probabilities, strict=True)):
-        if evidence and p >= model.thresholds.get(type_, 0.5):
-            top = model.top(present, i)
-            start, end = _evidence(analysis, type_, top)
-            why = tuple(top)
-            found[type_] = Risk(type_, _rule(analysis, type_), round(p, 3), start, end, why)
+    # A message that only sounds risky (a game, an idiom, a settled past event, a
+    # reassuring doctor) raises nothing unless a phrase rule fires in scope.
+    gated = model.trap_bias is not None and probabilities[len(model.types)] >= model.trap_gate
+    words = risk_words(analysis)
+    for i, (type_, p) in enumerate(zip(model.types, probabilities, strict=False)):
+        decision = model.decisions.get(type_) or Thresholds(0.5, 0.5, 0.0)
+        phrase = phrase_backs(analysis, type_)
+        frame = frame_backs(analysis, type_, model.frame_raises)
+        if phrase is None and (gated or not raises(p, words, frame is not None, decision)):
             continue
-        phrase = next((r for r in analysis.phrases if r.type == type_), None)
-        if phrase is not None:
-            # The phrase rules were written for these exact wordings; they stand.
-            found[type_] = Risk(
-                type_,
-                phrase.rule,
-                phrase.confidence,
-                phrase.start,
-                phrase.end,
-                (f"model p={p:.2f}",),
-            )
-            continue
-        floor = model.frame_raises.get(type_)
-        if floor is None:
-            continue
-        raised = next(
-            (h for h in analysis.frames if h.frame.type == type_ and h.frame.confidence >= floor),
-            None,
-        )
-        if raised is not None:
-            found[type_] = Risk(
-                type_,
-                "frame." + raised.frame.name,
-                round(max(p, 0.5), 3),
-                raised.start,
-                raised.end,
-                (f"model p={p:.2f} below threshold; frame raises {type_}",),
-            )
+        top = model.top(present, i)
+        start, end = _evidence(analysis, type_, top)
+        backing = phrase or frame
+        if backing is not None and p < min(decision.risk_word, decision.no_risk_word):
+            # The rule raised it: the model alone was unsure.
+            why: tuple[str, ...] = (f"model p={p:.2f}; {backing} raises {type_}",)
+            confidence = max(p, 0.5)
+        else:
+            why, confidence = tuple(top), p
+        found[type_] = Risk(type_, _rule(analysis, type_), round(confidence, 3), start, end, why)
     return sorted(found.values(), key=lambda r: (r.start, r.type))
 
 
