@@ -29,12 +29,14 @@ class Frame:
     slots: tuple[frozenset[str], ...]
     confidence: float
     scope: str = "sentence"  # or "message": the slots may sit in different sentences
+    # The slots' concepts in the order they are written, so the evidence a frame shows is
+    # the same in every process (a frozenset's order depends on the string hash seed).
+    ordered: tuple[tuple[str, ...], ...] = ()
 
 
 def _frame(type_: str, name: str, slots: str, confidence: float, scope: str = "sentence") -> Frame:
-    return Frame(
-        type_, name, tuple(frozenset(s.split("|")) for s in slots.split()), confidence, scope
-    )
+    ordered = tuple(tuple(s.split("|")) for s in slots.split())
+    return Frame(type_, name, tuple(frozenset(s) for s in ordered), confidence, scope, ordered)
 
 
 FRAMES: tuple[Frame, ...] = (
@@ -140,10 +142,10 @@ def fired_frames(hits: list[ConceptHit]) -> list[FrameHit]:
     for frame in FRAMES:
         if frame.slots[0].isdisjoint(by_concept):
             continue
-        anchors = [h for c in frame.slots[0] for h in by_concept.get(c, ()) if not h.blocked]
+        anchors = [h for c in frame.ordered[0] for h in by_concept.get(c, ()) if not h.blocked]
         for anchor in anchors:
             evidence = [anchor]
-            for slot in frame.slots[1:]:
+            for slot in frame.ordered[1:]:
                 filler = next(
                     (
                         h
