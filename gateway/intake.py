@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 from sqlalchemy import Table, func, insert, select
@@ -176,6 +176,20 @@ def normalise_sender(channel: str, sender: str, region: str) -> str:
     return normalise_email(sender)
 
 
+T = TypeVar("T")
+
+
+def take_queued(queue: asyncio.Queue[T | None], batch: list[T], limit: int) -> bool:
+    """Add to ``batch`` what has queued meanwhile, up to ``limit`` in all (a batching
+    writer's next transaction); True when the queue was closed (``None``) on the way."""
+    while len(batch) < limit and not queue.empty():
+        nxt = queue.get_nowait()
+        if nxt is None:
+            return True
+        batch.append(nxt)
+    return False
+
+
 @dataclass
 class _Waiting:
     """A message handed to the writer and the sender's connection waiting for its answer."""
@@ -252,17 +266,11 @@ class IntakeService:
             if first is None:
                 return
             batch = [first]
-            closing = False
             if cfg.batch_wait_ms > 0:
                 await asyncio.sleep(cfg.batch_wait_ms / 1000)
             else:
                 await asyncio.sleep(0)  # let handlers that are ready hand over theirs too
-            while len(batch) < cfg.batch_max and not queue.empty():
-                nxt = queue.get_nowait()
-                if nxt is None:
-                    closing = True
-                    break
-                batch.append(nxt)
+            closing = take_queued(queue, batch, cfg.batch_max)
             try:
                 await self._write_batch(batch)
             except Exception as exc:  # a bug here must not leave senders waiting forever

@@ -42,7 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from gateway.core.email.receipt_key import bounded_provider_id
-from gateway.intake import IntakeFinish, IntakeResult
+from gateway.intake import IntakeFinish, IntakeResult, take_queued
 from gateway.metrics import RECEIPT_SECONDS, RECEIPTS_IN_FLIGHT
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
@@ -159,14 +159,8 @@ class ReceiptWriter:
                 return
             await asyncio.sleep(0)  # let sessions that are ready hand over theirs too
             batch = [first]
-            closing = False
             self.last_batch_at = time.monotonic()
-            while len(batch) < self.batch_max and not queue.empty():
-                nxt = queue.get_nowait()
-                if nxt is None:
-                    closing = True
-                    break
-                batch.append(nxt)
+            closing = take_queued(queue, batch, self.batch_max)
             try:
                 held = await self._write_batch([w.receipt for w in batch])
             except Exception as exc:  # the commit failed: nothing of the batch is stored

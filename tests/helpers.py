@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -113,3 +115,21 @@ async def processed(gw: Any) -> None:
     """
     assert gw.receipts is not None, "the gateway runs no receipt worker"
     await gw.receipts.until_settled()
+
+
+async def wait_ready(base: str, proc: asyncio.subprocess.Process, limit: float = 60.0) -> None:
+    """Wait until a ``case-gateway serve`` subprocess answers ``/readyz`` with 200.
+
+    Fails at once when the process exits; ``limit`` only keeps a hung start from hanging the
+    suite (a loaded machine can take many seconds to start the process)."""
+    deadline = time.monotonic() + limit
+    async with aiohttp.ClientSession() as http:
+        while proc.returncode is None and time.monotonic() < deadline:
+            try:
+                async with http.get(f"{base}/readyz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"serve did not become ready (exit code {proc.returncode})")

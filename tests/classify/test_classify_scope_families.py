@@ -121,8 +121,17 @@ def test_words_after_a_negation_are_features_of_their_own() -> None:
 
 def test_risk_words_say_whether_a_risk_word_stands() -> None:
     assert risk_words(analyse("jeg skal drepe deg")) == "in_scope"
-    assert risk_words(analyse("kan vi flytte møtet til fredag?")) == "none"
+    assert risk_words(analyse("kan vi flytte møtet til fredag eller mandag neste uke?")) == "none"
     assert risk_words(analyse("jeg har aldri slått barna")) == "out_of_scope"
+
+
+def test_a_short_message_without_risk_word_or_target_is_left_to_rules() -> None:
+    # Keywords and plain remarks: too few words for the model to judge alone.
+    for text in ("STOP", "kan vi flytte møtet til fredag?", "Samme melding, levert flere ganger"):
+        assert risk_words(analyse(text)) == "too_short"
+        assert not raises(0.99, "too_short", False, Thresholds(0.3, 0.1, 0.1))
+    # Addressed to someone, a short message is still the model's to judge.
+    assert risk_words(analyse("du kommer til å angre")) == "none"
 
 
 def test_thresholds_depend_on_what_backs_the_model() -> None:

@@ -119,13 +119,13 @@ async def test_a_message_rolled_back_in_a_batch_counts_for_nothing(limited: Runt
     assert len(sent) == 1 and sent[0].in_reply_to_id == rows[0].id
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL has no file lock
 async def test_writers_of_one_process_take_turns_instead_of_timing_out(
     runtime: Runtime,
 ) -> None:
     """A writer that waits for another of this process (the relay behind the intake writer)
     is not left in SQLite's busy handler, where it gave up with 'database is locked'."""
-    if not runtime.db.is_sqlite:
-        pytest.skip("PostgreSQL writers do not share one lock")
+    assert runtime.db.is_sqlite
     await runtime.db.engine.dispose()
 
     @event.listens_for(runtime.db.engine.sync_engine, "connect")

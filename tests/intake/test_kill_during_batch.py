@@ -21,26 +21,10 @@ from gateway.storage.db import Database
 from gateway.storage.models import Message
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import sign, twilio_params
+from tests.helpers import sign, twilio_params, wait_ready
 
 TOTAL = 600
 CONNECTIONS = 32
-
-
-async def _wait_ready(
-    http: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process
-) -> None:
-    for _ in range(200):
-        if proc.returncode is not None:
-            break
-        try:
-            async with http.get(f"{base}/readyz") as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("serve did not become ready")
 
 
 async def test_sigkill_mid_batch_loses_nothing_acknowledged(db_url: str, tmp_path: Path) -> None:
@@ -81,7 +65,7 @@ async def test_sigkill_mid_batch_loses_nothing_acknowledged(db_url: str, tmp_pat
     try:
         connector = aiohttp.TCPConnector(limit=CONNECTIONS)
         async with aiohttp.ClientSession(connector=connector) as http:
-            await _wait_ready(http, base, proc)
+            await wait_ready(base, proc)
             queue: asyncio.Queue[tuple[dict[str, str], str]] = asyncio.Queue()
             for r in requests:
                 queue.put_nowait(r)

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import func, select
 
 from connectors.email_in import ServiceMailHandler
@@ -35,7 +34,7 @@ from gateway.storage.models import InboundReceipt, Message
 from tests.conftest import RecordingSender, make_settings
 from tests.email.conftest import SERVICE, crlf, mail_gateway, smtp_port
 from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params
+from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params, wait_ready
 from tests.security.holding_parser import held_parse
 
 FAMILY = "kari.nordmann@example.org"
@@ -79,19 +78,6 @@ async def wait_until_stored(
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"serve exited with {proc.returncode} before filing the message")
-
-
-async def wait_ready(base: str, proc: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as http:
-        while proc.returncode is None:
-            try:
-                async with http.get(f"{base}/readyz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("serve exited before it was ready")
 
 
 async def test_sigkill_after_250_loses_nothing_the_restarted_process_files_it(

@@ -238,9 +238,14 @@ async def test_the_image_serves_sms_and_mail_against_postgresql(
             await aiosmtplib.send(mail, hostname="127.0.0.1", port=smtp)
 
             auth = {"Authorization": f"Bearer {token}"}
-            async with http.get(f"{base}/api/v1/queue", headers=auth) as r:
-                assert r.status == 200, await r.text()
-                items = (await r.json())["items"]
+            # Mail is answered once committed and filed just after: wait for both.
+            for _ in range(300):
+                async with http.get(f"{base}/api/v1/queue", headers=auth) as r:
+                    assert r.status == 200, await r.text()
+                    items = (await r.json())["items"]
+                if {i["message"]["channel"] for i in items} >= {"sms", "email"}:
+                    break
+                await asyncio.sleep(0.2)
             async with http.get(f"http://127.0.0.1:{metrics}/metrics") as r:
                 assert r.status == 200 and "case_gateway_build_info" in await r.text()
     except BaseException:

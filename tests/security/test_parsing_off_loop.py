@@ -28,8 +28,7 @@ from gateway.storage.models import Message
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.email.conftest import SERVICE, crlf, mail_gateway, mail_settings, smtp_port
 from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params
-from tests.intake.test_mail_receipts import wait_ready
+from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params, wait_ready
 from tests.security.holding_parser import held_parse
 
 HEADERS = (

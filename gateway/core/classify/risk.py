@@ -154,11 +154,30 @@ def has_evidence(analysis: Analysis) -> bool:
 
 def risk_words(analysis: Analysis) -> str:
     """``in_scope`` when a risk-bearing concept stands, ``none`` when the message names no
-    risk word, ``out_of_scope`` when every one is negated, hypothetical, fiction or idiom."""
+    risk word, ``out_of_scope`` when every one is negated, hypothetical, fiction or idiom,
+    ``too_short`` when it names no risk word and is too short, and addressed to nobody, for
+    the model to judge by its words alone."""
     cues = [h for h in analysis.concepts if h.concept not in CONTEXT_CONCEPTS]
     if not cues:
+        if _too_short_to_judge(analysis):
+            return "too_short"
         return "none"
     return "in_scope" if any(not h.blocked for h in cues) else "out_of_scope"
+
+
+# With no risk word, the model judges a message by its words alone. A short message that
+# names nobody ("STOP", "same message, sent several times") gives it too little to go on:
+# its few words then weigh as much as a whole e-mail's, and a keyword or a plain remark
+# would reach the duty desk. Such a message raises a risk only through a rule or a frame.
+SHORT_MESSAGE_WORDS = 8
+TARGET_CONCEPTS = frozenset({"YOU", "STAFF"})
+
+
+def _too_short_to_judge(analysis: Analysis) -> bool:
+    if any(h.concept in TARGET_CONCEPTS for h in analysis.concepts):
+        return False
+    words = sum(1 for f in analysis.features if f.startswith("w:"))
+    return words < SHORT_MESSAGE_WORDS
 
 
 def phrase_backs(analysis: Analysis, type_: str) -> str | None:
