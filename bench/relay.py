@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,15 +65,15 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Provider:
+class Provider(ABC):
     """Where the relay sends: the fake's address, and what it accepted for each message."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
+    @abstractmethod
     async def accepted(self) -> tuple[int, Counter[int]]:
         """(send requests, accepted messages per our message id)."""
-        raise NotImplementedError
 
 
 class FakeInProcess(Provider):
