@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.load import pg_admin
 from connectors.twilio_rest import TwilioSmsSender
 from gateway.casefiles import CaseRow, ContactRow, apply_import
 from gateway.logs import configure_logging
@@ -360,29 +361,18 @@ async def database(server_url: str | None, tmp: str, name: str) -> AsyncIterator
     if server_url is None:
         yield f"sqlite+aiosqlite:///{tmp}/{name}.db"
         return
-    import asyncpg
 
     base = make_url(server_url)
     db_name = f"cg_bench_relay_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(
-            host=base.host or "127.0.0.1",
-            port=base.port or 5432,
-            user=base.username or "postgres",
-            password=base.password,
-            database=base.database or "postgres",
-        )
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
+        await pg_admin(server_url, sql)
 
     await admin(f'CREATE DATABASE "{db_name}"')
     try:
         yield base.set(database=db_name).render_as_string(hide_password=False)
     finally:
-        await admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        await pg_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 async def main() -> None:
