@@ -5,7 +5,7 @@ Reads every bench/eval/src/*.jsonl (one message per line, entities marked up
 inline as [[TYPE|surface text]]), validates each line, strips the markup while
 computing Python str offsets on the clean text, and writes
 bench/eval/train.jsonl, dev.jsonl and test.jsonl, split by author (the
-c* authors always go to train).
+c* and d* authors always go to train).
 
 Exit status is non-zero if any line is invalid; each problem is reported with
 its file and line number.  Checksum problems in marked identifiers (mod-11,
@@ -56,13 +56,17 @@ SPLIT = {
 MARK = re.compile(r"\[\[([A-Z_]+)\|(.*?)\]\]", re.DOTALL)
 
 
-# Authors c01, c02, ... were written later by a third writer who never saw the
-# rules; they are training data only and never enter dev or test.
-TRAIN_ONLY_PREFIX = "c"
+# Authors c01, c02, ... and d01, d02, ... were written later by writers who
+# never saw the rules; they are training data only and never enter dev or test.
+TRAIN_ONLY_PREFIXES = ("c", "d")
+
+
+def train_only(author: str) -> bool:
+    return author.startswith(TRAIN_ONLY_PREFIXES)
 
 
 def split_of(author: str) -> str:
-    if author.startswith(TRAIN_ONLY_PREFIX):
+    if train_only(author):
         return "train"
     for name, authors in SPLIT.items():
         if author in authors:
@@ -284,10 +288,10 @@ def main(argv: list[str]) -> int:
         print(f"no author files in {SRC}", file=sys.stderr)
         return 1
     errors: list[str] = [
-        f"{name} split lists {author}, but {TRAIN_ONLY_PREFIX}* authors are train-only"
+        f"{name} split lists {author}, but {author[0]}* authors are train-only"
         for name, authors in SPLIT.items()
         for author in sorted(authors)
-        if author.startswith(TRAIN_ONLY_PREFIX)
+        if train_only(author)
     ]
     warnings: list[str] = []
     seen_ids: dict[str, str] = {}
