@@ -171,6 +171,10 @@ microgynon rigevidon cerazette levonelle loette marvelon yasmin femodette nuvari
 sayana implanon jaydess kyleena plan_b
 omnipod cpap ferrous_sulfate ferrous_sulphate jerntabletter* järntabletter* prenatal_vitamins
 mounjaro zepbound xenical orlistat
+synthroid levoxyl tirosint novolog basaglar humulin zithromax azitromax klonidin* clonidine catapresan
+buspiron* buspirone buspar benztropin* cogentin modafinil* provigil champix vareniklin* varenicline zyban
+truvada descovy antiretroviral* oramorph delmosart matoride xenidate thiamin* tiamin* buvidal
+deprakine vepicombin primcillin imacillin trombyl laktulos oxamin slenyto kortison* cortisone
 """.split()
 MORE_CONDITIONS = """
 angstlidelse* sosial_angst social_anxiety sosial_fobi social_fobi social_phobia fobi* phobia* agorafobi*
@@ -215,6 +219,27 @@ fetal_alcohol_spectrum_disorder alkoholavhengig* alkoholavhengnad* alkoholberoen
 opioidavhengig* opioidberoende* opioidafhængig* rusavhengnad* alcohol_dependency alcohol_dependence
 opioid_dependence opioid_addiction opioid_use_disorder substance_use_disorder lindrig_kognitiv_svikt
 kognitiv_svikt mild_cognitive_impairment
+skarlagensfeber* skarlagenfeber* scharlakansfeber* scarlet_fever vannkoppar* diabulimi*
+hpv-vaksine* hpv-vaksinen hpv-vaksinasjon* hpv-vaccin* hpv-vaccination* hpv_vaccine norovirus* roseola
+fedme* adipositas* sykelig_overvekt svær_overvægt obesity obese nyrestein* nyresten* njursten*
+kidney_stone* gallestein* galdesten* gallsten* gallstone* hashimoto* graves_disease psoriasisartritt*
+psoriasisartrit* spinal_muskelatrofi spinal_muscular_atrophy prader-willi* hørselstap* høretab*
+hörselnedsättning* hearing_loss døvhet* dövhet* døvhed* døvblind* dövblind* deafness blindhet* blindhed*
+blindness synshemming* synshæmning* synnedsättning* svaksynt* svagsynet* amblyopi* gråstær* grå_stær
+grønn_stær grøn_stær grå_starr glaukom* glaucoma cataract* skjeling* skelning* alkoholisme* alkoholism*
+spilleavhengig* spilleafhængig* spelberoende* ludoman* gambling_addiction gambling_problem
+skizofreni* ordblind* ordblindhed* angstanfald* panikanfald* ångestattack* panikattack*
+separasjonsangst* separationsangst* separationsångest* separation_anxiety neuropsykiatrisk*
+neuropsykiatriska intellektuell_funktionsnedsättning utvecklingsstörning* heart_condition
+heart_disease kidney_disease liver_disease lung_disease chronic_fatigue* kroniske_smerter kronisk_smerte
+chronic_pain kroniska_smärtor glue_ear hand,_foot_and_mouth hand_foot_and_mouth scarlatina
+bronkiolitt* bronkiolit* bronchiolitis croup falsk_krupp falsk_strupehoste pseudokrupp* hay_fever
+høysnue* høfeber* hösnuva* pollenallergi* reflux* refluks* stillbirth* dødfødsel* dødfødt* dödfödd*
+alcohol_use_disorder tonsillektomi* tonsillectomy grommets ptsd-diagnose* hypo hypoen hypoer
+hjerteklap* hjerteklaff* hjärtklaff* heart_valve* hofteprotese* hofteprotese* höftprotes* knæprotese*
+kneprotese* ny_hofte ny_hofta nyt_knæ hip_replacement knee_replacement angina gtn_spray
+abstinence_syndrome neonatal_abstinence_syndrome neonatal_abstinence abstinenssyndrom* abstinenssymptom* hydroxyurea hydroxycarbamide
+hydroxykarbamid* vitamin_d_deficiency d-vitaminmangel* d-vitaminbrist* b12-brist* vitamin_b12_deficiency
 """.split()
 MORE_TREATMENT = """
 urinprøve* urinprov* urine_test* kardiolog* nevrolog* neurolog* gynekolog* gynækolog*
