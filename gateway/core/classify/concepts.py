@@ -71,12 +71,12 @@ LEXICON: dict[str, dict[str, str]] = {
               "strangled threw grabbed pinned",
     },
     "INJURY": {
-        "nb": "blåmerke blåmerker blåmerka blod blør blødde brukket brudd merker sår kuler hovent "
+        "nb": "kutt risper riper arr arrene blåmerke blåmerker blåmerka blod blør blødde brukket brudd merker sår kuler hovent "
               "brannsår skrubbsår hovne",
-        "nn": "blåmerke blod blødde sår",
-        "da": "blå_mærker blåt_mærke blod bløder blødte brækket mærker sår hævet",
-        "sv": "blåmärke blåmärken blod blöder blödde brutit bruten märken sår svullen",
-        "en": "bruise bruises bruised blood bleeding bled broken marks welts burns swollen "
+        "nn": "kutt risper arr blåmerke blod blødde sår",
+        "da": "ridser ridset snitsår blå_mærker blåt_mærke blod bløder blødte brækket mærker sår hævet",
+        "sv": "rispor ärr skärsår blåmärke blåmärken blod blöder blödde brutit bruten märken sår svullen",
+        "en": "scratches scars cuts bruise bruises bruised blood bleeding bled broken marks welts burns swollen "
               "black_eye",
     },
     "METHOD": {
@@ -89,17 +89,17 @@ LEXICON: dict[str, dict[str, str]] = {
               "toget skinnerne taget drukne",
         "sv": "piller tabletter sömntabletter alvedon överdos bron hoppa rep hänga skära rakblad "
               "tåget spåret taket drunkna",
-        "en": "pills tablets sleeping_pills paracetamol tylenol overdose od bridge ledge jump "
+        "en": "eat_my_gun gun_in_my_mouth pills tablets sleeping_pills paracetamol tylenol overdose od bridge ledge jump "
               "jumping rope hang hanging noose cut cutting razor blades train tracks roof drown "
               "bleach",
     },
     "DEATH": {
-        "nb": "dø dør =døde =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
+        "nb": "ikke_være_her heller_dø ikke_lenger_være_her dø dør =døde =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
               "ta_livet leve begravelse",
-        "nn": "døy døyr =døydde daud sjølvmord livet leva forsvinne",
-        "da": "dø dør =døde død døden selvmord livet forsvinde leve",
-        "sv": "dö dör =dött död döden självmord livet försvinna leva",
-        "en": "die dies died dying dead death suicide suicidal end_it end_my_life live living alive "
+        "nn": "ikkje_vere_her heller_døy døy døyr =døydde daud sjølvmord livet leva forsvinne",
+        "da": "ikke_være_her hellere_dø dø dør =døde død døden selvmord livet forsvinde leve",
+        "sv": "inte_finnas_kvar hellre_dö hellre_dör dö dör =dött död döden självmord livet försvinna leva",
+        "en": "unalive unalived unaliving won't_be_around wont_be_around not_be_around rather_die rather_be_dead die dies died dying dead death suicide suicidal end_it end_my_life live living alive "
               "disappear kill_myself",
     },
     "SELF": {
@@ -119,15 +119,15 @@ LEXICON: dict[str, dict[str, str]] = {
               "cant_go_on",
     },
     "SEXUAL": {
-        "nb": "overgrep voldtekt voldta voldtatt voldtok tafse tafset beføle befølt tok_på røre rørte "
+        "nb": "tisselek tisseleken doktorlek hemmelig_lek hemmelige_leken overgrep voldtekt voldta voldtatt voldtok tafse tafset beføle befølt tok_på røre rørte "
               "rører =ta_på =tar_på tissen tiss =sex pule nakenbilder nakenbilde naken private_deler "
               "seksuelt seksuell kose_med_tissen slikke onanere porno",
-        "nn": "overgrep valdtekt valdta tafsa naken",
-        "da": "overgreb voldtægt voldtage befamle befamlede rørte tissemand tissekone nøgen nøgenbilleder "
+        "nn": "tisseleik hemmeleg_leik overgrep valdtekt valdta tafsa naken",
+        "da": "tisseleg tisselegen doktorleg hemmelig_leg overgreb voldtægt voldtage befamle befamlede rørte tissemand tissekone nøgen nøgenbilleder "
               "seksuelt sex porno",
-        "sv": "övergrepp våldtäkt våldta våldtog tafsa tafsade rörde snoppen snippan naken nakenbilder "
+        "sv": "snopplek doktorlek hemlig_lek hemliga_leken övergrepp våldtäkt våldta våldtog tafsa tafsade rörde snoppen snippan naken nakenbilder "
               "sexuellt sex porr",
-        "en": "rape raped molest molested abuse abused abusing touch touches touched touching private_parts "
+        "en": "touching_game secret_game tickle_game rape raped molest molested abuse abused abusing touch touches touched touching private_parts "
               "privates naked nude nudes porn sexual sexually grope groped groom groomed",
     },
     "CHILD": {

@@ -30,7 +30,12 @@ _SUBJECTS = frozenset(
 _HYPOTHETICAL = frozenset("hvis viss dersom ifall if suppose supposing unless".split())
 _HYPOTHETICAL_PHRASES = re.compile(
     r"\b(?:hva om|kva om|tenk om|tenk deg om|tänk om|vad om|hvad hvis|hvad nu hvis|what if|"
-    r"i tilfelle|i fall|in case|just in case|what happens if|hva skjer hvis|hva gjør (?:jeg|vi|man) hvis)\b",
+    r"i tilfelle|i fall|in case|just in case|what happens if|hva skjer hvis|hva gjør (?:jeg|vi|man) hvis|"
+    # Questions about what the service would do: "kva skjer om eg ikkje skriv under".
+    r"hva skjer om|hva skjer dersom|kva skjer om|kva skjer viss|kva skjer dersom|kva hender om|"
+    r"hvad sker der,? hvis|hvad sker hvis|hvad sker der,? når|vad händer om|vad hander om|"
+    r"vad händer ifall|vad händer när|what would happen if|what happens when|"
+    r"hvis (?:jeg|jeg nu|man) skulle|om (?:jeg|eg|jag|man) skulle|viss eg skulle)\b",
 )
 # Fiction, news and "talking about" a topic make the phrase not about this family now.
 NOT_REAL = re.compile(
@@ -56,7 +61,22 @@ NOT_REAL = re.compile(
     r"poetry|novelle\w*|eventyr\w*|saga|sagan|fairy ?tale\w*|"
     r"lekte|leker|leka|leken|lekene|lekt|legede|legende|leget|playing|pretend\w*|late som|låtsas\w*|"
     r"på lek|for sjov|for fun|i spøk|på skämt|på kødd|kødd\w*|tull\w*|fleip\w*|spas|"
-    r"politi og røvere|politi og tyver|cops and robbers|tjuv och polis|røvere)\b",
+    r"politi og røvere|politi og tyver|cops and robbers|tjuv och polis|røvere|"
+    # Sport, self-defence, drills, school work and lectures, slaughter and cartoons.
+    r"selvforsvar\w*|sjølvforsvar\w*|självförsvar\w*|self-defen[cs]e|kampsport\w*|martial arts|"
+    r"karate|judo|taekwondo|kickboxing|boksing|boksning|boxning|boxing|punch ?bag|boksesekk\w*|"
+    r"bokse(?:sæk|säck)\w*|bryting|brottning|wrestling|paintball|laser ?tag|airsoft|nerf|"
+    r"fallskjerm\w*|faldskærm\w*|fallskärm\w*|skydiv\w*|bungee|strikkhopp\w*|klippehopp\w*|"
+    r"brannøving\w*|brannøvelse\w*|brandøvelse\w*|brandövning\w*|fire drill|"
+    r"dokumentar\w*|dokumentär\w*|documentar\w*|uppsats\w*|essay\w*|stiloppgåve\w*|"
+    r"særoppgave\w*|skoleoppgave\w*|skoleoppgåve\w*|school project|krle|rle|"
+    r"foredrag\w*|föreläsning\w*|forelesning\w*|lecture\w*|seminar\w*|fagdag\w*|fagmøte\w*|"
+    r"temadag\w*|workshop\w*|slakt\w*|slagt\w*|butcher\w*|tegnefilm\w*|teiknefilm\w*|"
+    r"tecknad\w*|cartoon\w*|løvenes konge|løvernes konge|lejonkungen|lion king|disney|"
+    r"kickboks\w*|referee|the ref|touchline|tackle|striker|goalkeeper|dommeren|domaren|"
+    r"fotballkamp\w*|fodboldkamp\w*|fotbollsmatch\w*|football match|trampoline park|"
+    r"trampolinepark\w*|wrestling meet|fisketur\w*|fishing|filleting|mackerel|makrell\w*|"
+    r"got my buck|deer season|hjortejakt\w*|rådyrjakt\w*|älgjakt\w*|rypejakt\w*)\b",
 )
 _IDIOMS = re.compile(
     r"(?:denne|dette|den|det|den här|den där|den dar|denna|detta|this|that)\s+[\wæøåäö]+\s+"
@@ -118,7 +138,8 @@ _IDIOMS = re.compile(
     r"(?:skyd|skyde|skyder|skød|skyte|skyter|skjøt|skjuta|skjuter|sköt)\w* (?:\w+ )?"
     r"(?:nytår|nyttår|nyår|nyåret|raketter|raketer|fyrværkeri|fyrverkeri|fyrverkerier)|"
     r"shoot (?:me|us|him|her|them) (?:a|an) (?:text|email|message|line|note|dm)|"
-    r"(?:flu|booster|covid|tetanus) shot\b|shot of |"
+    r"(?:flu|booster|covid|tetanus) (?:shot|jab)\b|shot of |"
+    r"kill (?:myself|yourself|himself|herself) (?:on|up) (?:that|the|this) |"
     r"sl(?:å|år|o|og|ått|agit|aa|aar|ogs) (?:opp|upp|op|av|af|fra|ihop|an)\b|"
     r"(?:dø|dør|døde|døy|døyr|dö|dör|doe|doer|die|dies|dying|died)\w* (?:av|af|of) "
     r"(?:grin|latter|skratt|skam|kedsomhed|kjedsomhet|leda|tristess|boredom|embarrassment|laughter|"
@@ -127,7 +148,16 @@ _IDIOMS = re.compile(
     r"kverk\w* (?:en|ei|et|to|tre|noen|a|the) (?:øl|flaske|pils|pizza|beer|bottle)|"
     r"(?:drepe|drepa|drep|dræbe|draebe|döda|kill)\w* (?:\w+ ){0,2}(?:med|with) "
     r"(?:rettssak\w*|retssag\w*|rättegång\w*|rettergang|lawsuits?|papir\w*|paperwork|byråkrati\w*|"
-    r"bureaucracy|skjema\w*|forms|spørsmål|questions|kindness|kjærlighet|omsorg)",
+    r"bureaucracy|skjema\w*|forms|spørsmål|questions|kindness|kjærlighet|omsorg)|"
+    # Worn out, bored or beaten: "jeg er død og borte", "det slår alt", "bored out of my mind".
+    r"(?:død|daud|död|dead) og (?:borte|ferdig)|(?:helt|heilt) (?:død|daud|död) (?:i dag|etter|efter)|"
+    r"(?:slår|slog|slo|beats|beat) (?:alt|alle|alla|allt|everything)\b|"
+    r"(?:kjedelig|kjedeleg|kedelig|kedeligt|tråkig|tråkigt|boring|kjedsomt)\w* "
+    r"(?:at|att|å|that|så) (?:\w+ ){0,3}(?:holdt|heldt|höll|var|nearly|almost)|"
+    r"(?:holdt|heldt|höll) på (?:å|att|at) (?:dø|døy|dö)\w*\s*(?:💀|😂|😅|🤣|😩|😴|lol|haha)|"
+    r"(?:stikkredd\w*|sprøyteskrekk\w*|sprutskräck\w*|nålefobi\w*).{0,60}|"
+    r"(?:dreper|drep|dræber|dödar|killing) (?:meg|mig|mej|me) (?:på|paa|at|i) "
+    r"(?:trening\w*|træning\w*|träning\w*|the gym|gymmet|crossfit|spinning)",
 )
 
 
@@ -220,7 +250,10 @@ MESSAGE_CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"helt greit\w*|heilt greit\w*|helt fint|helt okej|helt ok|all normal|allt va normalt|"
             r"(?:er|is|är|e) (?:ok|okay|fine|fin|bra|frisk|rask|stabil|stable|safe|trygg|tryg)\b|"
             r"medically stable|fully recovered|har det godt|har det bra|mår bra|mår fint|doing (?:well|fine|great)|"
-            r"god uke|good week|go veke|er glad igen|er glad igjen|glad again|happy again)",
+            r"god uke|good week|go veke|er glad igen|er glad igjen|glad again|happy again|"
+            r"nobody'?s in danger|no ?one is in danger|no concerns|nowt to worry|no harm (?:done|came)|"
+            r"ingen kom til skade|ingen kom till skada|ingen skadde|inga skador|ikke noget at bekymre|"
+            r"inget att oroa|ingenting å bekymre|ingenting å uroe|ingenting å uroa)",
         ),
     ),
     (
@@ -230,6 +263,28 @@ MESSAGE_CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"for context|to clarify|clarify|presiser\w*|berigtig\w*|korriger\w*|rette opp|rettes|"
             r"i referatet|in the (?:notes|statement|records|report|minutes)|i journalen|i papperen|"
             r"i er bedömning|i rapporten|the reference|refers to|viser til|henviser til|hänvisar till)",
+        ),
+    ),
+    (
+        "asking",
+        re.compile(
+            r"\b(?:jeg bare spør|bare spør|eg berre spør|berre spør|spørger bare|jeg spørger bare|"
+            r"jag bara frågar|bara frågar|bara undrar|ja bara undrar|just asking|only asking|"
+            r"asking (?:generally|in general|for a friend)|spør generelt|spør (?:på generelt grunnlag|"
+            r"for en venn)|frågar för en kompis|hypotetisk\w*|hypothetical\w*|"
+            r"(?:nuværende|nåværende) tidspunkt|rent teoretisk|purely theoretical)\b",
+        ),
+    ),
+    (
+        "complaint",
+        re.compile(
+            r"\b(?:klage\w*|klaga\w*|klag\b|klager|överklag\w*|overklag\w*|anke|anken|anket|ankesak\w*|"
+            r"statsforvalter\w*|fylkesmann\w*|sivilombud\w*|ombudsman\w*|folketingets ombudsmand|"
+            r"ankestyrelsen|förvaltningsrätt\w*|förvaltningsdomstol\w*|"
+            r"tilsynet|tilsyn\w*|formal complaint|complaint\w*|appeal\w*|tribunal|judicial review|"
+            r"\bmp\b|councillor|state representative|congress\w*|senator|the press|journalist\w*|pressen|avisen|avisa|\bvg\b|dagbladet|"
+            r"aftonbladet|expressen|ekstra bladet|"
+            r"advokat\w*|solicitor\w*|lawyer\w*|attorney\w*|jurist\w*)\b",
         ),
     ),
     (
