@@ -54,7 +54,8 @@ EXTRA = ROOT / "bench" / "corpus" / "risk_training.jsonl"
 OUT = ROOT / "gateway" / "core" / "classify" / MODEL_FILE
 TRAP_COST = 3.0  # a flagged hard negative counts as this many false alarms
 HIGH_WEIGHT = 10.0  # a high-severity message counts this many times: none may be missed
-BETA = 2.0  # recall weighs BETA² times precision (--beta)
+BETA = 2.5  # recall weighs BETA² times precision (--beta)
+TYPE_WEIGHT = 0.3  # share of the mean per-type F1 in the objective (--type-weight)
 # When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
 # can be vetoed by the model only when it is all but certain.
 FRAME_FLOOR_CAP = {"SELF_HARM": 0.02, "CHILD_AT_RISK": 0.02}
@@ -125,7 +126,12 @@ def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
 class Arrays:
     """The scored messages as arrays, so that the tuner can try many thresholds quickly."""
 
-    def __init__(self, messages: Sequence[Scored], high_weight: float = HIGH_WEIGHT) -> None:
+    def __init__(
+        self,
+        messages: Sequence[Scored],
+        high_weight: float = HIGH_WEIGHT,
+        trap_cost: float = TRAP_COST,
+    ) -> None:
         import numpy as np
 
         self.np = np
@@ -138,11 +144,15 @@ class Arrays:
         self.gold = np.array([[t in m.gold for t in RISK_TYPES] for m in messages])
         self.any_gold = self.gold.any(axis=1)
         self.weight = np.where([m.high for m in messages], high_weight, 1.0)
-        self.fp_cost = np.where([m.trap for m in messages], TRAP_COST, 1.0)
+        self.fp_cost = np.where([m.trap for m in messages], trap_cost, 1.0)
 
 
 def objective(
-    arrays: Arrays, decisions: dict[str, Thresholds], gate: float, beta: float = BETA
+    arrays: Arrays,
+    decisions: dict[str, Thresholds],
+    gate: float,
+    beta: float = BETA,
+    type_weight: float = TYPE_WEIGHT,
 ) -> float:
     """Message-level F-beta (recall weighs beta² times precision) over "any risk", with
     high-severity messages counting HIGH_WEIGHT times and a flagged trap TRAP_COST false
@@ -169,7 +179,7 @@ def objective(
     a = (raised & arrays.gold).sum(axis=0)
     wrong = (raised ^ arrays.gold).sum(axis=0)
     f1 = np.where(a > 0, 2 * a / np.maximum(1, 2 * a + wrong), 0.0)
-    return score + 0.1 * float(f1.mean())
+    return score + type_weight * float(f1.mean())
 
 
 GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
@@ -182,16 +192,18 @@ def tune(
     with_gate: bool,
     beta: float = BETA,
     high_weight: float = HIGH_WEIGHT,
+    type_weight: float = TYPE_WEIGHT,
+    trap_cost: float = TRAP_COST,
 ) -> tuple[dict[str, Thresholds], float]:
     """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
-    arrays = Arrays(messages, high_weight)
+    arrays = Arrays(messages, high_weight, trap_cost)
     decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
     gate = 2.0
-    best = objective(arrays, decisions, gate, beta)
+    best = objective(arrays, decisions, gate, beta, type_weight)
     for _ in range(3):
         if with_gate:
             for g in GATES:
-                score = objective(arrays, decisions, g, beta)
+                score = objective(arrays, decisions, g, beta, type_weight)
                 if score > best + 1e-9:
                     best, gate = score, g
         for t in RISK_TYPES:
@@ -200,7 +212,7 @@ def tune(
                     if slot == "rule" and value > FRAME_FLOOR_CAP.get(t, 1.0):
                         continue
                     trial = {**decisions, t: replace(decisions[t], **{slot: value})}
-                    score = objective(arrays, trial, gate, beta)
+                    score = objective(arrays, trial, gate, beta, type_weight)
                     if score > best + 1e-9:
                         best, decisions = score, trial
     return decisions, gate
@@ -227,6 +239,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--high-weight", type=float, default=HIGH_WEIGHT, help="weight of a high-severity message"
+    )
+    parser.add_argument(
+        "--type-weight",
+        type=float,
+        default=TYPE_WEIGHT,
+        help="share of the mean per-type F1 in the objective (each type keeps its meaning)",
+    )
+    parser.add_argument(
+        "--trap-cost",
+        type=float,
+        default=TRAP_COST,
+        help="how many false alarms a flagged hard negative counts as",
     )
     parser.add_argument(
         "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
@@ -307,7 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in scored
     ]
     decisions, gate = tune(
-        messages, with_gate=not args.no_trap_gate, beta=args.beta, high_weight=args.high_weight
+        messages,
+        with_gate=not args.no_trap_gate,
+        beta=args.beta,
+        high_weight=args.high_weight,
+        type_weight=args.type_weight,
+        trap_cost=args.trap_cost,
     )
     flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
     for type_, d in decisions.items():
