@@ -8,9 +8,11 @@ regression per risk type over ``features.analyse``, and one for hard negatives (
 traps). Thresholds are set on out-of-fold probabilities: the train and dev authors are split
 into folds, each fold scored by a model that never saw its authors. Each type's thresholds
 (a risk word in scope, no risk word, a confident frame) and the hard-negative gate are
-tuned together for the message-level F-beta of "any risk" (high-severity messages count
-HIGH_WEIGHT times, a flagged trap TRAP_COST false alarms; a phrase rule in scope always
-raises). The test split is never read. scikit-learn is needed here only (the ``bench``
+tuned together, first for out-of-fold high-severity recall (as many high-severity messages
+caught as any setting whose precision stays at PRECISION_FLOOR or above), then for the
+message-level F-beta of "any risk" (high-severity messages count HIGH_WEIGHT times, a flagged
+trap TRAP_COST false alarms; a phrase rule in scope always raises). Precision is never
+bought with a high-severity message. The test split is never read. scikit-learn is needed here only (the ``bench``
 extra); the gateway reads the JSON with no scikit-learn and no network.
 
     .venv/bin/python scripts/train_risk_model.py [--feedback feedback.jsonl] [--c 0.5]
@@ -41,13 +43,16 @@ from bench.corpus.independent import load_split  # noqa: E402
 from gateway.core.classify.features import analyse  # noqa: E402
 from gateway.core.classify.risk import (  # noqa: E402
     FRAME_RAISES,
+    HIGH_SEVERITY,
     MODEL_FILE,
+    NEVER,
     RISK_TYPES,
     Thresholds,
     frame_backs,
     phrase_backs,
     raises,
     risk_words,
+    vetoed,
 )
 
 EXTRA = ROOT / "bench" / "corpus" / "risk_training.jsonl"
@@ -55,6 +60,11 @@ OUT = ROOT / "gateway" / "core" / "classify" / MODEL_FILE
 TRAP_COST = 3.0  # a flagged hard negative counts as this many false alarms
 HIGH_WEIGHT = 10.0  # a high-severity message counts this many times: none may be missed
 BETA = 2.5  # recall weighs BETA² times precision (--beta)
+MIN_BETA = 2.0  # never lower: SELF_HARM and CHILD_AT_RISK are raised when in doubt
+# High-severity recall comes first, among settings whose out-of-fold precision ("any
+# risk") stays at this floor or above (the issue's target): without a floor, one more
+# high-severity message would justify raising every message.
+PRECISION_FLOOR = 0.80
 TYPE_WEIGHT = 0.3  # share of the mean per-type F1 in the objective (--type-weight)
 # When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
 # can be vetoed by the model only when it is all but certain.
@@ -72,6 +82,7 @@ class Row:
     author: str = ""  # independent corpus only: folds are split by author
     high: bool = False
     trap: bool = False
+    language: str = ""
 
 
 def _jsonl(path: Path, weight: float) -> list[Row]:
@@ -88,7 +99,7 @@ def training_rows(
 ) -> list[Row]:
     """Independently written messages weigh ``weight`` times a generated one."""
     rows = [
-        Row(m.text, m.risks, weight, m.author, m.must_catch, m.trap)
+        Row(m.text, m.risks, weight, m.author, m.must_catch, m.trap, m.language)
         for split in splits
         for m in load_split(split)
     ]
@@ -119,7 +130,8 @@ def flags(m: Scored, decisions: dict[str, Thresholds], gate: float) -> set[str]:
     return {
         t
         for t, d in decisions.items()
-        if m.phrase[t] or (not gated and raises(m.p[t], m.words, m.framed[t], d))
+        if m.phrase[t]
+        or (not vetoed(gated, t, m.framed[t]) and raises(m.p[t], m.words, m.framed[t], d))
     }
 
 
@@ -139,6 +151,9 @@ class Arrays:
         self.trap_p = np.array([m.p.get(TRAP, 0.0) for m in messages])
         self.in_scope = np.array([m.words == "in_scope" for m in messages])[:, None]
         self.none = np.array([m.words == "none" for m in messages])[:, None]
+        self.out_of_scope = np.array([m.words == "out_of_scope" for m in messages])[:, None]
+        self.high_type = np.array([t in HIGH_SEVERITY for t in RISK_TYPES])[None, :]
+        self.high = np.array([m.high for m in messages])
         self.phrase = np.array([[m.phrase[t] for t in RISK_TYPES] for m in messages])
         self.framed = np.array([[m.framed[t] for t in RISK_TYPES] for m in messages])
         self.gold = np.array([[t in m.gold for t in RISK_TYPES] for m in messages])
@@ -153,23 +168,29 @@ def objective(
     gate: float,
     beta: float = BETA,
     type_weight: float = TYPE_WEIGHT,
-) -> float:
-    """Message-level F-beta (recall weighs beta² times precision) over "any risk", with
-    high-severity messages counting HIGH_WEIGHT times and a flagged trap TRAP_COST false
-    alarms; plus a small share of per-type F1 so that each type keeps its meaning. The
-    same decision as ``flags``, on arrays."""
+) -> tuple[bool, int, float]:
+    """What the tuner maximises, in order: precision ("any risk") at PRECISION_FLOOR or
+    above; the number of high-severity messages caught; then the message-level F-beta
+    (recall weighs beta² times precision) over "any risk", with high-severity messages
+    counting HIGH_WEIGHT times and a flagged trap TRAP_COST false alarms, plus a small
+    share of per-type F1 so that each type keeps its meaning. The same decision as
+    ``flags``, on arrays."""
     np = arrays.np
     d = [decisions[t] for t in RISK_TYPES]
     rule = np.array([x.rule for x in d])
     risk_word = np.array([x.risk_word for x in d])
     no_risk_word = np.array([x.no_risk_word for x in d])
+    out_of_scope = np.array([x.out_of_scope for x in d])
     p = arrays.p
     model = (
         (arrays.framed & (p >= rule))
         | (arrays.in_scope & (p >= risk_word))
         | (arrays.none & (p >= no_risk_word))
+        | (arrays.out_of_scope & (p >= out_of_scope))
     )
-    raised = arrays.phrase | (model & (arrays.trap_p < gate)[:, None])
+    # The gate never vetoes a confident frame of a high-severity type (``risk.vetoed``).
+    open_ = (arrays.trap_p < gate)[:, None] | (arrays.framed & arrays.high_type)
+    raised = arrays.phrase | (model & open_)
     got = raised.any(axis=1)
     tp = float(arrays.weight[got & arrays.any_gold].sum())
     fn = float(arrays.weight[~got & arrays.any_gold].sum())
@@ -179,12 +200,18 @@ def objective(
     a = (raised & arrays.gold).sum(axis=0)
     wrong = (raised ^ arrays.gold).sum(axis=0)
     f1 = np.where(a > 0, 2 * a / np.maximum(1, 2 * a + wrong), 0.0)
-    return score + type_weight * float(f1.mean())
+    n_got = int(got.sum())
+    precise = n_got == 0 or (got & arrays.any_gold).sum() / n_got >= PRECISION_FLOOR
+    high_caught = int((got & arrays.high).sum())
+    return bool(precise), high_caught, score + type_weight * float(f1.mean())
 
 
 GRID = (0.0, 0.02, 0.05, *(round(0.025 * k, 3) for k in range(3, 37)))
 # The hard-negative gate may only close when that model is sure.
 GATES = (*(round(0.05 * k, 2) for k in range(16, 20)), 2.0)
+# With every risk word out of scope, the model alone raises a high-severity type only when
+# it is sure.
+OUT_OF_SCOPE_GRID = tuple(round(0.05 * k, 2) for k in range(10, 20))
 
 
 def tune(
@@ -198,22 +225,30 @@ def tune(
     """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
     arrays = Arrays(messages, high_weight, trap_cost)
     decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
+
+    def better(a: tuple[bool, int, float], b: tuple[bool, int, float]) -> bool:
+        return a[:2] > b[:2] or (a[:2] == b[:2] and a[2] > b[2] + 1e-9)
+
     gate = 2.0
     best = objective(arrays, decisions, gate, beta, type_weight)
     for _ in range(3):
         if with_gate:
             for g in GATES:
                 score = objective(arrays, decisions, g, beta, type_weight)
-                if score > best + 1e-9:
+                if better(score, best):
                     best, gate = score, g
         for t in RISK_TYPES:
-            for slot in ("risk_word", "no_risk_word", "rule"):
-                for value in GRID:
+            slots = ["risk_word", "no_risk_word", "rule"]
+            if t in HIGH_SEVERITY:
+                slots.append("out_of_scope")
+            for slot in slots:
+                grid = (*OUT_OF_SCOPE_GRID, NEVER) if slot == "out_of_scope" else GRID
+                for value in grid:
                     if slot == "rule" and value > FRAME_FLOOR_CAP.get(t, 1.0):
                         continue
                     trial = {**decisions, t: replace(decisions[t], **{slot: value})}
                     score = objective(arrays, trial, gate, beta, type_weight)
-                    if score > best + 1e-9:
+                    if better(score, best):
                         best, decisions = score, trial
     return decisions, gate
 
@@ -256,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
     )
     args = parser.parse_args(argv)
+    if args.beta < MIN_BETA:
+        print(f"--beta below {MIN_BETA} would trade high-severity recall away", file=sys.stderr)
+        return 2
     if args.holdout and args.out is not None and args.out.resolve() == OUT.resolve():
         print(
             "--holdout trains a model for measuring only: give --out another path", file=sys.stderr
@@ -347,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pos = sum(gold)
         print(
             f"{type_:<14} thresholds: risk word {d.risk_word:.3f}, no risk word "
-            f"{d.no_risk_word:.3f}, rule {d.rule:.3f}; out-of-fold recall "
+            f"{d.no_risk_word:.3f}, rule {d.rule:.3f}, out of scope "
+            f"{'never' if d.out_of_scope > 1 else f'{d.out_of_scope:.2f}'}; out-of-fold recall "
             f"{tp / pos if pos else 1:.3f} precision {tp / (tp + fp) if tp + fp else 1:.3f} (n={pos})"
         )
     print(f"hard-negative gate: {'off' if gate > 1 else f'{gate:.2f}'}")
@@ -370,6 +409,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "thresholds": {t: d.risk_word for t, d in decisions.items()},
         "thresholds_no_risk_word": {t: d.no_risk_word for t, d in decisions.items()},
         "rule_floor": {t: d.rule for t, d in decisions.items()},
+        "thresholds_out_of_scope": {
+            t: d.out_of_scope for t, d in decisions.items() if d.out_of_scope <= 1
+        },
         "trap": {"bias": round(bias[-1], 4), "gate": gate},
         "frame_raises": FRAME_RAISES,
         "features": dict(sorted(features.items())),
@@ -413,6 +455,16 @@ def _summary(rows: Sequence[Row], scored: Sequence[int], flagged: dict[int, set[
         f"out-of-fold, any risk: recall {tp / max(1, tp + fn):.3f} precision "
         f"{tp / max(1, tp + fp):.3f}; high severity {high_caught}/{high}; "
         f"traps flagged {traps_flagged}/{traps}"
+    )
+    missed: dict[tuple[str, str], int] = {}
+    for i in scored:
+        if rows[i].high and not flagged[i]:
+            for type_ in rows[i].risks or ["?"]:
+                key = (type_, rows[i].language)
+                missed[key] = missed.get(key, 0) + 1
+    print(
+        "out-of-fold high-severity misses by type and language: "
+        + (", ".join(f"{t} {lang} {n}" for (t, lang), n in sorted(missed.items())) or "none")
     )
 
 

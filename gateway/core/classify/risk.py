@@ -29,6 +29,12 @@ RISK_TYPES = ("THREAT", "SELF_HARM", "CHILD_AT_RISK", "HARASSMENT")
 MODEL_FILE = "risk_model.json"
 # Types for which a frame alone raises the flag, and the least confidence it needs.
 FRAME_RAISES = {"SELF_HARM": 0.85, "CHILD_AT_RISK": 0.9, "THREAT": 0.9}
+# The high-severity types: when in doubt, raise. The hard-negative gate never vetoes a
+# confident frame of these types, and the model may raise them even when every risk word
+# is out of scope (a fire "not real" because a television is smashed, a child "playing"
+# next to a loaded gun), when it is sure enough (``Thresholds.out_of_scope``).
+HIGH_SEVERITY = frozenset({"SELF_HARM", "CHILD_AT_RISK"})
+NEVER = 2.0  # a threshold above any probability
 
 
 @dataclass(frozen=True)
@@ -39,13 +45,16 @@ class Thresholds:
     fictional or an idiom). ``no_risk_word``: the message names no risk word at all (an
     indirect threat, a worried teacher), so the words alone must convince the model.
     ``rule``: a confident frame fired; the model can then only veto when it is very sure.
-    When every risk word is out of scope, only a frame or a phrase rule can raise; a
-    phrase rule that fires in scope always raises its type.
+    ``out_of_scope``: every risk word is negated, hypothetical, fiction or idiom; only the
+    high-severity types may then be raised by the model alone, and only above this (the
+    other types keep ``NEVER``: a frame or a phrase rule must raise them). A phrase rule
+    that fires in scope always raises its type.
     """
 
     risk_word: float
     no_risk_word: float
     rule: float
+    out_of_scope: float = NEVER
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class RiskModel:
         thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
         no_word = data.get("thresholds_no_risk_word", {})
         rule = data.get("rule_floor", {})
+        out_of_scope = data.get("thresholds_out_of_scope", {})
         trap = data.get("trap")
         return cls(
             types=tuple(str(t) for t in data["types"]),
@@ -82,7 +92,12 @@ class RiskModel:
                 str(k): float(v) for k, v in data.get("frame_raises", FRAME_RAISES).items()
             },
             decisions={
-                t: Thresholds(v, float(no_word.get(t, v)), float(rule.get(t, 0.0)))
+                t: Thresholds(
+                    v,
+                    float(no_word.get(t, v)),
+                    float(rule.get(t, 0.0)),
+                    float(out_of_scope.get(t, NEVER)) if t in HIGH_SEVERITY else NEVER,
+                )
                 for t, v in thresholds.items()
             },
             trap_bias=float(trap["bias"]) if trap else None,
@@ -203,7 +218,16 @@ def raises(p: float, words: str, framed: bool, t: Thresholds) -> bool:
         return True
     if words == "in_scope":
         return p >= t.risk_word
+    if words == "out_of_scope":
+        return p >= t.out_of_scope
     return words == "none" and p >= t.no_risk_word
+
+
+def vetoed(gated: bool, type_: str, framed: bool) -> bool:
+    """Whether the hard-negative gate silences ``type_``: never a confident frame of a
+    high-severity type (a method with first-person intent and immediacy, a child with
+    abuse or no care now), whatever the message otherwise sounds like."""
+    return gated and not (framed and type_ in HIGH_SEVERITY)
 
 
 def _rule(analysis: Analysis, type_: str) -> str:
@@ -238,7 +262,10 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
         decision = model.decisions.get(type_) or Thresholds(0.5, 0.5, 0.0)
         phrase = phrase_backs(analysis, type_)
         frame = frame_backs(analysis, type_, model.frame_raises)
-        if phrase is None and (gated or not raises(p, words, frame is not None, decision)):
+        framed = frame is not None
+        if phrase is None and (
+            vetoed(gated, type_, framed) or not raises(p, words, framed, decision)
+        ):
             continue
         top = model.top(present, i)
         start, end = _evidence(analysis, type_, top)

@@ -1,0 +1,143 @@
+"""High-severity risks (self-harm, a child at risk now) are raised when in doubt: the
+hard-negative gate never silences their confident frames, the model may raise them when
+every risk word is out of scope, and the tuner never buys precision with one of them."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from gateway.core.classify.features import analyse
+from gateway.core.classify.risk import (
+    FRAME_RAISES,
+    HIGH_SEVERITY,
+    NEVER,
+    RISK_TYPES,
+    RiskModel,
+    Thresholds,
+    decide,
+    frame_backs,
+    raises,
+    vetoed,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_out_of_scope_words_raise_only_above_their_own_threshold() -> None:
+    t = Thresholds(risk_word=0.3, no_risk_word=0.6, rule=0.1, out_of_scope=0.9)
+    assert raises(0.95, "out_of_scope", False, t)
+    assert not raises(0.85, "out_of_scope", False, t)
+    # The default: with every risk word out of scope the model alone never raises.
+    assert not raises(1.0, "out_of_scope", False, Thresholds(0.3, 0.6, 0.1))
+
+
+def test_only_high_severity_types_read_an_out_of_scope_threshold() -> None:
+    data = {
+        "types": list(RISK_TYPES),
+        "bias": [0.0] * len(RISK_TYPES),
+        "features": {},
+        "thresholds": dict.fromkeys(RISK_TYPES, 0.5),
+        "thresholds_out_of_scope": dict.fromkeys(RISK_TYPES, 0.9),
+    }
+    model = RiskModel.from_json(data)
+    for type_ in RISK_TYPES:
+        expected = 0.9 if type_ in HIGH_SEVERITY else NEVER
+        assert model.decisions[type_].out_of_scope == expected
+    # A model written before this threshold existed keeps its behaviour.
+    del data["thresholds_out_of_scope"]
+    old = RiskModel.from_json(data)
+    assert all(d.out_of_scope == NEVER for d in old.decisions.values())
+
+
+def test_the_gate_never_vetoes_a_confident_high_severity_frame() -> None:
+    assert not vetoed(True, "SELF_HARM", framed=True)
+    assert not vetoed(True, "CHILD_AT_RISK", framed=True)
+    assert vetoed(True, "THREAT", framed=True)
+    assert vetoed(True, "CHILD_AT_RISK", framed=False)
+    assert not vetoed(False, "HARASSMENT", framed=False)
+
+
+def _sure_it_is_a_trap(decisions: dict[str, Thresholds]) -> RiskModel:
+    """A model whose hard-negative gate always closes and whose types are never sure."""
+    return RiskModel(
+        types=RISK_TYPES,
+        bias=tuple(-10.0 for _ in RISK_TYPES),
+        weights={},
+        thresholds={t: d.risk_word for t, d in decisions.items()},
+        frame_raises=FRAME_RAISES,
+        decisions=decisions,
+        trap_bias=10.0,
+        trap_gate=0.5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("jeg har tatt alle pillene mine nå", "SELF_HARM"),
+        ("I've taken all my pills", "SELF_HARM"),
+    ],
+)
+def test_a_confident_frame_is_raised_even_when_the_message_sounds_like_a_trap(
+    text: str, type_: str
+) -> None:
+    analysis = analyse(text)
+    assert frame_backs(analysis, type_, FRAME_RAISES) is not None
+    decisions = {t: Thresholds(0.5, 0.5, 0.0) for t in RISK_TYPES}
+    risks = decide(analysis, _sure_it_is_a_trap(decisions))
+    assert type_ in {r.type for r in risks}
+
+
+def _trainer() -> ModuleType:
+    path = ROOT / "scripts" / "train_risk_model.py"
+    spec = importlib.util.spec_from_file_location("train_risk_model", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("train_risk_model", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tuner_keeps_a_high_severity_message_at_the_cost_of_a_false_alarm() -> None:
+    pytest.importorskip("numpy")
+    trainer = _trainer()
+
+    def scored(p: float, gold: set[str], *, high: bool = False) -> object:
+        probabilities = dict.fromkeys(RISK_TYPES, 0.0)
+        probabilities["SELF_HARM"] = p
+        probabilities[trainer.TRAP] = 0.0
+        return trainer.Scored(
+            p=probabilities,
+            words="in_scope",
+            phrase=dict.fromkeys(RISK_TYPES, False),
+            framed=dict.fromkeys(RISK_TYPES, False),
+            gold=frozenset(gold),
+            high=high,
+            trap=not gold,
+        )
+
+    # Twelve clear risks; one high-severity message the model is unsure of (0.15), below
+    # three false alarms (0.2). Catching it costs three false alarms; precision stays
+    # above the floor (13 of 16).
+    messages = [scored(0.9, {"SELF_HARM"}) for _ in range(12)]
+    messages += [scored(0.15, {"SELF_HARM"}, high=True)]
+    messages += [scored(0.2, set()) for _ in range(3)]
+    arrays = trainer.Arrays(messages, 1.0)
+    low = {t: Thresholds(0.15, 0.5, 0.0) for t in RISK_TYPES}
+    high = {t: Thresholds(0.5, 0.5, 0.0) for t in RISK_TYPES}
+    # Without a high weight, F-beta alone would leave it.
+    assert trainer.objective(arrays, low, 2.0)[2] < trainer.objective(arrays, high, 2.0)[2]
+    decisions, gate = trainer.tune(messages, with_gate=False, beta=2.0, high_weight=1.0)
+    # Any raised type takes it to the duty desk.
+    assert trainer.flags(messages[12], decisions, gate)
+    assert trainer.objective(arrays, decisions, gate)[:2] == (True, 1)
+
+
+def test_the_tuner_refuses_a_beta_that_would_trade_recall_away() -> None:
+    pytest.importorskip("sklearn")
+    assert _trainer().main(["--beta", "1.5"]) == 2
