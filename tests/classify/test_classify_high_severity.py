@@ -22,6 +22,7 @@ from gateway.core.classify.risk import (
     decide,
     frame_backs,
     raises,
+    risk_words,
     vetoed,
 )
 
@@ -141,3 +142,24 @@ def test_the_tuner_keeps_a_high_severity_message_at_the_cost_of_a_false_alarm() 
 def test_the_tuner_refuses_a_beta_that_would_trade_recall_away() -> None:
     pytest.importorskip("sklearn")
     assert _trainer().main(["--beta", "1.5"]) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hun sier hun ikke vil leve lenger",
+        "eg vil ikkje leve meir",
+        "jeg vil ikke leve mere",
+        "jag vill inte leva längre",
+        "i dont want to live anymore",
+    ],
+)
+def test_not_wanting_to_live_stands_in_scope_despite_its_negation(text: str) -> None:
+    analysis = analyse(text)
+    assert any(h.concept == "NOT_LIVE" and not h.blocked for h in analysis.concepts)
+    assert risk_words(analysis) == "in_scope"
+
+
+def test_danish_someone_is_not_read_as_naked() -> None:
+    concepts = {h.concept for h in analyse("der var nogen der ringede på").concepts}
+    assert "SEXUAL" not in concepts

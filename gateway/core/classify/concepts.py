@@ -83,15 +83,15 @@ LEXICON: dict[str, dict[str, str]] = {
         "nb": "piller tabletter sovepiller sovetabletter sobril paracet paracetamol pinex ibux "
               "overdose bro brua broa brukanten hoppe hopper tau henge hengte strikk barberblad "
               "kutte kutter kuttet skjære skjærer toget skinnene taket stupet drukne glass_piller "
-              "rekkverket rekkverk",
+              "rekkverket rekkverk kodein tramadol",
         "nn": "pillar tablettar brua hoppe tau henge kutte skjere toget",
         "da": "piller tabletter sovepiller panodil overdosis broen hoppe reb hænge skære barberblad "
-              "toget skinnerne taget drukne",
+              "toget skinnerne taget drukne kodein tramadol",
         "sv": "piller tabletter sömntabletter alvedon överdos bron hoppa rep hänga skära rakblad "
-              "tåget spåret taket drunkna",
+              "tåget spåret taket drunkna kodein tramadol",
         "en": "eat_my_gun gun_in_my_mouth pills tablets sleeping_pills paracetamol tylenol overdose od bridge ledge jump "
               "jumping rope hang hanging noose cut cutting razor blades train tracks roof drown "
-              "bleach",
+              "bleach codeine tramadol",
     },
     "DEATH": {
         "nb": "ikke_være_her heller_dø ikke_lenger_være_her dø dør =døde =døy død døden selvmord sjølvmord livet =ihjel forsvinne avslutte slutt "
@@ -102,6 +102,15 @@ LEXICON: dict[str, dict[str, str]] = {
         "en": "unalive unalived unaliving won't_be_around wont_be_around not_be_around rather_die rather_be_dead die dies died dying dead death suicide suicidal end_it end_my_life live living alive "
               "disappear kill_myself",
     },
+    # Not wanting to live: the negation is the risk itself.
+    "NOT_LIVE": {
+        "nb": "vil_ikke_leve ikke_vil_leve orker_ikke_leve ikke_lyst_til_å_leve",
+        "nn": "vil_ikkje_leve ikkje_vil_leve vil_ikkje_leva ikkje_vil_leva orkar_ikkje_leve",
+        "da": "vil_ikke_leve ikke_vil_leve orker_ikke_at_leve ikke_lyst_til_at_leve",
+        "sv": "vill_inte_leva inte_vill_leva orkar_inte_leva",
+        "en": "don't_want_to_live dont_want_to_live do_not_want_to_live don't_wanna_live "
+              "dont_wanna_live",
+    },
     "SELF": {
         "nb": "meg_selv meg_sjøl seg_selv meg_sjølv meg seg",
         "nn": "meg_sjølv seg_sjølv meg",
@@ -111,19 +120,20 @@ LEXICON: dict[str, dict[str, str]] = {
     },
     "DESPAIR": {
         "nb": "orker håpløst meningsløst vits =tom =ensom slutten farvel "
-              "unnskyld takk_for_alt tilgi glem_meg byrde =sorry =sry",
-        "nn": "orkar vits tilgje farvel",
-        "da": "orker håbløst meningsløst farvel undskyld tilgiv byrde",
-        "sv": "orkar hopplöst meningslöst ingen_mening förlåt farväl hejdå börda",
+              "unnskyld takk_for_alt tilgi glem_meg byrde =sorry =sry ferdig_med_å_kjempe",
+        "nn": "orkar vits tilgje farvel ferdig_med_å_kjempe",
+        "da": "orker håbløst meningsløst farvel undskyld tilgiv byrde færdig_med_at_kæmpe",
+        "sv": "orkar hopplöst meningslöst ingen_mening förlåt farväl hejdå börda "
+              "klar_med_att_kämpa orkar_inte_kämpa",
         "en": "hopeless pointless anymore goodbye farewell forgive burden sorry =sry "
-              "cant_go_on",
+              "cant_go_on done_fighting",
     },
     "SEXUAL": {
         "nb": "tisselek tisseleken doktorlek hemmelig_lek hemmelige_leken overgrep voldtekt voldta voldtatt voldtok tafse tafset beføle befølt tok_på røre rørte "
               "rører =ta_på =tar_på tissen tiss =sex pule nakenbilder nakenbilde naken private_deler "
               "seksuelt seksuell kose_med_tissen slikke onanere porno",
         "nn": "tisseleik hemmeleg_leik overgrep valdtekt valdta tafsa naken",
-        "da": "tisseleg tisselegen doktorleg hemmelig_leg overgreb voldtægt voldtage befamle befamlede rørte tissemand tissekone nøgen nøgenbilleder "
+        "da": "tisseleg tisselegen doktorleg hemmelig_leg overgreb voldtægt voldtage befamle befamlede rørte tissemand tissekone nøgne nøgenbilleder "
               "seksuelt sex porno",
         "sv": "snopplek doktorlek hemlig_lek hemliga_leken övergrepp våldtäkt våldta våldtog tafsa tafsade rörde snoppen snippan naken nakenbilder "
               "sexuellt sex porr",
@@ -145,10 +155,12 @@ LEXICON: dict[str, dict[str, str]] = {
         "nb": "sulten sultne =mat matet mating spist bleie bleien skitten skitne kaldt alene aleine "
               "alleine ingen_voksne forlatt uten_tilsyn =ikke_hentet",
         "nn": "svolten mat åleine aleine skitne",
-        "da": "sulten mad fodret spist ble bleen beskidt koldt alene forladt",
-        "sv": "hungrig mat matat ätit blöja blöjan smutsig kallt ensam ensamma övergiven",
+        "da": "sulten mad fodret spist ble bleen beskidt koldt alene forladt ingen_voksne "
+              "uden_opsyn",
+        "sv": "hungrig mat matat ätit blöja blöjan smutsig kallt ensam ensamma övergiven "
+              "inga_vuxna utan_tillsyn",
         "en": "hungry starving food fed feed eaten nappy diaper dirty cold alone unsupervised "
-              "abandoned neglect neglected",
+              "abandoned neglect neglected no_adults no_adult",
     },
     "INTOX": {
         "nb": "full fulle dritings drita rusa ruset ruspåvirket påvirket beruset høy stein heroin "
@@ -357,7 +369,7 @@ LEXICON: dict[str, dict[str, str]] = {
 Concept = str
 # "Not fed", "dare not go home", "not safe", "has not come home", "won't let me go": for
 # these the negation is the point.
-NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR", "MISSING", "CONFINE"})
+NEGATION_IS_THE_POINT = frozenset({"NEGLECT", "FEAR", "MISSING", "CONFINE", "NOT_LIVE"})
 # Concepts that only add to a risk ("a child", "you", "now") and never carry one alone.
 CONTEXT_CONCEPTS = frozenset(
     {
