@@ -18,7 +18,7 @@ from .prefilter import Gate
 from .risk_rules import RULES, RiskRule
 from .scope import (
     CLAUSE_BREAK,
-    NOT_REAL,
+    NOT_REAL_MATCHES,
     SENTENCE_BREAK,
     breaks,
     inside_idiom,
@@ -70,7 +70,7 @@ def phrase_risks(text: str, lower: str | None = None) -> list[Risk]:
             continue
         sentence_start = start_of(sentence_breaks, start)
         sentence_end = next((b for b in sentence_breaks if b > end), len(text))
-        if NOT_REAL.search(lower, sentence_start, sentence_end):
+        if NOT_REAL_MATCHES.search(lower, sentence_start, sentence_end):
             continue
         best = found.get(rule.type)
         if best is None or rule.confidence > best.confidence:
