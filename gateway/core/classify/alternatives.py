@@ -88,7 +88,10 @@ class Alternatives:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self._alternatives: list[re.Pattern[str]] = []
-        self._bits: list[int] = []
+        # Each alternative's word bit, one after another from bit ``_low`` (see ``_live``).
+        self._low = 0
+        self._mask = 0
+        self._last: tuple[int, list[re.Pattern[str]]] = (-1, [])
         sources = split_alternatives(pattern)
         if sources is None:
             return
@@ -99,8 +102,24 @@ class Alternatives:
             return
         bits = [word_bit(c) for c in compiled]
         # Each alternative searched alone pays off only when it can be skipped.
-        if all(bits):
-            self._alternatives, self._bits = compiled, bits
+        low = bits[0].bit_length() - 1 if bits else 0
+        if all(bits) and bits == [1 << (low + i) for i in range(len(bits))]:
+            self._alternatives = compiled
+            self._low, self._mask = low, (1 << len(bits)) - 1
+
+    def _live(self, present: int) -> list[re.Pattern[str]]:
+        """The alternatives whose words the message holds, in their order."""
+        last = self._last
+        if last[0] == present:
+            return last[1]
+        live = []
+        found = (present >> self._low) & self._mask
+        while found:
+            lowest = found & -found
+            live.append(self._alternatives[lowest.bit_length() - 1])
+            found ^= lowest
+        self._last = (present, live)
+        return live
 
     def finditer(
         self, text: str, pos: int = 0, endpos: int | None = None
@@ -110,8 +129,7 @@ class Alternatives:
             yield from self.pattern.finditer(text, pos, len(text) if endpos is None else endpos)
             return
         end = len(text) if endpos is None else endpos
-        present = WORD_GATES.bits(text)
-        live = [a for a, bit in zip(self._alternatives, self._bits, strict=True) if present & bit]
+        live = self._live(WORD_GATES.bits(text))
         if not live:
             return
         found = [a.search(text, pos, end) for a in live]
