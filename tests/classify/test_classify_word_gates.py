@@ -12,6 +12,7 @@ from gateway.core.classify import health, scope
 from gateway.core.classify.alternatives import Alternatives, split_alternatives
 from gateway.core.classify.folding import lower_in_place
 from gateway.core.classify.prefilter import Gate, WordGates, word_starts
+from gateway.core.classify.risk_rules import RULES
 
 from .test_classify_prefilter import _corpus_texts
 
@@ -47,7 +48,7 @@ def test_a_word_after_a_skippable_word_still_starts_a_word() -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"haha|lol\b", r"\w+ing", r"(?i)\bkill\b", r"[a-z]+(?:itis|osis)\b", r"(?:a|)b"],
+    [r"haha|lol\b", r"\w+ing", r"\b(?i:kill)\b", r"[a-z]+(?:itis|osis)\b", r"(?:a|)b"],
 )
 def test_patterns_that_can_match_inside_a_word_get_no_word_gate(pattern: str) -> None:
     assert word_starts(re.compile(pattern)) is None
@@ -74,6 +75,29 @@ def test_no_word_gate_hides_a_match_in_the_corpora() -> None:
                 matched += 1
                 assert gate.open(lower), (pattern.pattern[:60], text)
     assert matched > 500
+
+
+def test_a_case_blind_word_gate_reads_the_lower_cased_message() -> None:
+    pattern = re.compile(r"(?<![\w])(?:Slå (?:deg|dere) i ?hjel)(?![\w])", re.I)
+    gate = Gate([pattern], words=True)
+    assert gate.bits
+    for text in ["JEG SKAL SLÅ DEG IHJEL", "jeg skal slå dere i hjel", "ſlå deg ihjel"]:
+        assert pattern.search(text)
+        assert gate.open(lower_in_place(text)), text
+    assert not gate.open(lower_in_place("vi slo leir ved vannet"))
+
+
+def test_no_phrase_rule_gate_hides_a_match_in_the_corpora() -> None:
+    gates = [Gate([rule.pattern], words=True) for rule in RULES]
+    assert all(gate.bits for gate in gates)
+    matched = 0
+    for text in _corpus_texts():
+        lower = lower_in_place(text)
+        for rule, gate in zip(RULES, gates, strict=True):
+            if rule.pattern.search(text):
+                matched += 1
+                assert gate.open(lower), (rule.name, text)
+    assert matched > 100
 
 
 def test_split_alternatives_keep_each_alternative_whole() -> None:
@@ -128,3 +152,26 @@ def test_gates_and_alternatives_hold_on_spliced_text(parts: list[str]) -> None:
         if pattern.search(text):
             assert gate.open(text)
         _same_matches(pattern, alternatives, text)
+
+
+_RULE_GATES = [(rule.pattern, Gate([rule.pattern], words=True)) for rule in RULES]
+_RULE_PIECES = sorted(
+    {w for rule in RULES for part in (word_starts(rule.pattern) or ((), ())) for w in part}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*_RULE_PIECES, " ", "deg ", "you ", "meg ", "ſ", "ı", "İ", "-", "1"]),
+        max_size=10,
+    ),
+    st.booleans(),
+)
+def test_phrase_rule_gates_hold_on_spliced_text(parts: list[str], upper: bool) -> None:
+    text = "".join(parts)
+    text = text.upper() if upper else text
+    lower = lower_in_place(text)
+    for pattern, gate in _RULE_GATES:
+        if pattern.search(text):
+            assert gate.open(lower), (pattern.pattern[:60], text)

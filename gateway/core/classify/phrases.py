@@ -33,7 +33,8 @@ _TRIGGERS = WordStartIndex.build((t, i) for i, rule in enumerate(RULES) for t in
 
 
 # And only when the message also holds one of the strings the pattern cannot match without.
-_GATES = tuple(Gate([rule.pattern]) for rule in RULES)
+# (The rules ignore case; their gates read the lower-cased message, see ``Gate``.)
+_GATES = tuple(Gate([rule.pattern], words=True) for rule in RULES)
 
 
 def _rules_triggered(lower: str) -> list[RiskRule]:

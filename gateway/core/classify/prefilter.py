@@ -191,11 +191,18 @@ class Gate:
                 for w in found:
                     if w is not None:
                         self.bits |= WORD_GATES.add(w)
+                # A case-blind pattern also matches letters that lower-case to something
+                # else ("ı", "ſ"); the message is asked once which of those it holds.
+                blind = [_unsafe(w[0] | w[1]) for w in found if w is not None]
+                self._blind = frozenset("".join(blind) + self._unsafe)
+                WORD_GATES.watch(self._blind)
 
     def open(self, text: str) -> bool:
         """False only when no match of the patterns can occur in ``text``."""
         if self.bits:
-            return bool(WORD_GATES.bits(text) & self.bits)
+            return bool(WORD_GATES.bits(text) & self.bits) or (
+                bool(self._blind) and not self._blind.isdisjoint(WORD_GATES.odd_letters(text))
+            )
         if self.always or (self._unsafe and any(map(text.__contains__, self._unsafe))):
             return True
         if self._trie is not None:
@@ -367,9 +374,15 @@ def word_starts(pattern: re.Pattern[str]) -> tuple[frozenset[str], frozenset[str
     """``(whole words, beginnings)``: every match of ``pattern`` holds, where a word of the
     text starts, one of the whole words or a word that begins with one of the beginnings
     (a word being a run of \\w). None when the pattern does not say."""
-    if pattern.flags & (re.IGNORECASE | re.ASCII | re.LOCALE):
+    if pattern.flags & (re.ASCII | re.LOCALE):
         return None
-    return _starts(_parser.parse(pattern.pattern, pattern.flags), False)
+    words = _starts(_parser.parse(pattern.pattern, pattern.flags), False)
+    if words is None or not pattern.flags & re.IGNORECASE:
+        return words
+    # A pattern that ignores case is asked about the lower-cased text (see ``Gate``).
+    if any(len(c.lower()) != 1 for part in words for w in part for c in w):
+        return None
+    return frozenset(w.lower() for w in words[0]), frozenset(b.lower() for b in words[1])
 
 
 class WordGates:
@@ -382,6 +395,26 @@ class WordGates:
         self._by_word: dict[str, int] = {}
         self._last: tuple[str, int] = ("", 0)
         self._count = 0
+        self._odd: re.Pattern[str] | None = None
+        self._odd_chars: frozenset[str] = frozenset()
+        self._last_odd: tuple[str, frozenset[str]] = ("", frozenset())
+
+    def watch(self, letters: frozenset[str]) -> None:
+        """Letters ``odd_letters`` reports (those that match other letters when case is
+        ignored)."""
+        self._odd_chars |= letters
+        if self._odd_chars:
+            self._odd = re.compile("[" + "".join(map(re.escape, sorted(self._odd_chars))) + "]")
+        self._last_odd = ("", frozenset())
+
+    def odd_letters(self, text: str) -> frozenset[str]:
+        """Which of the watched letters ``text`` holds (the last answer is kept)."""
+        last = self._last_odd
+        if last[0] is text or last[0] == text:
+            return last[1]
+        found = frozenset(self._odd.findall(text)) if self._odd is not None else frozenset()
+        self._last_odd = (text, found)
+        return found
 
     def add(self, words: tuple[frozenset[str], frozenset[str]]) -> int:
         """Register one pattern's words; returns its bit."""
