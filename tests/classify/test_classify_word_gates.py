@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from gateway.core.classify import health, scope
 from gateway.core.classify.alternatives import Alternatives, split_alternatives
 from gateway.core.classify.folding import lower_in_place
-from gateway.core.classify.prefilter import Gate, WordGates, word_starts
+from gateway.core.classify.prefilter import Gate
 from gateway.core.classify.risk_rules import RULES
+from gateway.core.classify.word_gates import WordGates, word_starts
 
 from .test_classify_prefilter import _corpus_texts
 

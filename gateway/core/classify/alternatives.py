@@ -11,14 +11,12 @@ one position the first alternative that matches there, as the engine itself woul
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator
-from typing import Any
 
-from .prefilter import WORD_GATES, word_bit
+from .pattern_tree import PARSER
+from .word_gates import WORD_GATES, word_bit
 
-_parser: Any = importlib.import_module("re._parser")
 # A group of alternatives between word boundaries: "\b(?:film|filmen|...)\b".
 _BOUNDED = re.compile(r"(?s)(\\b)?\(\?:(.*)\)(\\b)?")
 
@@ -98,7 +96,7 @@ class Alternatives:
         compiled = [re.compile(s, pattern.flags) for s in sources]
         # An alternative that can match nothing would need the engine's rules for empty
         # matches; none of ours can, and such a pattern is simply matched whole.
-        if any(_parser.parse(c.pattern, c.flags).getwidth()[0] == 0 for c in compiled):
+        if any(PARSER.parse(c.pattern, c.flags).getwidth()[0] == 0 for c in compiled):
             return
         bits = [word_bit(c) for c in compiled]
         # Each alternative searched alone pays off only when it can be skipped.
