@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from .contacts import EMAIL, find_addresses, find_emails, find_names
 from .hard_negatives import BLANK, blank_hard_negatives
 from .health import find_health
-from .identifiers import find_domestic_accounts, find_lettered_ids, find_numbers
+from .identifiers import find_domestic_accounts, find_ibans, find_lettered_ids, find_numbers
 from .model import Classification, Entity, Risk
 from .placeholders import placeholder
 from .risk import find_risks
@@ -67,7 +67,13 @@ def find_entities(text: str, known_names: Sequence[str] = ()) -> list[Entity]:
     emails = list(find_emails(text)) if "@" in text else []
     candidates = [*emails, *find_health(text), *find_names(text, known_names)]
     # Identifiers, phone numbers and addresses all contain digits; most messages none.
-    if _DIGIT.search(text):
+    if not _DIGIT.search(text):
+        return resolve_overlaps(candidates)
+    if not _SIX_DIGITS.search(text):
+        # Every number, account and national identifier but an IBAN holds six digits or
+        # more; with fewer ("kl 14", "2 barn") the numbers need no closer look.
+        candidates += [*find_ibans(text), *find_addresses(text)]
+    else:
         blanked = blank_hard_negatives(text)
         lettered = list(find_lettered_ids(text, _blank_spans(blanked, emails)))
         # An ambiguous HETU ("250316-4130") stays visible so CPR and personnummer can claim it.
@@ -112,6 +118,7 @@ def classify(text: str, *, known_names: Sequence[str] = (), language: str = "nb"
 
 
 _DIGIT = re.compile(r"\d")
+_SIX_DIGITS = re.compile(r"(?:\d\D*){6}")
 _LOG_DIGITS = re.compile(r"\+?\d(?:[\d \-.()]{4,}\d)")
 
 

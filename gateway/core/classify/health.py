@@ -345,12 +345,14 @@ _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 # The acronyms and compound endings are few fixed strings; most messages hold none of them.
 _ACRONYM_GATE = Gate([HEALTH_ACRONYMS])
 _LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
+# Each term begins a word: a message none of whose words begins like a term holds none.
+_WORDS_GATE = Gate([HEALTH_WORDS], words=True)
 
 
 def find_health(text: str) -> Iterator[Entity]:
     """Diagnoses, medication (with its dose) and treatment terms."""
     lower = lower_in_place(text)
-    hits = list(HEALTH_WORDS.finditer(lower))
+    hits = list(HEALTH_WORDS.finditer(lower)) if _WORDS_GATE.open(lower) else []
     if _ACRONYM_GATE.open(text):
         hits += HEALTH_ACRONYMS.finditer(text)
     if _LOWER_GATE.open(lower):

@@ -312,6 +312,11 @@ def find_lettered_ids(text: str, blanked: str) -> Iterator[Entity]:
             yield Entity(m.start(), m.end(), "GB_NINO", "gb_nino.prefix_rules", 0.95)
         elif context:
             yield Entity(m.start(), m.end(), "GB_NINO", "gb_nino.prefix_rules+context", 0.9)
+    yield from find_ibans(text)
+
+
+def find_ibans(text: str) -> Iterator[Entity]:
+    """IBANs: a country code and check digits, then the length that country prescribes."""
     for m in _IBAN_START.finditer(text):
         yield from _iban_at(text, m.start())
 

@@ -18,7 +18,7 @@ from .prefilter import Gate
 from .risk_rules import RULES, RiskRule
 from .scope import (
     CLAUSE_BREAK,
-    NOT_REAL,
+    NOT_REAL_MATCHES,
     SENTENCE_BREAK,
     breaks,
     inside_idiom,
@@ -33,7 +33,8 @@ _TRIGGERS = WordStartIndex.build((t, i) for i, rule in enumerate(RULES) for t in
 
 
 # And only when the message also holds one of the strings the pattern cannot match without.
-_GATES = tuple(Gate([rule.pattern]) for rule in RULES)
+# (The rules ignore case; their gates read the lower-cased message, see ``Gate``.)
+_GATES = tuple(Gate([rule.pattern], words=True) for rule in RULES)
 
 
 def _rules_triggered(lower: str) -> list[RiskRule]:
@@ -70,7 +71,7 @@ def phrase_risks(text: str, lower: str | None = None) -> list[Risk]:
             continue
         sentence_start = start_of(sentence_breaks, start)
         sentence_end = next((b for b in sentence_breaks if b > end), len(text))
-        if NOT_REAL.search(lower, sentence_start, sentence_end):
+        if NOT_REAL_MATCHES.search(lower, sentence_start, sentence_end):
             continue
         best = found.get(rule.type)
         if best is None or rule.confidence > best.confidence:

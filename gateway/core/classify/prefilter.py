@@ -10,21 +10,14 @@ pattern when its words change and never hides a match: a gate only says "cannot 
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from .pattern_tree import EXTRA_CASES, PARSER, REPEATS, C, exact_item, product
+from .word_gates import WORD_GATES, word_starts
 from .word_index import trie_pattern
 
-# The parser behind ``re.compile``; its tree is what the pattern really matches.
-_parser: Any = importlib.import_module("re._parser")
-_c: Any = importlib.import_module("re._constants")
-_EXTRA_CASES: dict[int, tuple[int, ...]] = importlib.import_module("re._casefix")._EXTRA_CASES
-
-_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT))
-# Alternatives are multiplied out ("(?:dør|dö) (?:hvis|om)" is four strings) up to this many.
-_MOST = 64
 # Up to this many strings a gate asks for each in turn (about a thousand machine
 # instructions each on a 200-character message); more go into one trie pattern.
 _FEW = 40
@@ -39,70 +32,17 @@ def _best(options: list[frozenset[str]]) -> frozenset[str] | None:
     return max(options, key=lambda o: (min(5, *map(len, o)), -len(o), min(map(len, o))))
 
 
-def _product(left: frozenset[str], right: frozenset[str]) -> frozenset[str] | None:
-    if len(left) * len(right) > _MOST:
-        return None
-    return frozenset(a + b for a in left for b in right)
-
-
-def _exact_item(op: Any, av: Any) -> frozenset[str] | None:
-    """Every string this one parsed item matches, when they are few."""
-    if op is _c.LITERAL:
-        return frozenset({chr(av)})
-    if op is _c.IN:
-        if len(av) <= _MOST and all(o is _c.LITERAL for o, _ in av):
-            return frozenset(chr(v) for _, v in av)
-        return None
-    if op is _c.SUBPATTERN:
-        _group, add_flags, _del_flags, inner = av
-        return None if add_flags & re.IGNORECASE else _exact(inner)
-    if op is _c.BRANCH:
-        found: set[str] = set()
-        for branch in av[1]:
-            strings = _exact(branch)
-            if strings is None:
-                return None
-            found |= strings
-        return frozenset(found) if len(found) <= _MOST else None
-    if op in _REPEATS:
-        low, high, inner = av
-        strings = _exact(inner)
-        if strings is None or high > 2:
-            return None
-        out: frozenset[str] | None = frozenset({""})
-        options: set[str] = set()
-        for count in range(high + 1):
-            if count >= low and out is not None:
-                options |= out
-            if count < high:
-                out = _product(out, strings) if out is not None else None
-        return frozenset(options) if out is not None and len(options) <= _MOST else None
-    return None
-
-
-def _exact(items: Any) -> frozenset[str] | None:
-    """Every string this parsed sequence matches, when they are few."""
-    out = frozenset({""})
-    for op, av in items:
-        strings = _exact_item(op, av)
-        product = _product(out, strings) if strings is not None else None
-        if product is None:
-            return None
-        out = product
-    return out
-
-
 def _needs(items: Any) -> frozenset[str] | None:
     """Strings one of which every match of this parsed sequence contains, or None."""
     options: list[frozenset[str]] = []
     run = frozenset({""})  # what the items since the last unknown one spell exactly
     for op, av in items:
-        strings = _exact_item(op, av)
+        strings = exact_item(op, av)
         if strings is not None:
-            product = _product(run, strings)
-            if product is not None:
+            joined = product(run, strings)
+            if joined is not None:
                 options.append(run)  # the shorter run is needed too, and may test faster
-                run = product
+                run = joined
                 continue
             options.append(run)
             run = strings
@@ -110,19 +50,19 @@ def _needs(items: Any) -> frozenset[str] | None:
         options.append(run)
         run = frozenset({""})
         need: frozenset[str] | None = None
-        if op is _c.SUBPATTERN:
+        if op is C.SUBPATTERN:
             _group, add_flags, _del_flags, inner = av
             if not add_flags & re.IGNORECASE:
                 need = _needs(inner)
-        elif op is _c.BRANCH:
+        elif op is C.BRANCH:
             branches = [_needs(b) for b in av[1]]
             if branches and all(b is not None for b in branches):
                 need = frozenset().union(*(b for b in branches if b is not None))
-        elif op in _REPEATS:
+        elif op in REPEATS:
             low, _high, inner = av
             if low >= 1:
                 need = _needs(inner)
-        elif op is getattr(_c, "ATOMIC_GROUP", None):
+        elif op is getattr(C, "ATOMIC_GROUP", None):
             need = _needs(av)
         if need:
             options.append(need)
@@ -137,7 +77,7 @@ def required_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
     lower-cased text. A string that contains another of the set adds nothing and is
     dropped.
     """
-    need = _needs(_parser.parse(pattern.pattern, pattern.flags))
+    need = _needs(PARSER.parse(pattern.pattern, pattern.flags))
     if not need or "" in need:
         return None
     if pattern.flags & re.IGNORECASE:
@@ -153,7 +93,7 @@ def _unsafe(strings: Iterable[str]) -> str:
     engine's own table of such cases says. Their presence opens a case-blind gate."""
     out: set[str] = set()
     for c in set("".join(strings)):
-        out.update(chr(v) for v in _EXTRA_CASES.get(ord(c), ()))
+        out.update(chr(v) for v in EXTRA_CASES.get(ord(c), ()))
         if c == "i":
             out.add("\u0130")  # "İ": its lower case is two characters
     return "".join(sorted(out))
@@ -163,10 +103,12 @@ class Gate:
     """Whether a text could hold a match of any of some patterns.
 
     ``open`` takes the text the patterns are matched against; for patterns that ignore
-    case, the lower-cased text (``lower_in_place``) instead.
+    case, the lower-cased text (``lower_in_place``) instead. With ``words`` the gate also
+    asks the message's words (see ``word_starts``), when every pattern says which it needs.
     """
 
-    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+    def __init__(self, patterns: Iterable[re.Pattern[str]], *, words: bool = False) -> None:
+        patterns = list(patterns)
         strings: set[str] = set()
         self.always = False
         for pattern in patterns:
@@ -180,9 +122,25 @@ class Gate:
         self._unsafe = _unsafe(self.strings)
         # Many strings are found faster in one pass of their trie than one by one.
         self._trie = re.compile(trie_pattern(self.strings)) if len(self.strings) > _FEW else None
+        self.bits = 0
+        if words:
+            found = [word_starts(pattern) for pattern in patterns]
+            if found and all(w is not None for w in found):
+                for w in found:
+                    if w is not None:
+                        self.bits |= WORD_GATES.add(w)
+                # A case-blind pattern also matches letters that lower-case to something
+                # else ("ı", "ſ"); the message is asked once which of those it holds.
+                blind = [_unsafe(w[0] | w[1]) for w in found if w is not None]
+                self._blind = frozenset("".join(blind) + self._unsafe)
+                WORD_GATES.watch(self._blind)
 
     def open(self, text: str) -> bool:
         """False only when no match of the patterns can occur in ``text``."""
+        if self.bits:
+            return bool(WORD_GATES.bits(text) & self.bits) or (
+                bool(self._blind) and not self._blind.isdisjoint(WORD_GATES.odd_letters(text))
+            )
         if self.always or (self._unsafe and any(map(text.__contains__, self._unsafe))):
             return True
         if self._trie is not None:

@@ -11,6 +11,7 @@ import bisect
 import re
 from functools import cached_property
 
+from .alternatives import Alternatives
 from .prefilter import Gate
 
 # Clause boundaries: punctuation, line breaks and the word "but" in every language.
@@ -161,6 +162,11 @@ _IDIOMS = re.compile(
 )
 
 
+# The idioms, fiction and past-event words, matched only where their words occur.
+_IDIOM_MATCHES = Alternatives(_IDIOMS)
+NOT_REAL_MATCHES = Alternatives(NOT_REAL)
+
+
 def breaks(pattern: re.Pattern[str], text: str) -> list[int]:
     return [m.end() for m in pattern.finditer(text)]
 
@@ -173,7 +179,7 @@ def start_of(breaks: list[int], position: int) -> int:
 def inside_idiom(text: str, start: int, end: int) -> bool:
     """Whether an idiom overlaps the phrase; idioms are short, so look only nearby."""
     window_start = max(0, start - 30)
-    for m in _IDIOMS.finditer(text, window_start, min(len(text), end + 30)):
+    for m in _IDIOM_MATCHES.finditer(text, window_start, min(len(text), end + 30)):
         if m.start() < end and start < m.end():
             return True
     return False
@@ -305,9 +311,21 @@ MESSAGE_CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Most messages hold none of the words a context needs; each pattern runs only when they do.
+_CONTEXT_GATES = tuple(Gate([pattern], words=True) for _, pattern in MESSAGE_CONTEXT)
+_CONTEXT_MATCHES = tuple(Alternatives(pattern) for _, pattern in MESSAGE_CONTEXT)
+_PAST_MATCHES = Alternatives(_PAST_HANDLED)
+
+
 def message_context(lower: str) -> list[str]:
     """Names of the message-level contexts present in the lower-cased message."""
-    return [name for name, pattern in MESSAGE_CONTEXT if pattern.search(lower)]
+    return [
+        name
+        for (name, _pattern), gate, matches in zip(
+            MESSAGE_CONTEXT, _CONTEXT_GATES, _CONTEXT_MATCHES, strict=True
+        )
+        if gate.open(lower) and matches.search(lower)
+    ]
 
 
 # Quoted words are someone else's, reported: «ta livet av», "knuse" dykk, "kill" for.
@@ -319,10 +337,10 @@ _LAUGHTER = re.compile(r"haha|hehe|lol\b|😂|😅|🤣|💀|skämt|spøk|joke|k
 
 
 # Each message is asked once whether it holds any word these patterns need; most hold none.
-_IDIOM_GATE = Gate([_IDIOMS])
-_NOT_REAL_GATE = Gate([NOT_REAL])
-_PAST_GATE = Gate([_PAST_HANDLED])
-_HYPOTHETICAL_GATE = Gate([_HYPOTHETICAL_PHRASES])
+_IDIOM_GATE = Gate([_IDIOMS], words=True)
+_NOT_REAL_GATE = Gate([NOT_REAL], words=True)
+_PAST_GATE = Gate([_PAST_HANDLED], words=True)
+_HYPOTHETICAL_GATE = Gate([_HYPOTHETICAL_PHRASES], words=True)
 
 
 class Scope:
@@ -390,8 +408,8 @@ class Scope:
         known = self._not_real.get(s)
         if known is None:
             known = bool(
-                (fiction and NOT_REAL.search(self.lower, s, e))
-                or (past and _PAST_HANDLED.search(self.lower, s, e))
+                (fiction and NOT_REAL_MATCHES.search(self.lower, s, e))
+                or (past and _PAST_MATCHES.search(self.lower, s, e))
             )
             self._not_real[s] = known
         return known
@@ -400,7 +418,7 @@ class Scope:
         """Whether an idiom overlaps the span; the idioms are found once per message."""
         if self._idioms is None:
             self._idioms = (
-                [(m.start(), m.end()) for m in _IDIOMS.finditer(self.lower)]
+                [(m.start(), m.end()) for m in _IDIOM_MATCHES.finditer(self.lower)]
                 if _IDIOM_GATE.open(self.lower)
                 else []
             )
