@@ -205,31 +205,29 @@ class Relay:
 
         async def recorder() -> None:
             """Outcomes are recorded in batches: whatever arrived while the last batch was being
-            written, or what arrives within a few milliseconds of the first one waiting."""
+            written, or what arrives within a few milliseconds of the first one waiting (looked
+            at a few times in that window, not woken for every outcome)."""
+            loop = asyncio.get_running_loop()
             closing = False
             while not closing:
                 first = await finished.get()
                 if first is None:
                     return
                 done = [first]
-                deadline = asyncio.get_running_loop().time() + RECORD_LINGER_SECONDS
-                while len(done) < relay.batch_size:
-                    if finished.empty():
-                        if len(done) + finished.qsize() >= len(in_flight):
-                            break  # nothing else is out
-                        left = deadline - asyncio.get_running_loop().time()
-                        if left <= 0:
-                            break
-                        try:
-                            nxt = await asyncio.wait_for(finished.get(), left)
-                        except TimeoutError:
-                            break
-                    else:
+                deadline = loop.time() + RECORD_LINGER_SECONDS
+                while True:
+                    while not finished.empty() and len(done) < relay.batch_size:
                         nxt = finished.get_nowait()
-                    if nxt is None:
-                        closing = True
+                        if nxt is None:
+                            closing = True
+                            break
+                        done.append(nxt)
+                    if closing or len(done) >= relay.batch_size or len(done) >= len(in_flight):
+                        break  # full, or nothing else is out
+                    left = deadline - loop.time()
+                    if left <= 0:
                         break
-                    done.append(nxt)
+                    await asyncio.sleep(min(left, RECORD_LINGER_SECONDS / 5))
                 try:
                     await self.record_many(done)
                 finally:
