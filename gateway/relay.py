@@ -174,13 +174,12 @@ class Relay:
         running_low = asyncio.Event()  # few enough unstarted sends left to claim the next batch
         errors: list[BaseException] = []
         lanes: list[asyncio.Task[None]] = []
-        busy = 0  # lanes running
+        busy = 0  # lanes started and not ended
 
         async def lane() -> None:
             """Up to ``relay.concurrency`` lanes take jobs in claim order, one send at a time
             each (a lane per send in flight, rather than a task per job)."""
             nonlocal busy
-            busy += 1
             try:
                 while waiting:
                     job = waiting.popleft()
@@ -200,7 +199,9 @@ class Relay:
                 busy -= 1
 
         def start_lanes() -> None:
+            nonlocal busy
             for _ in range(min(relay.concurrency - busy, len(waiting))):
+                busy += 1  # counted when created, so lanes never outnumber the concurrency
                 lanes.append(asyncio.create_task(lane(), name="relay-send"))
 
         async def recorder() -> None:
