@@ -1,29 +1,37 @@
-"""Relay throughput and exactly-once against the fake Twilio API, in the same run.
+"""Relay throughput and exactly-once against a fake Twilio Messages API, in the same run.
 
-1. Throughput. The fake Twilio runs as a process of its own (Twilio does not share our CPU):
-   - the fake alone: wrk POSTs send requests at it, which is what it can take at most;
+The provider stand-in is ``tests/fakes/twilio_messages.py``: a process of its own (Twilio does
+not share our CPU) answering sends, look-ups and fetches with a minimal HTTP server, so that it
+is not what limits the run.
+
+1. Throughput:
+   - the fake alone: wrk POSTs send requests at it, which is what it can take at most (it must
+     be well above the relay's rate, or the run measures the fake);
    - bare POSTs: the same forms from an aiohttp client here, at the relay's concurrency, which
      is the floor any relay in Python pays per send;
-   - the relay: N queued replies drained by the relay's own worker passes (claim with a lease,
-     open the sealed body, send through the Twilio client, record the outcome with its audit
-     event). Prints replies/s, the ratio to bare POSTs, and how many replies the fake accepted
-     more than once (must be 0).
-   ``--same-loop`` runs the fake inside this process instead, as earlier runs measured it.
+   - the relay: N queued replies drained by the relay worker as ``serve`` runs it
+     (``Relay.run``, logging JSON at serve's default level ``info`` to a file): claim with a
+     lease, open the sealed body, send, record the outcome with its audit event. Prints
+     replies/s, the ratio to bare POSTs, the CPU time per reply, log lines per reply, and how
+     many replies the fake accepted more than once (must be 0).
 2. A bad day: the fake fails half its calls (errors, resets before acceptance, answers lost
-   after acceptance, slow lookups) and does not honour the idempotency header; two relays
-   drain side by side. Prints how many replies Twilio accepted more than once (must be 0),
-   how many were sent, and that every reply that failed for good is shown on its case.
+   after acceptance, failing look-ups) and does not honour the idempotency header; two relays
+   drain side by side. Prints how many replies Twilio accepted more than once (must be 0), how
+   many were sent, how many were marked failed although Twilio accepted them (must be 0), and
+   that every reply that failed for good is shown on its case.
 
-    python bench/relay.py [--replies 2000] [--bad-day 200] [--database-url URL] [--same-loop]
+    python bench/relay.py [--replies 2000] [--bad-day 200] [--database-url URL] [--uvloop]
 
-``--database-url`` takes a PostgreSQL server URL; each run makes its own database there and
-drops it afterwards. Without it, fresh SQLite files.
+``--uvloop`` runs everything on uvloop's event loop (as ``serve`` does where uvloop is
+installed), labelled in the output. ``--database-url`` takes a PostgreSQL server URL; each run
+makes its own database there and drops it afterwards. Without it, fresh SQLite files.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -32,16 +40,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,12 +58,10 @@ from bench.load import pg_admin
 from connectors.twilio_rest import TwilioSmsSender
 from gateway.casefiles import CaseRow, ContactRow, apply_import
 from gateway.logs import configure_logging
-from gateway.relay import PASS_BATCHES
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import Keyring, new_key_line, parse_keys
 from gateway.settings import Settings
 from gateway.storage.models import Contact, OutboxJob, QueueItem
-from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT = "AC" + "c" * 32
 TOKEN = "bench-relay-token-0123456789"
@@ -66,71 +72,44 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Provider(ABC):
-    """Where the relay sends: the fake's address, and what it accepted for each message."""
+@dataclass
+class Provider:
+    """The fake Twilio as a process of its own: its address, and what it accepted."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    base_url: str
 
-    @abstractmethod
     async def accepted(self) -> tuple[int, Counter[int]]:
         """(send requests, accepted messages per our message id)."""
-
-
-class FakeInProcess(Provider):
-    def __init__(self, fake: FakeTwilio) -> None:
-        super().__init__(fake.base_url)
-        self.fake = fake
-
-    async def accepted(self) -> tuple[int, Counter[int]]:
-        return len(self.fake.sent()), _per_message(a.status_callback for a in self.fake.accepted)
-
-
-class FakeProcess(Provider):
-    def __init__(self, base_url: str, proc: asyncio.subprocess.Process) -> None:
-        super().__init__(base_url)
-        self.proc = proc
-
-    async def accepted(self) -> tuple[int, Counter[int]]:
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"{self.base_url}/_fake/accepted") as resp,
         ):
             data = await resp.json()
-        return int(data["sends"]), _per_message(a["callback"] for a in data["accepted"])
-
-
-def _per_message(callbacks: object) -> Counter[int]:
-    found = (re.search(r"\?message=(\d+)$", c) for c in callbacks)  # type: ignore[attr-defined]
-    return Counter(int(m.group(1)) for m in found if m)
+        found = (re.search(r"\?message=(\d+)$", a["callback"]) for a in data["accepted"])
+        return int(data["sends"]), Counter(int(m.group(1)) for m in found if m)
 
 
 @asynccontextmanager
-async def provider(same_loop: bool) -> AsyncIterator[Provider]:
-    if same_loop:
-        fake = FakeTwilio(ACCOUNT, TOKEN, honour_idempotency=False)
-        await fake.start()
-        try:
-            yield FakeInProcess(fake)
-        finally:
-            await fake.stop()
-        return
+async def provider(chaos: float = 0.0) -> AsyncIterator[Provider]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.fakes.twilio_api",
+        "tests.fakes.twilio_messages",
         "--account",
         ACCOUNT,
         "--token",
         TOKEN,
-        "--ignore-idempotency",
+        "--chaos",
+        str(chaos),
+        "--stall",
+        "1.0",
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
         port = int((await proc.stdout.readline()).decode())
-        yield FakeProcess(f"http://127.0.0.1:{port}", proc)
+        yield Provider(f"http://127.0.0.1:{port}")
     finally:
         proc.terminate()
         await proc.wait()
@@ -210,11 +189,26 @@ async def queue_replies(rt: Runtime, n: int) -> list[int]:
 
 
 async def drain(*relays: Runtime) -> None:
-    """Run the relays' worker passes side by side until nothing is due (backoff is 0)."""
-    for _ in range(10_000):
-        done = await asyncio.gather(*(r.relay.run_once(batches=PASS_BATCHES) for r in relays))
-        if sum(done) == 0:
-            return
+    """Run the relays' workers side by side, as ``serve`` runs one, until nothing is left to
+    send (backoff is 0: a retry is due at once), then stop them as ``serve`` does."""
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(r.relay.run(stop)) for r in relays]
+    try:
+        while not any(w.done() for w in workers):
+            await asyncio.sleep(0.1)  # a count every 0.1 s: a small share of the relay's work
+            async with relays[0].db.read() as s:
+                left = (
+                    await s.execute(
+                        select(func.count())
+                        .select_from(OutboxJob)
+                        .where(OutboxJob.state.not_in(("sent", "dead")))
+                    )
+                ).scalar_one()
+            if left == 0:
+                break
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
 
 
 def send_form(i: int) -> dict[str, str]:
@@ -278,77 +272,100 @@ def fake_alone(base_url: str, connections: int, seconds: int = 3) -> float | Non
     return float(found.group(1)) if found else None
 
 
-async def throughput(url: str, n: int, keyring: Keyring, same_loop: bool) -> None:
-    async with provider(same_loop) as fake:
+@contextlib.contextmanager
+def logs_to_file(path: Path) -> Iterator[None]:
+    """Log lines (JSON, as ``serve`` writes them) go to ``path`` instead of the terminal."""
+    saved = sys.stderr
+    with path.open("w") as sink:
+        sys.stderr = sink
+        try:
+            yield
+        finally:
+            sys.stderr = saved
+
+
+def line_count(path: Path) -> int:
+    with path.open() as lines:
+        return sum(1 for _ in lines)
+
+
+async def throughput(url: str, n: int, keyring: Keyring, tmp: str) -> None:
+    async with provider() as fake:
         settings = settings_for(url, fake.base_url)
         concurrency = settings.relay.concurrency
-        alone = None if same_loop else fake_alone(fake.base_url, concurrency)
+        alone = fake_alone(fake.base_url, concurrency)
         rt = runtime(settings, keyring)
         try:
             await rt.db.migrate()
             ids = await queue_replies(rt, n)
             bare, bare_cpu = await bare_posts(fake.base_url, n, concurrency)
-            start, cpu = time.perf_counter(), time.process_time()
-            await drain(rt)
-            ours, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
+            with logs_to_file(Path(tmp) / "relay.log"):
+                start, cpu = time.perf_counter(), time.process_time()
+                await drain(rt)
+                ours, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
+            lines = line_count(Path(tmp) / "relay.log")
             async with rt.db.read() as s:
-                sent = {
-                    j.message_id
-                    for j in (await s.execute(select(OutboxJob))).scalars()
-                    if j.state == "sent"
-                }
+                sent = (
+                    await s.execute(
+                        select(func.count()).select_from(OutboxJob).where(OutboxJob.state == "sent")
+                    )
+                ).scalar_one()
         finally:
             await rt.close()
         _, per_message = await fake.accepted()
     twice = sum(1 for i in ids if per_message[i] > 1)
-    where = "in this process" if same_loop else "its own process"
     print(
-        f"relay throughput ({where}; {n} replies, {concurrency} in flight): "
+        f"relay throughput ({n} replies, {concurrency} in flight): "
         f"relay {n / ours:7.1f} replies/s   bare POSTs {n / bare:7.1f} req/s   "
         f"ratio {bare / ours:.2f}   fake alone (wrk) "
         + (f"{alone:7.1f} req/s" if alone is not None else "n/a")
-        + f"   sent {len(sent)}/{n}, accepted twice: {twice}, "
+        + f"   sent {sent}/{n}, accepted twice: {twice}, "
         f"not accepted: {sum(1 for i in ids if per_message[i] == 0)}"
     )
     print(
         f"  CPU of this process per reply: relay {ours_cpu / n * 1000:.2f} ms, "
         f"bare POST {bare_cpu / n * 1000:.2f} ms (ratio {bare_cpu / ours_cpu:.2f}; "
-        "the measure least moved by other load on the machine)"
+        "the measure least moved by other load on the machine); "
+        f"log lines per reply at info: {lines / n:.2f}"
     )
 
 
-async def bad_day(url: str, n: int, keyring: Keyring) -> None:
-    fake = FakeTwilio(ACCOUNT, TOKEN, honour_idempotency=False)
-    await fake.start()
-    settings = settings_for(url, fake.base_url)
-    first, second = runtime(settings, keyring, 0.5), runtime(settings, keyring, 0.5)
-    try:
-        await first.db.migrate()
-        ids = await queue_replies(first, n)
-        fake.chaos(0.5, stall=1.0)
-        start = time.perf_counter()
-        await drain(first, second)
-        took = time.perf_counter() - start
-        async with first.db.read() as s:
-            states = {j.message_id: j.state for j in (await s.execute(select(OutboxJob))).scalars()}
-            shown = set(
-                (
-                    await s.execute(
-                        select(QueueItem.message_id).where(QueueItem.reason.like("SMS not sent%"))
-                    )
-                ).scalars()
-            )
-    finally:
-        await first.close()
-        await second.close()
-        await fake.stop()
-    twice = [i for i in ids if len(fake.accepted_for(i)) > 1]
+async def bad_day(url: str, n: int, keyring: Keyring, tmp: str) -> None:
+    async with provider(chaos=0.5) as fake:
+        settings = settings_for(url, fake.base_url)
+        first, second = runtime(settings, keyring, 0.5), runtime(settings, keyring, 0.5)
+        try:
+            await first.db.migrate()
+            ids = await queue_replies(first, n)
+            with logs_to_file(Path(tmp) / "bad-day.log"):
+                start = time.perf_counter()
+                await drain(first, second)
+                took = time.perf_counter() - start
+            async with first.db.read() as s:
+                states = {
+                    row.message_id: row.state
+                    for row in await s.execute(select(OutboxJob.message_id, OutboxJob.state))
+                }
+                shown = set(
+                    (
+                        await s.execute(
+                            select(QueueItem.message_id).where(
+                                QueueItem.reason.like("SMS not sent%")
+                            )
+                        )
+                    ).scalars()
+                )
+        finally:
+            await first.close()
+            await second.close()
+        sends, per_message = await fake.accepted()
+    twice = [i for i in ids if per_message[i] > 1]
     sent = [i for i in ids if states.get(i) == "sent"]
     dead = [i for i in ids if states.get(i) == "dead"]
-    failed_but_accepted = [i for i in dead if fake.accepted_for(i)]
+    failed_but_accepted = [i for i in dead if per_message[i]]
     print(
         f"bad day (half of Twilio's calls fail, two relays): {n} replies in {took:.1f} s, "
-        f"{len(fake.sent())} send requests: sent {len(sent)}, failed {len(dead)}, "
+        f"{sends} send requests: sent {len(sent)}, failed {len(dead)}, "
         f"left {n - len(sent) - len(dead)}; accepted twice: {len(twice)}; "
         f"marked failed but accepted: {len(failed_but_accepted)}; "
         f"failures shown on the case: {len(set(dead) & shown)}/{len(dead)}"
@@ -364,18 +381,25 @@ async def database(server_url: str | None, tmp: str, name: str) -> AsyncIterator
 
     base = make_url(server_url)
     db_name = f"cg_bench_relay_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        await pg_admin(server_url, sql)
-
-    await admin(f'CREATE DATABASE "{db_name}"')
+    await pg_admin(server_url, f'CREATE DATABASE "{db_name}"')
     try:
         yield base.set(database=db_name).render_as_string(hide_password=False)
     finally:
         await pg_admin(server_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
-async def main() -> None:
+async def run(args: argparse.Namespace) -> None:
+    configure_logging("json", "info")  # serve's default level; the lines go to a file
+    keyring = parse_keys(new_key_line("bench"))
+    with tempfile.TemporaryDirectory() as tmp:
+        async with database(args.database_url, tmp, "relay") as url:
+            await throughput(url, args.replies, keyring, tmp)
+        if args.bad_day:
+            async with database(args.database_url, tmp, "bad") as url:
+                await bad_day(url, args.bad_day, keyring, tmp)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -384,21 +408,21 @@ async def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="a PostgreSQL server (default: SQLite files)"
     )
-    parser.add_argument(
-        "--same-loop", action="store_true", help="run the fake Twilio inside this process"
-    )
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop")
     args = parser.parse_args()
     if args.database_url and args.database_url.startswith("sqlite"):
         raise SystemExit("bench/relay.py: --database-url is for PostgreSQL; SQLite uses new files")
-    configure_logging("json", "error")
-    keyring = parse_keys(new_key_line("bench"))
-    with tempfile.TemporaryDirectory() as tmp:
-        async with database(args.database_url, tmp, "relay") as url:
-            await throughput(url, args.replies, keyring, args.same_loop)
-        if args.bad_day:
-            async with database(args.database_url, tmp, "bad") as url:
-                await bad_day(url, args.bad_day, keyring)
+    runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
+    if args.uvloop:
+        try:
+            import uvloop  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            raise SystemExit("bench/relay.py: --uvloop needs uvloop installed") from None
+        runner = uvloop.run
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"event loop: {'uvloop' if args.uvloop else 'asyncio'}; load average {load}")
+    runner(run(args))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

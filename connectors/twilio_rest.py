@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 import structlog
@@ -72,7 +72,9 @@ class SendRate:
 
     Twilio queues what exceeds a sender's throughput and fails it after hours (30001), so
     pacing ourselves keeps the failure visible in our outbox instead. ``clock`` and ``sleep``
-    are injectable so the pacing can be tested without waiting.
+    are injectable so the pacing can be tested without waiting. A send that finds a token
+    takes it without waiting for anything (the common case, under the allowed rate); only
+    sends that must wait queue on the lock, so they are let through in order.
     """
 
     def __init__(
@@ -91,21 +93,31 @@ class SendRate:
         self.updated = clock()
         self.lock = asyncio.Lock()
 
+    def _take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
     async def acquire(self) -> None:
         """Wait until one send is allowed, then take it."""
+        if not self.lock.locked() and self._take():
+            return
         async with self.lock:
-            while True:
-                now = self.clock()
-                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
-                    return
+            while not self._take():
                 await self.sleep((1.0 - self.tokens) / self.rate)
 
 
 class TwilioSmsSender:
-    """Sends from the Messaging Service when one is configured, else from the service number."""
+    """Sends from the Messaging Service when one is configured, else from the service number.
+
+    Sends use a session of their own, its connection pool sized to the relay's concurrency and
+    without a cookie jar; the request body is the one form that differs per reply only in the
+    recipient, the text and our message id, so all the rest is encoded once.
+    """
 
     def __init__(self, settings: Settings, timeout: float = 10.0) -> None:
         tw = settings.twilio
@@ -122,31 +134,57 @@ class TwilioSmsSender:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         }
+        self._form_tail: tuple[Settings, str] | None = None
+        self.connections = max(1, settings.relay.concurrency)
+        self._sends: aiohttp.ClientSession | None = None
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a send or a look-up may take in all."""
+        return float(self.http.timeout or 0.0)
+
+    def form(self, out: OutboundEnvelope) -> bytes:
+        """The urlencoded form of one send (what ``urlencode`` of the whole form gives)."""
+        return (
+            f"To={quote_plus(out.to)}&Body={quote_plus(out.body)}{self.form_tail()}{out.message_id}"
+        ).encode("ascii")
+
+    def form_tail(self) -> str:
+        """What every send's form ends with, encoded once per settings."""
+        if self._form_tail is None or self._form_tail[0] is not self.settings:
+            tw = self.settings.twilio
+            sender = (
+                {"MessagingServiceSid": tw.messaging_service_sid}
+                if tw.messaging_service_sid
+                else {"From": tw.from_number}
+            )
+            # Our id in the callback URL: the status finds its message even before we have
+            # recorded the MessageSid Twilio answers with. It ends the form: "…?message=" + id.
+            callback = f"{self.status_callback}?message="
+            self._form_tail = (
+                self.settings,
+                "&" + urlencode({**sender, "StatusCallback": callback}),
+            )
+        return self._form_tail[1]
+
+    def sends(self) -> aiohttp.ClientSession:
+        if self._sends is None or self._sends.closed:
+            self._sends = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.connections),
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._sends
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
-        tw = self.settings.twilio
-        form = {
-            "To": out.to,
-            "Body": out.body,
-            # Our id in the callback URL: the status finds its message even before we have
-            # recorded the MessageSid Twilio answers with.
-            "StatusCallback": f"{self.status_callback}?message={out.message_id}",
-        }
-        if tw.messaging_service_sid:
-            form["MessagingServiceSid"] = tw.messaging_service_sid
-        else:
-            form["From"] = tw.from_number
         await self.rate.acquire()
         try:
-            async with (
-                asyncio.timeout(self.http.timeout),
-                self.http.session.post(  # the library's pooled session
-                    self.messages_url,
-                    data=urlencode(form).encode("ascii"),
-                    headers={**self.headers, IDEMPOTENCY_HEADER: out.idempotency_key},
-                    allow_redirects=False,
-                ) as resp,
-            ):
+            async with self.sends().post(
+                self.messages_url,
+                data=self.form(out),
+                headers={**self.headers, IDEMPOTENCY_HEADER: out.idempotency_key},
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as resp:
                 status, payload = resp.status, await resp.read()
         except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             return SendOutcome(
@@ -228,6 +266,8 @@ class TwilioSmsSender:
         raise ProviderUnsure("too many messages to that number to look through; will ask again")
 
     async def close(self) -> None:
+        if self._sends is not None:
+            await self._sends.close()
         await self.http.close()
 
 

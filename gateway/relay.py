@@ -19,13 +19,14 @@ import asyncio
 import contextlib
 import random
 import secrets
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Row, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import (
@@ -38,7 +39,7 @@ from connectors.base import (
 )
 from gateway.core.addresses import reply_address
 from gateway.metrics import MESSAGES_OUT, SEND_ATTEMPTS
-from gateway.relay_outcomes import record_outcomes
+from gateway.relay_outcomes import MESSAGE, OUTBOX, record_outcomes
 from gateway.sealing import Keyring, SealedBlob
 from gateway.settings import Settings
 from gateway.storage.db import Database, StoreUnavailable, as_utc, utcnow
@@ -53,6 +54,9 @@ from gateway.storage.models import (
 from gateway.workers import poll_until_stopped
 
 log = structlog.get_logger("gateway.relay")
+
+SEALED = cast(Table, SealedOriginal.__table__)
+CONTACT = cast(Table, Contact.__table__)
 
 # The worker claims up to this many batches in one pass, each while the last sends of the one
 # before are still out, and no further batch after this many seconds: a pass ends (and the
@@ -165,51 +169,66 @@ class Relay:
         relay = self.settings.relay
         in_flight = {job.job_id for job in claimed}  # claimed and not yet recorded
         renewer = asyncio.create_task(self._renew_leases(in_flight), name="relay-lease")
-        gate = asyncio.Semaphore(relay.concurrency)
         finished: asyncio.Queue[tuple[ClaimedJob, SendOutcome] | None] = asyncio.Queue()
-        unstarted = len(claimed)
+        waiting = deque(claimed)  # claimed, not yet started
         running_low = asyncio.Event()  # few enough unstarted sends left to claim the next batch
+        errors: list[BaseException] = []
+        lanes: list[asyncio.Task[None]] = []
+        busy = 0  # lanes started and not ended
 
-        async def one(job: ClaimedJob) -> None:
-            nonlocal unstarted
-            async with gate:
-                unstarted -= 1
-                if unstarted <= relay.concurrency:
-                    running_low.set()
-                if self.stopping.is_set() and not job.unconfirmed:
-                    await self.release(job)
-                    in_flight.discard(job.job_id)
-                    return
-                outcome = job.refusal or await self._settle_or_send(job)
-                finished.put_nowait((job, outcome))
+        async def lane() -> None:
+            """Up to ``relay.concurrency`` lanes take jobs in claim order, one send at a time
+            each (a lane per send in flight, rather than a task per job)."""
+            nonlocal busy
+            try:
+                while waiting:
+                    job = waiting.popleft()
+                    if len(waiting) <= relay.concurrency:
+                        running_low.set()
+                    try:
+                        if self.stopping.is_set() and not job.unconfirmed:
+                            await self.release(job)
+                            in_flight.discard(job.job_id)
+                            continue
+                        outcome = job.refusal or await self._settle_or_send(job)
+                    except Exception as exc:  # the database went away: the poll loop waits
+                        errors.append(exc)
+                        continue
+                    finished.put_nowait((job, outcome))
+            finally:
+                busy -= 1
+
+        def start_lanes() -> None:
+            nonlocal busy
+            for _ in range(min(relay.concurrency - busy, len(waiting))):
+                busy += 1  # counted when created, so lanes never outnumber the concurrency
+                lanes.append(asyncio.create_task(lane(), name="relay-send"))
 
         async def recorder() -> None:
             """Outcomes are recorded in batches: whatever arrived while the last batch was being
-            written, or what arrives within a few milliseconds of the first one waiting."""
+            written, or what arrives within a few milliseconds of the first one waiting (looked
+            at a few times in that window, not woken for every outcome)."""
+            loop = asyncio.get_running_loop()
             closing = False
             while not closing:
                 first = await finished.get()
                 if first is None:
                     return
                 done = [first]
-                deadline = asyncio.get_running_loop().time() + RECORD_LINGER_SECONDS
-                while len(done) < relay.batch_size:
-                    if finished.empty():
-                        if len(done) + finished.qsize() >= len(in_flight):
-                            break  # nothing else is out
-                        left = deadline - asyncio.get_running_loop().time()
-                        if left <= 0:
-                            break
-                        try:
-                            nxt = await asyncio.wait_for(finished.get(), left)
-                        except TimeoutError:
-                            break
-                    else:
+                deadline = loop.time() + RECORD_LINGER_SECONDS
+                while True:
+                    while not finished.empty() and len(done) < relay.batch_size:
                         nxt = finished.get_nowait()
-                    if nxt is None:
-                        closing = True
+                        if nxt is None:
+                            closing = True
+                            break
+                        done.append(nxt)
+                    if closing or len(done) >= relay.batch_size or len(done) >= len(in_flight):
+                        break  # full, or nothing else is out
+                    left = deadline - loop.time()
+                    if left <= 0:
                         break
-                    done.append(nxt)
+                    await asyncio.sleep(min(left, RECORD_LINGER_SECONDS / 5))
                 try:
                     await self.record_many(done)
                 finally:
@@ -217,7 +236,7 @@ class Relay:
                         in_flight.discard(job.job_id)
 
         recording = asyncio.create_task(recorder(), name="relay-record")
-        sending = [asyncio.create_task(one(job)) for job in claimed]
+        start_lanes()
         total = len(claimed)
         loop = asyncio.get_running_loop()
         claiming_until = loop.time() + PASS_CLAIMS_FOR_SECONDS
@@ -233,17 +252,20 @@ class Relay:
                 if not claimed:
                     break
                 total += len(claimed)
-                unstarted += len(claimed)
                 in_flight.update(job.job_id for job in claimed)
-                sending += [asyncio.create_task(one(job)) for job in claimed]
+                waiting.extend(claimed)
+                start_lanes()
         finally:
-            results = await asyncio.gather(*sending, return_exceptions=True)
+            while lanes:  # a lane may end just before a batch arrives: start lanes anew
+                await asyncio.gather(*lanes, return_exceptions=True)
+                lanes.clear()
+                start_lanes()
             finished.put_nowait(None)
             recorded = await asyncio.gather(recording, return_exceptions=True)
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
-        for result in [*results, *recorded]:  # the database went away: the poll loop waits
+        for result in [*errors, *recorded]:  # the database went away: the poll loop waits
             if isinstance(result, BaseException):
                 raise result
         return total
@@ -418,19 +440,20 @@ class Relay:
         relay = self.settings.relay
         async with self.db.transaction() as tx:
             s = tx.session
+            # Core columns (not ORM entities): rows come back as plain tuples, no ORM loading.
             jobs = (
                 await s.execute(
                     select(
-                        OutboxJob.id,
-                        OutboxJob.state,
-                        OutboxJob.attempts,
-                        OutboxJob.unconfirmed_since,
-                        OutboxJob.created_at,
-                        OutboxJob.idempotency_key,
-                        OutboxJob.message_id,
+                        OUTBOX.c.id,
+                        OUTBOX.c.state,
+                        OUTBOX.c.attempts,
+                        OUTBOX.c.unconfirmed_since,
+                        OUTBOX.c.created_at,
+                        OUTBOX.c.idempotency_key,
+                        OUTBOX.c.message_id,
                     )
-                    .where(OutboxJob.kind == "send", _due(now))
-                    .order_by(OutboxJob.id)
+                    .where(OUTBOX.c.kind == "send", _due(now))
+                    .order_by(OUTBOX.c.id)
                     .limit(relay.batch_size)
                     .with_for_update(skip_locked=True)
                 )
@@ -438,50 +461,49 @@ class Relay:
             if not jobs:
                 return []
             await s.execute(
-                update(OutboxJob)
-                .where(OutboxJob.id.in_([job.id for job in jobs]))
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_([job.id for job in jobs]))
                 .values(
                     # A job still "sending" here lost its holder mid-send: outcome unknown.
                     unconfirmed_since=case(
                         (
                             and_(
-                                OutboxJob.state == "sending",
-                                OutboxJob.unconfirmed_since.is_(None),
+                                OUTBOX.c.state == "sending",
+                                OUTBOX.c.unconfirmed_since.is_(None),
                             ),
                             now,
                         ),
-                        else_=OutboxJob.unconfirmed_since,
+                        else_=OUTBOX.c.unconfirmed_since,
                     ),
                     state="sending",
-                    attempts=OutboxJob.attempts + 1,
+                    attempts=OUTBOX.c.attempts + 1,
                     lease_until=now + timedelta(seconds=relay.lease_seconds),
                     lease_owner=self.owner,
                 )
-                .execution_options(synchronize_session=False)
             )
             rows = {
                 row.id: row
                 for row in (
                     await s.execute(
                         select(
-                            Message.id,
-                            Message.channel,
-                            Message.direction,
-                            Message.recipient,
-                            Message.subject,
-                            Message.email_message_id,
-                            Message.flags,
-                            Message.case_id,
-                            Message.contact_id,
-                            Message.in_reply_to_id,
-                            SealedOriginal.key_id,
-                            SealedOriginal.nonce,
-                            SealedOriginal.ciphertext,
-                            Contact.opted_out_sms,
+                            MESSAGE.c.id,
+                            MESSAGE.c.channel,
+                            MESSAGE.c.direction,
+                            MESSAGE.c.recipient,
+                            MESSAGE.c.subject,
+                            MESSAGE.c.email_message_id,
+                            MESSAGE.c.flags,
+                            MESSAGE.c.case_id,
+                            MESSAGE.c.contact_id,
+                            MESSAGE.c.in_reply_to_id,
+                            SEALED.c.key_id,
+                            SEALED.c.nonce,
+                            SEALED.c.ciphertext,
+                            CONTACT.c.opted_out_sms,
                         )
-                        .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
-                        .outerjoin(Contact, Contact.id == Message.contact_id)
-                        .where(Message.id.in_([job.message_id for job in jobs]))
+                        .join(SEALED, SEALED.c.id == MESSAGE.c.sealed_id)
+                        .outerjoin(CONTACT, CONTACT.c.id == MESSAGE.c.contact_id)
+                        .where(MESSAGE.c.id.in_([job.message_id for job in jobs]))
                     )
                 ).all()
             }
@@ -575,15 +597,13 @@ class Relay:
                 jitter=self.jitter,
                 on_lease_lost=lease_lost,
             )
+        counts: Counter[tuple[str, str]] = Counter()
         for (claimed, outcome), state in zip(done, states, strict=True):
             if state is None:
                 continue
-            channel = claimed.envelope.channel
-            SEND_ATTEMPTS.labels(channel, "retry" if state == "pending" else state).inc()
-            if state == "sent":
-                MESSAGES_OUT.labels(channel).inc()
+            counts[claimed.envelope.channel, state] += 1
             if outcome.ok:
-                log.info("relay.outcome", message_id=claimed.envelope.message_id, ok=True)
+                log.debug("relay.outcome", message_id=claimed.envelope.message_id, ok=True)
             else:
                 # error_text is written for caseworkers and names no family member or address.
                 log.warning(
@@ -597,17 +617,27 @@ class Relay:
                     error_code=outcome.error_code,
                     reason=outcome.error_text,
                 )
+        # Counted and logged per batch, not per reply (a reply's own line is at debug).
+        for (channel, state), n in counts.items():
+            SEND_ATTEMPTS.labels(channel, "retry" if state == "pending" else state).inc(n)
+            if state == "sent":
+                MESSAGES_OUT.labels(channel).inc(n)
+        if counts:
+            log.info(
+                "relay.recorded",
+                **{f"{channel}_{state}": n for (channel, state), n in sorted(counts.items())},
+            )
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
     """Pending and past its next attempt, or held by a relay whose lease ran out."""
     return or_(
-        and_(OutboxJob.state == "pending", OutboxJob.next_attempt_at <= now),
-        and_(OutboxJob.state == "sending", OutboxJob.lease_until <= now),
+        and_(OUTBOX.c.state == "pending", OUTBOX.c.next_attempt_at <= now),
+        and_(OUTBOX.c.state == "sending", OUTBOX.c.lease_until <= now),
     )
 
 
-def _refusal(row: Row[Any]) -> SendOutcome | None:
+def _refusal(row: Any) -> SendOutcome | None:
     """Refuse an SMS to a family that opted out after it was queued (keyword confirmations
     excepted: the confirmation of STOP must still reach them)."""
     if row.channel != "sms" or not row.opted_out_sms or (row.flags or {}).get("keyword_reply"):

@@ -206,30 +206,16 @@ class FakeTwilio:
                 _reset(request)
                 return web.Response(status=500)
         return web.json_response(
-            self._resource(self.accepted[-1] if known is None else self._by_sid(sid), rec.form),
+            message_resource(
+                self.account_sid,
+                self.accepted[-1] if known is None else self._by_sid(sid),
+                rec.form,
+            ),
             status=201,
         )
 
     def _by_sid(self, sid: str) -> Accepted:
         return next(a for a in self.accepted if a.sid == sid)
-
-    def _resource(self, a: Accepted, form: dict[str, str] | None = None) -> dict[str, object]:
-        form = form or {}
-        return {
-            "sid": a.sid,
-            "account_sid": self.account_sid,
-            "to": a.to,
-            "from": form.get("From") or (a.from_ if a.from_.startswith("+") else None),
-            "messaging_service_sid": form.get("MessagingServiceSid"),
-            "body": a.body,
-            "status": "queued",
-            "num_segments": "1",
-            "error_code": None,
-            "error_message": None,
-            "date_created": format_datetime(a.created),
-            "date_sent": None,
-            "api_version": "2010-04-01",
-        }
 
     async def _list(self, request: web.Request) -> web.Response:
         """Messages, newest first, filtered by To and From, one page (``PageSize``)."""
@@ -256,7 +242,7 @@ class FakeTwilio:
             next_uri = str(request.rel_url.with_query(query))
         return web.json_response(
             {
-                "messages": [self._resource(a) for a in found],
+                "messages": [message_resource(self.account_sid, a) for a in found],
                 "page": page,
                 "page_size": size,
                 "first_page_uri": request.path_qs,
@@ -275,7 +261,7 @@ class FakeTwilio:
         sid = request.match_info["sid"]
         if not any(a.sid == sid for a in self.accepted):
             return _error(404, 20404, "not found")
-        return web.json_response(self._resource(self._by_sid(sid)))
+        return web.json_response(message_resource(self.account_sid, self._by_sid(sid)))
 
     async def _media(self, request: web.Request) -> web.Response:
         rec = await self._record(request)
@@ -303,6 +289,28 @@ class FakeTwilio:
             return _error(401, 20003, "Authenticate")
         self.deleted.append(request.match_info["media"])
         return web.Response(status=204)
+
+
+def message_resource(
+    account_sid: str, a: Accepted, form: dict[str, str] | None = None
+) -> dict[str, object]:
+    """The Messages resource Twilio answers with, for an accepted message."""
+    form = form or {}
+    return {
+        "sid": a.sid,
+        "account_sid": account_sid,
+        "to": a.to,
+        "from": form.get("From") or (a.from_ if a.from_.startswith("+") else None),
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "body": a.body,
+        "status": "queued",
+        "num_segments": "1",
+        "error_code": None,
+        "error_message": None,
+        "date_created": format_datetime(a.created),
+        "date_sent": None,
+        "api_version": "2010-04-01",
+    }
 
 
 def _auth(request: web.Request) -> tuple[str, str] | None:
