@@ -156,7 +156,7 @@ _IDIOMS = re.compile(
     r"(?:kjedelig|kjedeleg|kedelig|kedeligt|tråkig|tråkigt|boring|kjedsomt)\w* "
     r"(?:at|att|å|that|så) (?:\w+ ){0,3}(?:holdt|heldt|höll|var|nearly|almost)|"
     r"(?:holdt|heldt|höll) på (?:å|att|at) (?:dø|døy|dö)\w*\s*(?:💀|😂|😅|🤣|😩|😴|lol|haha)|"
-    r"(?:stikkredd\w*|sprøyteskrekk\w*|sprutskräck\w*|nålefobi\w*).{0,60}|"
+    r"\b(?:stikkredd\w*|sprøyteskrekk\w*|sprutskräck\w*|nålefobi\w*).{0,60}|"
     r"(?:dreper|drep|dræber|dödar|killing) (?:meg|mig|mej|me) (?:på|paa|at|i) "
     r"(?:trening\w*|træning\w*|träning\w*|the gym|gymmet|crossfit|spinning)",
 )
