@@ -30,6 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     String,
+    Table,
     any_,
     bindparam,
     delete,
@@ -50,6 +51,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
@@ -458,6 +460,32 @@ async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> Non
     await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
 
 
+_INSERTS: dict[Table, Insert] = {}
+_INSERT_COLUMNS: dict[Table, tuple[str, ...]] = {}
+
+
+def inserting(table: Table) -> Insert:
+    """``INSERT INTO table (every column but id) VALUES (…) RETURNING id``, built once.
+
+    Executed with the row as parameters (``session.execute(inserting(t), row)``) rather than
+    built with ``.values(**row)`` per row: that coerced every value into a literal bound
+    parameter and computed the statement's cache key anew each time, which cost more CPU than
+    executing the statement. SQLAlchemy compiles it once per set of parameter names, so
+    callers pass every column but id (None for a NULL) and one compiled form serves all.
+    """
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table).returning(table.c.id)
+    return stmt
+
+
+def _insert_columns(table: Table) -> tuple[str, ...]:
+    found = _INSERT_COLUMNS.get(table)
+    if found is None:
+        found = _INSERT_COLUMNS[table] = tuple(c.key for c in table.columns if c.key != "id")
+    return found
+
+
 async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str, Any]) -> RowT:
     """One row by a Core ``INSERT … RETURNING id``, handed back as a session object.
 
@@ -467,9 +495,9 @@ async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str,
     as an UPDATE, as before.
     """
     table = model.__table__  # type: ignore[attr-defined]
-    row = {column.key: None for column in table.columns if column.key != "id"}
+    row = dict.fromkeys(_insert_columns(table))
     row.update(values)
-    new_id = (await session.execute(insert(table).values(**row).returning(table.c.id))).scalar_one()
+    new_id = (await session.execute(inserting(table), row)).scalar_one()
     obj = model(id=new_id, **row)  # type: ignore[call-arg]
     make_transient_to_detached(obj)
     session.add(obj)
