@@ -39,7 +39,7 @@ from gateway.core.routing import (
 )
 from gateway.intake_cache import DirectoryCache
 from gateway.metrics import MESSAGES_IN, observe_intake
-from gateway.queues import enqueue_for_owners
+from gateway.queues import owners_queue_items
 from gateway.sealing import Keyring
 from gateway.settings import Settings
 from gateway.storage.db import (
@@ -51,6 +51,7 @@ from gateway.storage.db import (
     insert_row,
     inserted_rows_mark,
     inserting,
+    row_values,
     utcnow,
 )
 from gateway.storage.models import (
@@ -509,15 +510,19 @@ class IntakeService:
             ),
         )
         await self._store_attachments(tx, message.id, msg)
-        queued = await enqueue_for_owners(
-            s,
-            message.id,
-            case,
-            urgent=body.urgent,
-            triage_reason=match.triage_reason,
-            now=now,
-            blocked=blocked,
-        )
+        # Each by one pre-built INSERT rather than a flush of the unit of work.
+        queued = [
+            await insert_row(s, QueueItem, row_values(item))
+            for item in await owners_queue_items(
+                s,
+                message.id,
+                case,
+                urgent=body.urgent,
+                triage_reason=match.triage_reason,
+                now=now,
+                blocked=blocked,
+            )
+        ]
         tx.audit(
             "system",
             "message.received",

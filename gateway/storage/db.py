@@ -315,14 +315,32 @@ class Database:
                     await session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}
                     )
-                rows = (
+                # Taken out and read back in one statement (the chain is written in the same
+                # transaction, so a failure puts them back); RETURNING keeps no order.
+                oldest = (
+                    select(AuditPending.id)
+                    .order_by(AuditPending.id)
+                    .limit(SEQUENCE_BATCH)
+                    .scalar_subquery()
+                )
+                pending = AuditPending.__table__
+                assert isinstance(pending, Table)
+                rows = sorted(
                     (
                         await session.execute(
-                            select(AuditPending).order_by(AuditPending.id).limit(SEQUENCE_BATCH)
+                            delete(pending)
+                            .where(pending.c.id.in_(oldest))
+                            .returning(
+                                pending.c.id,
+                                pending.c.at,
+                                pending.c.actor,
+                                pending.c.action,
+                                pending.c.subject,
+                                pending.c.details,
+                            )
                         )
-                    )
-                    .scalars()
-                    .all()
+                    ).all(),
+                    key=lambda r: int(r.id),
                 )
                 if not rows:
                     return total
@@ -332,9 +350,6 @@ class Database:
                         PendingAudit(r.actor, r.action, r.subject, dict(r.details), r.at)
                         for r in rows
                     ],
-                )
-                await session.execute(
-                    delete(AuditPending).where(AuditPending.id.in_([r.id for r in rows]))
                 )
             total += len(rows)
             if len(rows) < SEQUENCE_BATCH:
@@ -484,6 +499,11 @@ def _insert_columns(table: Table) -> tuple[str, ...]:
     if found is None:
         found = _INSERT_COLUMNS[table] = tuple(c.key for c in table.columns if c.key != "id")
     return found
+
+
+def row_values(obj: Any) -> dict[str, Any]:
+    """A new, not yet added ORM object's columns (all but id), for ``insert_row``."""
+    return {key: getattr(obj, key) for key in _insert_columns(obj.__table__)}
 
 
 async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str, Any]) -> RowT:
