@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -310,7 +311,8 @@ class Database:
     async def _sequence_pending(self) -> int:
         total = 0
         while True:
-            async with self.sessions() as session, session.begin():
+            # A Core connection, no ORM session: nothing here needs one.
+            async with self.engine.begin() as session:
                 if not self.is_sqlite:
                     await session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}
@@ -430,7 +432,7 @@ def _give_up(turn: asyncio.Lock, acquiring: asyncio.Future[Any]) -> None:
 async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
     """Write ``events`` unsequenced, in the caller's transaction (one multi-row INSERT)."""
     await session.execute(
-        insert(AuditPending),
+        insert(_table(AuditPending)),
         [
             {
                 "at": ev.at,
@@ -444,11 +446,17 @@ async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None
     )
 
 
-async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
+async def append_audit(session: AsyncSession | AsyncConnection, events: list[PendingAudit]) -> None:
     """Chain ``events`` after the current head (the head row lock keeps the chain unforked)."""
+    # Core statements on the tables, not ORM ones: the ORM's bulk paths (an INSERT of a list,
+    # an UPDATE that synchronises the session) cost more than the statements, and every
+    # transaction on SQLite, every sequencing on PostgreSQL, runs these.
+    head_table = _table(AuditHead)
     head = (
         await session.execute(
-            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+            select(head_table.c.seq, head_table.c.hash)
+            .where(head_table.c.id == 1)
+            .with_for_update()
         )
     ).one()
     seq, prev = int(head[0]), str(head[1])
@@ -471,8 +479,14 @@ async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> Non
             }
         )
         prev = digest
-    await session.execute(insert(AuditEvent), rows)
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    await session.execute(insert(_table(AuditEvent)), rows)
+    await session.execute(update(head_table).where(head_table.c.id == 1).values(seq=seq, hash=prev))
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 _INSERTS: dict[Table, Insert] = {}
