@@ -195,3 +195,20 @@ async def test_answers_read_on_first_need_in_a_batch_are_as_one_at_a_time(db_url
         assert (await inbound_rows(rt))[-1].flags["auto_reply_decision"]["kind"] == "receipt"
     finally:
         await rt.close()
+
+
+async def test_a_rate_limited_message_alone_makes_no_auto_reply_look_ups(limited: Runtime) -> None:
+    """Past the limit no automatic reply is sent, so nothing is read to decide one."""
+    from gateway.storage.db import StatementCounter
+
+    for i in range(3):
+        await limited.intake.accept(sms(i))
+    with StatementCounter(limited.db.engine) as counter:
+        await limited.intake.accept(sms(3))
+    assert (await inbound_rows(limited))[-1].flags.get("rate_limited") is True
+    look_ups = [s for s in counter.statements if "opted_out_sms" in s or "message.recipient" in s]
+    assert look_ups == []
+    # The next sender's first message still reads them (and is answered).
+    with StatementCounter(limited.db.engine) as counter:
+        await limited.intake.accept(sms(4, sender="+4798765400"))
+    assert any("opted_out_sms" in s for s in counter.statements)
