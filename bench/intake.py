@@ -12,7 +12,7 @@
 Prints messages/s for each and the ratio (ours / baseline). Absolute times mislead on shared
 machines; the ratios are what to compare between versions.
 
-    python bench/intake.py [--messages 400] [--database-url URL]
+    python bench/intake.py [--messages 400] [--database-url URL] [--loop uvloop|asyncio]
 
 For load from outside the process (wrk against `case-gateway serve`) see bench/load.py.
 """
@@ -195,13 +195,8 @@ async def bench_webhook(url: str, n: int) -> tuple[float, float]:
     return n / ours, n / bare
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--messages", type=int, default=400)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    args = parser.parse_args()
+async def main(args: argparse.Namespace) -> None:
+    print(f"event loop: {type(asyncio.get_running_loop()).__module__}")
     configure_logging("json", "warning")  # production logs at info; kept off the terminal here
     with tempfile.TemporaryDirectory() as tmp:
         for n, in_flight in enumerate((1, 32)):
@@ -225,5 +220,24 @@ async def main() -> None:
         )
 
 
+def run() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="default: as serve runs"
+    )
+    args = parser.parse_args()
+    if args.loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main(args))
+    else:
+        asyncio.run(main(args))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run()

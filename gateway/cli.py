@@ -41,8 +41,25 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise SystemExit(2) from exc
 
 
-def _run(coro: Awaitable[int]) -> int:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def _run(coro: Awaitable[int], *, serving: bool = False) -> int:
+    """Run a command's coroutine; the commands that keep running (``serve``, ``demo --serve``)
+    run on uvloop, whose loop costs less CPU per request, connection and statement.
+
+    Where uvloop is not installed (it has no Windows build) the standard loop is used.
+    """
+    factory = _serving_loop_factory() if serving else None
+    if factory is None:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coro)  # type: ignore[arg-type]
+
+
+def _serving_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -137,13 +154,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             await runtime.close()  # e.g. a port in use: close clients before the one-line error
             raise
 
-    return _run(go())
+    return _run(go(), serving=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    return _run(run_demo(args.dir, serve=args.serve))
+    return _run(run_demo(args.dir, serve=args.serve), serving=args.serve)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:

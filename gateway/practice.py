@@ -242,7 +242,7 @@ def _chunks(items: list[str]) -> list[list[str]]:
 
 @dataclass
 class _BatchFacts:
-    """What ``AutoReplies`` read for a whole intake batch before its first message."""
+    """What ``AutoReplies`` read once for a whole intake batch, as it was before the batch."""
 
     generation: int  # the directory generation then: a later write to contacts makes
     # ``opted`` stale (a STOP earlier in the batch), and the message asks the database
@@ -267,7 +267,7 @@ class _BatchFacts:
         """The facts for one message of the batch; None when the database must be asked."""
         message = ctx.message
         if batch.directory_generation() != self.generation:
-            return None  # contacts changed since ``prepare`` (a STOP earlier in the batch)
+            return None  # contacts changed since they were read (a STOP earlier in the batch)
         opted_sms, opted_email = self.opted.get((message.channel, message.sender), (False, False))
         opted_sms = opted_sms or bool(ctx.contact and ctx.contact.opted_out_sms)
         opted_email = opted_email or bool(ctx.contact and ctx.contact.opted_out_email)
@@ -284,8 +284,8 @@ class _BatchFacts:
         last = self.last_auto_reply.get((message.sender, message.case_id))
         if last is not None and last <= period_start:
             last = None  # left the interval since the batch started
-        # Replies this batch has queued so far (a receipt, a keyword's answer) are not in what
-        # ``prepare`` read; a rolled-back message's are no longer listed.
+        # Replies this batch has queued so far (a receipt, a keyword's answer) may not be in what
+        # was read; a rolled-back message's are no longer listed.
         for obj in ctx.tx.queued_outbound:
             if (
                 obj.recipient == message.sender
@@ -302,7 +302,8 @@ class AutoReplies:
     """Decide and enqueue the automatic reply to each stored message (at most one).
 
     In a batch, opt-outs, earlier messages and recent automatic replies of every sender are
-    read once (``prepare``); each message adds what the batch itself has written.
+    read once (``_read_batch``, on the first message that needs them); each message adds what
+    the batch itself has written.
     """
 
     FACTS = "auto_replies"
@@ -377,8 +378,15 @@ class AutoReplies:
             )
         )
 
-    async def prepare(self, batch: IntakeBatch) -> None:
-        """Read what ``_facts`` needs for every sender of a batch: three queries in all."""
+    async def _read_batch(self, batch: IntakeBatch, current: Message) -> _BatchFacts:
+        """Read what ``_facts`` needs for every sender of a batch: three queries in all.
+
+        Read on the batch's first message that needs them, not before its first message: most
+        messages of a flood are rate limited (or keywords, or from a named sender) and need
+        none, and a batch of one such message then makes no look-up at all. By then the
+        transaction holds what the batch has stored so far (``batch.stored``) and ``current``
+        itself; they are taken back out of the counts, since ``for_message`` adds them.
+        """
         s = batch.tx.session
         p = self.settings.practice
         facts = _BatchFacts(batch.directory_generation())
@@ -423,11 +431,20 @@ class AutoReplies:
             )
             for recipient, case_id, at, flags in recent:
                 facts.note_auto_reply(recipient, case_id, as_utc(at), flags)
+        for written in [*batch.stored, current]:
+            if written.direction != "in":
+                continue
+            key = (written.channel, written.sender, written.case_id)
+            if facts.earlier.get(key, 0) > 0:
+                facts.earlier[key] -= 1
         batch.facts[self.FACTS] = facts
+        return facts
 
     async def _facts(self, ctx: IntakeContext) -> _Facts:
         batch = ctx.batch
         facts = batch.facts.get(self.FACTS) if batch is not None else None
+        if batch is not None and facts is None:
+            facts = await self._read_batch(batch, ctx.message)
         if batch is not None and isinstance(facts, _BatchFacts):
             found = facts.for_message(ctx, batch, self.settings.practice.min_reply_interval_minutes)
             if found is not None:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -90,7 +91,8 @@ class RunningGateway:
         log.info("gateway.stopped")
 
 
-def _port(server: asyncio.Server) -> int:
+def _port(server: Any) -> int:
+    # Any loop's server (asyncio's or uvloop's, which is no asyncio.Server) lists its sockets.
     return int(server.sockets[0].getsockname()[1])
 
 
@@ -107,7 +109,7 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()
     server = site._server  # aiohttp keeps the listening server here; we need its real port
-    assert isinstance(server, asyncio.Server)
+    assert server is not None
     web_port = _port(server)
     handler = ServiceMailHandler(runtime.intake, settings)
     receipts = ReceiptWorker(
@@ -147,8 +149,15 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
         smtp_port=gateway.smtp_port,
         lmtp_port=gateway.lmtp_port,
         metrics_port=gateway.metrics_port,
+        event_loop=event_loop_name(),
     )
     return gateway
+
+
+def event_loop_name() -> str:
+    """Which event loop runs the gateway ("uvloop" or "asyncio"), for the start-up log line."""
+    module = type(asyncio.get_running_loop()).__module__
+    return "uvloop" if module.startswith("uvloop") else "asyncio"
 
 
 async def _start_metrics(runtime: Runtime) -> tuple[web.AppRunner, int]:
@@ -158,7 +167,7 @@ async def _start_metrics(runtime: Runtime) -> tuple[web.AppRunner, int]:
     site = web.TCPSite(runner, metrics.host, metrics.port)
     await site.start()
     server = site._server
-    assert isinstance(server, asyncio.Server)
+    assert server is not None
     return runner, _port(server)
 
 

@@ -30,6 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     String,
+    Table,
     any_,
     bindparam,
     delete,
@@ -44,12 +45,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
@@ -308,19 +311,38 @@ class Database:
     async def _sequence_pending(self) -> int:
         total = 0
         while True:
-            async with self.sessions() as session, session.begin():
+            # A Core connection, no ORM session: nothing here needs one.
+            async with self.engine.begin() as session:
                 if not self.is_sqlite:
                     await session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}
                     )
-                rows = (
+                # Taken out and read back in one statement (the chain is written in the same
+                # transaction, so a failure puts them back); RETURNING keeps no order.
+                oldest = (
+                    select(AuditPending.id)
+                    .order_by(AuditPending.id)
+                    .limit(SEQUENCE_BATCH)
+                    .scalar_subquery()
+                )
+                pending = AuditPending.__table__
+                assert isinstance(pending, Table)
+                rows = sorted(
                     (
                         await session.execute(
-                            select(AuditPending).order_by(AuditPending.id).limit(SEQUENCE_BATCH)
+                            delete(pending)
+                            .where(pending.c.id.in_(oldest))
+                            .returning(
+                                pending.c.id,
+                                pending.c.at,
+                                pending.c.actor,
+                                pending.c.action,
+                                pending.c.subject,
+                                pending.c.details,
+                            )
                         )
-                    )
-                    .scalars()
-                    .all()
+                    ).all(),
+                    key=lambda r: int(r.id),
                 )
                 if not rows:
                     return total
@@ -330,9 +352,6 @@ class Database:
                         PendingAudit(r.actor, r.action, r.subject, dict(r.details), r.at)
                         for r in rows
                     ],
-                )
-                await session.execute(
-                    delete(AuditPending).where(AuditPending.id.in_([r.id for r in rows]))
                 )
             total += len(rows)
             if len(rows) < SEQUENCE_BATCH:
@@ -413,7 +432,7 @@ def _give_up(turn: asyncio.Lock, acquiring: asyncio.Future[Any]) -> None:
 async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
     """Write ``events`` unsequenced, in the caller's transaction (one multi-row INSERT)."""
     await session.execute(
-        insert(AuditPending),
+        insert(_table(AuditPending)),
         [
             {
                 "at": ev.at,
@@ -427,11 +446,17 @@ async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None
     )
 
 
-async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> None:
+async def append_audit(session: AsyncSession | AsyncConnection, events: list[PendingAudit]) -> None:
     """Chain ``events`` after the current head (the head row lock keeps the chain unforked)."""
+    # Core statements on the tables, not ORM ones: the ORM's bulk paths (an INSERT of a list,
+    # an UPDATE that synchronises the session) cost more than the statements, and every
+    # transaction on SQLite, every sequencing on PostgreSQL, runs these.
+    head_table = _table(AuditHead)
     head = (
         await session.execute(
-            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+            select(head_table.c.seq, head_table.c.hash)
+            .where(head_table.c.id == 1)
+            .with_for_update()
         )
     ).one()
     seq, prev = int(head[0]), str(head[1])
@@ -454,8 +479,45 @@ async def append_audit(session: AsyncSession, events: list[PendingAudit]) -> Non
             }
         )
         prev = digest
-    await session.execute(insert(AuditEvent), rows)
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    await session.execute(insert(_table(AuditEvent)), rows)
+    await session.execute(update(head_table).where(head_table.c.id == 1).values(seq=seq, hash=prev))
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_INSERTS: dict[Table, Insert] = {}
+_INSERT_COLUMNS: dict[Table, tuple[str, ...]] = {}
+
+
+def inserting(table: Table) -> Insert:
+    """``INSERT INTO table (every column but id) VALUES (…) RETURNING id``, built once.
+
+    Executed with the row as parameters (``session.execute(inserting(t), row)``) rather than
+    built with ``.values(**row)`` per row: that coerced every value into a literal bound
+    parameter and computed the statement's cache key anew each time, which cost more CPU than
+    executing the statement. SQLAlchemy compiles it once per set of parameter names, so
+    callers pass every column but id (None for a NULL) and one compiled form serves all.
+    """
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table).returning(table.c.id)
+    return stmt
+
+
+def _insert_columns(table: Table) -> tuple[str, ...]:
+    found = _INSERT_COLUMNS.get(table)
+    if found is None:
+        found = _INSERT_COLUMNS[table] = tuple(c.key for c in table.columns if c.key != "id")
+    return found
+
+
+def row_values(obj: Any) -> dict[str, Any]:
+    """A new, not yet added ORM object's columns (all but id), for ``insert_row``."""
+    return {key: getattr(obj, key) for key in _insert_columns(obj.__table__)}
 
 
 async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str, Any]) -> RowT:
@@ -467,9 +529,9 @@ async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str,
     as an UPDATE, as before.
     """
     table = model.__table__  # type: ignore[attr-defined]
-    row = {column.key: None for column in table.columns if column.key != "id"}
+    row = dict.fromkeys(_insert_columns(table))
     row.update(values)
-    new_id = (await session.execute(insert(table).values(**row).returning(table.c.id))).scalar_one()
+    new_id = (await session.execute(inserting(table), row)).scalar_one()
     obj = model(id=new_id, **row)  # type: ignore[call-arg]
     make_transient_to_detached(obj)
     session.add(obj)

@@ -151,3 +151,64 @@ async def test_writers_of_one_process_take_turns_instead_of_timing_out(
 
     results = await asyncio.gather(long_writer(), second_writer())
     assert results[1] == "committed"
+
+
+async def test_answers_read_on_first_need_in_a_batch_are_as_one_at_a_time(db_url: str) -> None:
+    """The auto-replies read their facts on the first message of a batch that needs them,
+    not before the batch: a keyword first (it needs none), then two messages from the same
+    family. The batch must decide exactly what the same messages decide one at a time."""
+    from datetime import UTC, datetime
+
+    from tests.helpers import seed_case
+
+    tuesday_morning = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # open in Oslo
+    settings = make_settings(db_url, practice={"min_reply_interval_minutes": 0, "receipts": True})
+    rt = build_runtime(
+        settings,
+        senders={"sms": RecordingSender(), "email": RecordingSender()},
+        keyring=parse_keys(new_key_line("test")),
+        clock=lambda: tuesday_morning,
+    )
+    await rt.db.migrate()
+    try:
+        await seed_case(rt, ref="2026-0001", phone="+4791111111", email=None)
+        await seed_case(rt, ref="2026-0002", phone="+4792222222", email=None, with_worker=False)
+        texts = ["HJELP", "Hei, Emil er syk.", "Han blir hjemme i morgen også."]
+        for i, body in enumerate(texts):  # one family: one message at a time
+            await rt.intake.accept(sms(i, body, sender="+4791111111"))
+        before = rt.intake.batches
+        await asyncio.gather(  # the other family: all three in one batch
+            *(
+                rt.intake.accept(sms(10 + i, body, sender="+4792222222"))
+                for i, body in enumerate(texts)
+            )
+        )
+        assert rt.intake.batches == before + 1
+        rows = await inbound_rows(rt)
+        decisions = [m.flags["auto_reply_decision"] for m in rows]
+        assert decisions[:3] == decisions[3:]
+        # The first message after the keyword is no first contact: the keyword came before.
+        assert decisions[1]["reason"] == "ongoing conversation: no receipt needed"
+        # A message alone, first of its conversation, is still answered with a receipt.
+        await seed_case(rt, ref="2026-0003", phone="+4793333333", email=None, with_worker=False)
+        await rt.intake.accept(sms(20, texts[1], sender="+4793333333"))
+        assert (await inbound_rows(rt))[-1].flags["auto_reply_decision"]["kind"] == "receipt"
+    finally:
+        await rt.close()
+
+
+async def test_a_rate_limited_message_alone_makes_no_auto_reply_look_ups(limited: Runtime) -> None:
+    """Past the limit no automatic reply is sent, so nothing is read to decide one."""
+    from gateway.storage.db import StatementCounter
+
+    for i in range(3):
+        await limited.intake.accept(sms(i))
+    with StatementCounter(limited.db.engine) as counter:
+        await limited.intake.accept(sms(3))
+    assert (await inbound_rows(limited))[-1].flags.get("rate_limited") is True
+    look_ups = [s for s in counter.statements if "opted_out_sms" in s or "message.recipient" in s]
+    assert look_ups == []
+    # The next sender's first message still reads them (and is answered).
+    with StatementCounter(limited.db.engine) as counter:
+        await limited.intake.accept(sms(4, sender="+4798765400"))
+    assert any("opted_out_sms" in s for s in counter.statements)
