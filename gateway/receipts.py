@@ -18,8 +18,8 @@ the UNIQUE on the message settles a race. The worker renews the leases of what i
 on stop takes nothing new, lets what is being processed finish for a while and hands the
 rest back (lease cleared) for the next instance.
 
-The table and this module are channel-neutral (``details`` carries what a channel needs);
-only e-mail is wired to them for now.
+The table and this module are channel-neutral (``details`` carries what a channel needs):
+e-mail (key: Message-ID and recipient) and SMS (key: Twilio's MessageSid) go through them.
 """
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ class Receipt:
     recipient: str
     raw: bytes
     details: dict[str, Any] = field(default_factory=dict)
+    # An e-mail Message-ID can be reused by a different message (other bytes, same key): kept
+    # beside it under a key of its own. A Twilio MessageSid never is: the same key with other
+    # bytes is still Twilio's retry of the same message (parameters may come in another order).
+    key_may_be_reused: bool = True
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,12 @@ class ReceiptWriter:
         Raises StoreUnavailable when the commit failed: the sender must be told to retry.
         """
         loop = asyncio.get_running_loop()
-        if self._queue is None or self._writer is None or self._writer.done():
+        if (
+            self._queue is None
+            or self._writer is None
+            or self._writer.done()
+            or self._writer.get_loop() is not loop  # a runtime used again on another loop
+        ):
             self._queue = asyncio.Queue()
             self._writer = loop.create_task(self._write_batches(self._queue), name="receipts")
         answer: asyncio.Future[HeldReceipt | None] = loop.create_future()
@@ -148,6 +157,8 @@ class ReceiptWriter:
         self._writer = self._queue = None
         if writer is None or queue is None or writer.done():
             return
+        if writer.get_loop() is not asyncio.get_running_loop():
+            return  # a loop that is gone; nothing of it can be waiting
         queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await writer
@@ -226,7 +237,7 @@ class ReceiptWriter:
         details = receipt.details
         key = receipt.key
         earlier = filed.get((receipt.channel, receipt.key))
-        if earlier == digest:
+        if earlier == digest or (earlier is not None and not receipt.key_may_be_reused):
             return None  # a retry of a message filed already: stored once
         if earlier is not None:
             # Other bytes under the key of a filed message (a reused Message-ID): a different
@@ -286,7 +297,7 @@ class ReceiptWriter:
                 )
             )
         ).scalar_one_or_none()
-        if stored is None or stored == digest:
+        if stored is None or stored == digest or not receipt.key_may_be_reused:
             return None  # a retry of a receipt still waiting: stored once
         # Other bytes under the same key (a reused Message-ID): a different message, kept.
         log.info("receipts.key_reused", channel=receipt.channel)
@@ -641,8 +652,8 @@ class ReceiptWorker:
 
     async def until_settled(self, still_held: int = 0) -> None:
         """Wait until nothing (or no more than ``still_held``) is held here: every message
-        this instance answered 250 has had its processing attempt (stored, or handed back to
-        be retried)."""
+        this instance answered 250 or 200 has had its processing attempt (stored, or handed
+        back to be retried)."""
         if self.settled is None:
             self.settled = asyncio.Condition()
         async with self.settled:
