@@ -58,6 +58,13 @@ SEAL_CONTEXT = b"receipt"
 # burst it goes on at ``email.receipt_concurrency``.
 BURST_CONCURRENCY = 1
 BURST_SECONDS = 0.2
+# During a burst, processing takes at most this share of the time: after each message processed
+# in a burst the next one waits (1 / share - 1) times as long as that one took. Never nothing,
+# and only while the oldest message waiting here is younger than BURST_MAX_LAG_SECONDS: past
+# that, processing goes on at BURST_CONCURRENCY without rest, so load that never ends (a
+# steady stream) is filed at least as fast as before, with a lag that stays bounded.
+BURST_SHARE = 0.25
+BURST_MAX_LAG_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,8 @@ class ReceiptWriter:
         self._queue: asyncio.Queue[_Waiting | None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
-        self.last_batch_at = float("-inf")  # time.monotonic() of the latest batch
+        self.last_batch_at = float("-inf")  # time.monotonic() the latest batch began or ended
+        self.writing = False  # a batch is being written now: senders are waiting for it
 
     async def write(self, receipt: Receipt) -> HeldReceipt | None:
         """Commit ``receipt``, leased to this instance; None when it was received before.
@@ -171,6 +179,7 @@ class ReceiptWriter:
             await asyncio.sleep(0)  # let sessions that are ready hand over theirs too
             batch = [first]
             self.last_batch_at = time.monotonic()
+            self.writing = True
             closing = take_queued(queue, batch, self.batch_max)
             try:
                 held = await self._write_batch([w.receipt for w in batch])
@@ -188,6 +197,9 @@ class ReceiptWriter:
                         waiting.answer.set_exception(one)
                     else:
                         waiting.answer.set_result(one)
+            finally:
+                self.writing = False
+                self.last_batch_at = time.monotonic()
             if closing:
                 return
 
@@ -406,6 +418,7 @@ class ReceiptWorker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._last_poll = 0.0
         self._warned_at = 0.0
+        self._burst_rest_until = 0.0  # time.monotonic(): no new processing in a burst before
         self.processed = 0  # receipts finished here (stored or found stored), for tests
         self.settled: asyncio.Condition | None = None
         self._progressed = asyncio.Event()
@@ -445,13 +458,18 @@ class ReceiptWorker:
         self.wake.clear()
         started = 0
         limit = self._limit()
+        now = time.monotonic()
+        wait = BURST_SECONDS
+        if limit < self.concurrency and now < self._burst_rest_until and not self._lagging():
+            limit = 0  # resting in a burst: the answers have the loop and the database
+            wait = min(wait, self._burst_rest_until - now)
         while self._local and len(self._tasks) < limit and not self.stopping.is_set():
             self._start(self._local.popleft())
             started += 1
         if self._local and len(self._tasks) >= limit and limit < self.concurrency:
-            # Held back for a burst: look again once it is over, even if nothing finishes.
-            asyncio.get_running_loop().call_later(BURST_SECONDS, self.wake.set)
-        now = time.monotonic()
+            # Held back for a burst: look again once it (or the rest) is over, even if
+            # nothing finishes.
+            asyncio.get_running_loop().call_later(wait, self.wake.set)
         if now - self._last_poll >= self.poll_seconds and not self.stopping.is_set():
             self._last_poll = now
             free = self.concurrency - len(self._tasks) - len(self._local)
@@ -465,16 +483,25 @@ class ReceiptWorker:
         return started
 
     def _limit(self) -> int:
-        """How many may be processed at once now: fewer while senders are being answered."""
-        if time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
+        """How many may be processed at once now: fewer while senders are being answered
+        (a batch is being written, or one was within BURST_SECONDS)."""
+        if self.writer.writing or time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
             return self.burst_concurrency
         return self.concurrency
+
+    def _lagging(self) -> bool:
+        """Whether the oldest message waiting here was answered too long ago to rest."""
+        if not self._local:
+            return False
+        age = (self.clock() - self._local[0].received_at).total_seconds()
+        return age >= BURST_MAX_LAG_SECONDS
 
     def _start(self, held: HeldReceipt) -> None:
         self._tasks[held.id] = asyncio.create_task(self._process(held), name=f"receipt-{held.id}")
 
     async def _process(self, held: HeldReceipt) -> None:
         processor = self.processors.get(held.channel)
+        began = time.monotonic()
         try:
             if processor is None:
                 raise LookupError(f"no processor for channel {held.channel}")
@@ -496,6 +523,9 @@ class ReceiptWorker:
         finally:
             self._held.pop(held.id, None)
             self._tasks.pop(held.id, None)
+            ended = time.monotonic()
+            if self._limit() < self.concurrency:  # in a burst: rest in proportion
+                self._burst_rest_until = ended + (ended - began) * (1 / BURST_SHARE - 1)
             self.wake.set()  # a free slot: start the next one
             self._progressed.set()
             if self.settled is not None:

@@ -15,8 +15,10 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,7 +26,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from gateway.intake import IntakeFinish, IntakeResult
-from gateway.receipts import HeldReceipt, Processor
+from gateway.receipts import BURST_MAX_LAG_SECONDS, HeldReceipt, Processor, ReceiptWorker
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import new_key_line, parse_keys
 from gateway.server import RunningGateway, start_gateway
@@ -286,3 +288,43 @@ async def test_two_instances_receiving_the_same_message_sids_store_each_once(
         assert ga.receipts.processed > 0 and gb.receipts.processed > 0  # both filed a share
         assert await per_sid(a.db) == dict.fromkeys(sids, 1)
         assert await stored(a.db, InboundReceipt) == 0
+
+
+async def test_in_a_burst_filing_rests_unless_the_oldest_message_waits_too_long(
+    runtime: Runtime,
+) -> None:
+    """While senders are being answered, filing rests between messages; once the oldest
+    message waiting has waited BURST_MAX_LAG_SECONDS it is filed without rest (never starved)."""
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def filing(held: HeldReceipt, finish: IntakeFinish) -> IntakeResult:
+        started.append(held.id)
+        await release.wait()
+        return IntakeResult(held.id, duplicate=False)
+
+    worker = ReceiptWorker(
+        runtime.db, runtime.keyring, runtime.settings, {"sms": filing}, clock=lambda: now
+    )
+    worker._last_poll = time.monotonic()  # no claiming from the database in this test
+
+    def waiting(id_: int, age: float) -> HeldReceipt:
+        received = now - timedelta(seconds=age)
+        return HeldReceipt(
+            id_, "sms", f"SM{id_}", PARENT_PHONE, SERVICE_NUMBER, b"", {}, received, 1
+        )
+
+    worker.writer.writing = True  # senders are being answered
+    worker._burst_rest_until = time.monotonic() + 3600  # it has just filed one
+    worker._local.append(waiting(1, BURST_MAX_LAG_SECONDS / 2))
+    assert await worker.run_once() == 0 and not worker._tasks  # resting
+    worker._local.appendleft(waiting(2, BURST_MAX_LAG_SECONDS))
+    assert await worker.run_once() == 1 and list(worker._tasks) == [2]  # too old to rest
+    assert await worker.run_once() == 0  # still one at a time in a burst
+    worker.writer.writing = False
+    worker.writer.last_batch_at = float("-inf")  # the burst is over: no rest, full concurrency
+    assert await worker.run_once() == 1 and sorted(worker._tasks) == [1, 2]
+    release.set()
+    await asyncio.gather(*worker._tasks.values())
+    assert sorted(started) == [1, 2]
