@@ -367,6 +367,11 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     return found
 
 
+def _chunks(ids: list[int], size: int = 1000) -> list[list[int]]:
+    """``ids`` in lists of at most ``size``: one bound parameter each in an IN (...)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 @dataclass(frozen=True)
 class Backlog:
     """Receipts committed and not yet processed, across every instance."""
@@ -619,22 +624,26 @@ class ReceiptWorker:
             if not ids or stop.is_set():
                 continue
             try:
-                # Rows locked now are being filed (their receipt is deleted in that very
-                # transaction): skipped, never waited for, so renewing cannot deadlock with it.
-                mine = (
-                    select(InboundReceipt.id)
-                    .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
-                    .with_for_update(skip_locked=True)
-                )
-                async with self.db.transaction() as tx:
-                    await tx.session.execute(
-                        update(InboundReceipt)
-                        .where(InboundReceipt.id.in_(mine.scalar_subquery()))
-                        .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
-                        .execution_options(synchronize_session=False)
-                    )
+                for chunk in _chunks(ids):  # a burst's backlog can exceed a statement's binds
+                    await self._renew(chunk)
             except StoreUnavailable as exc:
                 log.warning("receipts.lease_renewal_failed", error=str(exc), receipts=len(ids))
+
+    async def _renew(self, ids: list[int]) -> None:
+        # Rows locked now are being filed (their receipt is deleted in that very transaction):
+        # skipped, never waited for, so renewing cannot deadlock with it.
+        mine = (
+            select(InboundReceipt.id)
+            .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.transaction() as tx:
+            await tx.session.execute(
+                update(InboundReceipt)
+                .where(InboundReceipt.id.in_(mine.scalar_subquery()))
+                .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
 
     async def _hand_back(self, drain_seconds: float) -> None:
         """On stop: what has not started goes back at once; what is running may finish."""
@@ -656,13 +665,14 @@ class ReceiptWorker:
         RECEIPTS_IN_FLIGHT.set(0)
 
     async def _release(self, ids: list[int]) -> None:
-        async with self.db.transaction() as tx:
-            await tx.session.execute(
-                update(InboundReceipt)
-                .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
-                .values(lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        for chunk in _chunks(ids):
+            async with self.db.transaction() as tx:
+                await tx.session.execute(
+                    update(InboundReceipt)
+                    .where(InboundReceipt.id.in_(chunk), InboundReceipt.lease_owner == self.owner)
+                    .values(lease_owner=None, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def _warn_if_old(self) -> None:
         """Log when the oldest receipt waits longer than the configured bound (at most each
