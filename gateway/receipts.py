@@ -378,16 +378,22 @@ class Backlog:
 
     waiting: int
     oldest_seconds: float | None
+    by_channel: dict[str, int] = field(default_factory=dict)  # waiting, per channel
 
 
 async def receipt_backlog(db: Database, now: datetime | None = None) -> Backlog:
     async with db.read() as s:
-        count, oldest = (
-            await s.execute(select(func.count(), func.min(InboundReceipt.received_at)))
-        ).one()
-    oldest_at = as_utc(oldest)
+        rows = (
+            await s.execute(
+                select(
+                    InboundReceipt.channel, func.count(), func.min(InboundReceipt.received_at)
+                ).group_by(InboundReceipt.channel)
+            )
+        ).all()
+    by_channel = {str(channel): int(count) for channel, count, _ in rows}
+    oldest_at = min((t for t in (as_utc(r[2]) for r in rows) if t is not None), default=None)
     age = ((now or utcnow()) - oldest_at).total_seconds() if oldest_at is not None else None
-    return Backlog(int(count), age)
+    return Backlog(sum(by_channel.values()), age, by_channel)
 
 
 class ReceiptWorker:

@@ -140,6 +140,7 @@ async def readyz(request: web.Request) -> web.Response:
             limit = runtime.settings.email.receipt_backlog_warn_seconds
             receipts = {
                 "waiting": backlog.waiting,
+                "by_channel": backlog.by_channel,
                 "oldest_seconds": round(backlog.oldest_seconds or 0.0, 1),
                 "backlog_old": (backlog.oldest_seconds or 0.0) > limit,
             }

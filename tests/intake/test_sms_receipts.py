@@ -237,6 +237,7 @@ async def test_answers_go_on_while_a_backlog_is_filed(
     ):
         ready = await resp.json()
     assert resp.status == 200 and ready["receipts"]["waiting"] == len(sids)
+    assert ready["receipts"]["by_channel"] == {"sms": len(sids)}
     release.set()
     await processed(gateway)
     assert await per_sid(runtime.db) == dict.fromkeys(sids, 1)
