@@ -1,13 +1,18 @@
-"""Twilio SMS: the signed inbound webhook.
+"""Twilio SMS: the signed inbound webhook, in two phases like e-mail.
 
 Checks in order, each with its own answer: signature (403), required fields (400), our account
-(403) and number (404); then the message is stored and only then answered 200 with empty TwiML.
-A store failure answers 503 so Twilio retries; a retry of a stored MessageSid answers 200.
+(403) and number (404). Then the signed form is committed, sealed, as a receipt under its
+MessageSid (``gateway.receipts``) and only then answered 200 with empty TwiML; a store failure
+answers 503 so Twilio retries; a retry of a MessageSid still waiting or already filed answers
+200 and is stored once. The receipt worker then files it (``SmsFiling``): the message is built
+from the form exactly as it was received and stored through the intake (contact, case,
+classification, keywords, media, auto-replies, notifications), off the answer path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 import structlog
@@ -16,9 +21,11 @@ from twilio.request_validator import RequestValidator
 
 from gateway.core.addresses import normalise_phone
 from gateway.core.inbound import InboundAttachment, InboundMessage
+from gateway.intake import IntakeFinish, IntakeResult, IntakeService
 from gateway.ratelimit import client_address, throttles_for
+from gateway.receipts import HeldReceipt, Receipt
 from gateway.settings import Settings
-from gateway.storage.db import StoreUnavailable, utcnow
+from gateway.storage.db import StoreUnavailable
 from gateway.web.keys import RUNTIME
 
 log = structlog.get_logger("connectors.twilio_sms")
@@ -154,7 +161,42 @@ async def inbound_sms(request: web.Request) -> web.Response:
         return params
     if not _addressed_to_us(params, settings):
         return problem(404, "To is not this service's number")
-    raw = await request.read()
+    receipt = Receipt(
+        channel="sms",
+        key=params["MessageSid"],
+        sender=params["From"],
+        recipient=params["To"],
+        raw=await request.read(),  # the signed form as received: sealed, filed from it after
+        key_may_be_reused=False,
+    )
+    try:
+        await rt.receipts.receive(receipt)
+    except StoreUnavailable as exc:
+        log.error("twilio.store_unavailable", message_sid=params["MessageSid"], error=str(exc))
+        return problem(503, "temporarily unable to store the message; retry")
+    return twiml()
+
+
+class SmsFiling:
+    """The second phase of an SMS: a committed receipt becomes a message through the intake."""
+
+    def __init__(self, intake: IntakeService) -> None:
+        self.intake = intake
+
+    async def process_receipt(self, held: HeldReceipt, finish: IntakeFinish) -> IntakeResult:
+        """File the message of ``held``; ``finish`` deletes the receipt in its transaction.
+
+        The form was checked (signature, encoding, fields) before the receipt was committed,
+        so it parses here as it did then.
+        """
+        inbound = inbound_from_form(parse_twilio_form(held.raw), held.raw, held.received_at)
+        return await self.intake.accept(inbound, finish)
+
+
+def inbound_from_form(
+    params: Mapping[str, str], raw: bytes, received_at: datetime
+) -> InboundMessage:
+    """The message a signed inbound form carries; media are fetched later (pending)."""
     media = []
     for i in range(_int(params.get("NumMedia"))):
         url = params.get(f"MediaUrl{i}")
@@ -169,24 +211,17 @@ async def inbound_sms(request: web.Request) -> web.Response:
                     source_url=url,
                 )
             )
-    inbound = InboundMessage(
+    return InboundMessage(
         channel="sms",
         provider_id=params["MessageSid"],
         sender=params["From"],
         recipient=params["To"],
         text=params.get("Body", ""),
         raw=raw,
-        received_at=utcnow(),
+        received_at=received_at,
         attachments=tuple(media),
         flags=_twilio_flags(params),
     )
-    try:
-        result = await rt.intake.accept(inbound)
-    except StoreUnavailable as exc:
-        log.error("twilio.store_unavailable", message_sid=params["MessageSid"], error=str(exc))
-        return problem(503, "temporarily unable to store the message; retry")
-    structlog.contextvars.bind_contextvars(message_id=result.message_id)
-    return twiml()
 
 
 def _addressed_to_us(params: Mapping[str, str], settings: Settings) -> bool:

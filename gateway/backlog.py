@@ -116,7 +116,8 @@ class BacklogGauges:
         MEDIA_PENDING.set(media)
         NOTIFICATIONS_PENDING.set(notifications)
         RECEIPTS_WAITING.clear()
-        RECEIPTS_WAITING.labels("email").set(0)
+        for channel in ("email", "sms"):  # always present, so a zero is visible
+            RECEIPTS_WAITING.labels(channel).set(0)
         for channel, count, _ in receipts:
             RECEIPTS_WAITING.labels(channel).set(count)
         RECEIPTS_OLDEST_SECONDS.set(max((_age(now, r[2]) for r in receipts), default=0.0))

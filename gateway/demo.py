@@ -292,6 +292,9 @@ async def run_demo(directory_name: str, *, serve: bool = False) -> int:
                 "Han slår meg og ungene nå, jeg er så redd. Kom fort.",
             )
             print(f"Urgent SMS from the parent: HTTP {status} (risk signal: duty desk)")
+            # Each was answered once committed as received; filing follows at once.
+            assert gateway.receipts is not None
+            await gateway.receipts.until_settled()
             url = f"http://127.0.0.1:{gateway.web_port}/api/v1/cases/2026-0412/replies"
             headers = {"Authorization": f"Bearer {token}"}
             body = "Takk for beskjed, Kari. Vi ringer deg i dag. God bedring til Emil!"

@@ -18,8 +18,8 @@ the UNIQUE on the message settles a race. The worker renews the leases of what i
 on stop takes nothing new, lets what is being processed finish for a while and hands the
 rest back (lease cleared) for the next instance.
 
-The table and this module are channel-neutral (``details`` carries what a channel needs);
-only e-mail is wired to them for now.
+The table and this module are channel-neutral (``details`` carries what a channel needs):
+e-mail (key: Message-ID and recipient) and SMS (key: Twilio's MessageSid) go through them.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ SEAL_CONTEXT = b"receipt"
 # burst it goes on at ``email.receipt_concurrency``.
 BURST_CONCURRENCY = 1
 BURST_SECONDS = 0.2
+# During a burst, processing takes at most this share of the time: after each message processed
+# in a burst the next one waits (1 / share - 1) times as long as that one took. Never nothing,
+# and only while the oldest message waiting here is younger than BURST_MAX_LAG_SECONDS: past
+# that, processing goes on at BURST_CONCURRENCY without rest, so load that never ends (a
+# steady stream) is filed at least as fast as before, with a lag that stays bounded.
+BURST_SHARE = 0.25
+BURST_MAX_LAG_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,10 @@ class Receipt:
     recipient: str
     raw: bytes
     details: dict[str, Any] = field(default_factory=dict)
+    # An e-mail Message-ID can be reused by a different message (other bytes, same key): kept
+    # beside it under a key of its own. A Twilio MessageSid never is: the same key with other
+    # bytes is still Twilio's retry of the same message (parameters may come in another order).
+    key_may_be_reused: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,8 @@ class ReceiptWriter:
         self._queue: asyncio.Queue[_Waiting | None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
-        self.last_batch_at = float("-inf")  # time.monotonic() of the latest batch
+        self.last_batch_at = float("-inf")  # time.monotonic() the latest batch began or ended
+        self.writing = False  # a batch is being written now: senders are waiting for it
 
     async def write(self, receipt: Receipt) -> HeldReceipt | None:
         """Commit ``receipt``, leased to this instance; None when it was received before.
@@ -134,7 +146,12 @@ class ReceiptWriter:
         Raises StoreUnavailable when the commit failed: the sender must be told to retry.
         """
         loop = asyncio.get_running_loop()
-        if self._queue is None or self._writer is None or self._writer.done():
+        if (
+            self._queue is None
+            or self._writer is None
+            or self._writer.done()
+            or self._writer.get_loop() is not loop  # a runtime used again on another loop
+        ):
             self._queue = asyncio.Queue()
             self._writer = loop.create_task(self._write_batches(self._queue), name="receipts")
         answer: asyncio.Future[HeldReceipt | None] = loop.create_future()
@@ -148,6 +165,8 @@ class ReceiptWriter:
         self._writer = self._queue = None
         if writer is None or queue is None or writer.done():
             return
+        if writer.get_loop() is not asyncio.get_running_loop():
+            return  # a loop that is gone; nothing of it can be waiting
         queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await writer
@@ -160,6 +179,7 @@ class ReceiptWriter:
             await asyncio.sleep(0)  # let sessions that are ready hand over theirs too
             batch = [first]
             self.last_batch_at = time.monotonic()
+            self.writing = True
             closing = take_queued(queue, batch, self.batch_max)
             try:
                 held = await self._write_batch([w.receipt for w in batch])
@@ -177,6 +197,9 @@ class ReceiptWriter:
                         waiting.answer.set_exception(one)
                     else:
                         waiting.answer.set_result(one)
+            finally:
+                self.writing = False
+                self.last_batch_at = time.monotonic()
             if closing:
                 return
 
@@ -226,7 +249,7 @@ class ReceiptWriter:
         details = receipt.details
         key = receipt.key
         earlier = filed.get((receipt.channel, receipt.key))
-        if earlier == digest:
+        if earlier == digest or (earlier is not None and not receipt.key_may_be_reused):
             return None  # a retry of a message filed already: stored once
         if earlier is not None:
             # Other bytes under the key of a filed message (a reused Message-ID): a different
@@ -286,7 +309,7 @@ class ReceiptWriter:
                 )
             )
         ).scalar_one_or_none()
-        if stored is None or stored == digest:
+        if stored is None or stored == digest or not receipt.key_may_be_reused:
             return None  # a retry of a receipt still waiting: stored once
         # Other bytes under the same key (a reused Message-ID): a different message, kept.
         log.info("receipts.key_reused", channel=receipt.channel)
@@ -344,22 +367,33 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     return found
 
 
+def _chunks(ids: list[int], size: int = 1000) -> list[list[int]]:
+    """``ids`` in lists of at most ``size``: one bound parameter each in an IN (...)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 @dataclass(frozen=True)
 class Backlog:
     """Receipts committed and not yet processed, across every instance."""
 
     waiting: int
     oldest_seconds: float | None
+    by_channel: dict[str, int] = field(default_factory=dict)  # waiting, per channel
 
 
 async def receipt_backlog(db: Database, now: datetime | None = None) -> Backlog:
     async with db.read() as s:
-        count, oldest = (
-            await s.execute(select(func.count(), func.min(InboundReceipt.received_at)))
-        ).one()
-    oldest_at = as_utc(oldest)
+        rows = (
+            await s.execute(
+                select(
+                    InboundReceipt.channel, func.count(), func.min(InboundReceipt.received_at)
+                ).group_by(InboundReceipt.channel)
+            )
+        ).all()
+    by_channel = {str(channel): int(count) for channel, count, _ in rows}
+    oldest_at = min((t for t in (as_utc(r[2]) for r in rows) if t is not None), default=None)
     age = ((now or utcnow()) - oldest_at).total_seconds() if oldest_at is not None else None
-    return Backlog(int(count), age)
+    return Backlog(sum(by_channel.values()), age, by_channel)
 
 
 class ReceiptWorker:
@@ -395,6 +429,7 @@ class ReceiptWorker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._last_poll = 0.0
         self._warned_at = 0.0
+        self._burst_rest_until = 0.0  # time.monotonic(): no new processing in a burst before
         self.processed = 0  # receipts finished here (stored or found stored), for tests
         self.settled: asyncio.Condition | None = None
         self._progressed = asyncio.Event()
@@ -434,13 +469,18 @@ class ReceiptWorker:
         self.wake.clear()
         started = 0
         limit = self._limit()
+        now = time.monotonic()
+        wait = BURST_SECONDS
+        if limit < self.concurrency and now < self._burst_rest_until and not self._lagging():
+            limit = 0  # resting in a burst: the answers have the loop and the database
+            wait = min(wait, self._burst_rest_until - now)
         while self._local and len(self._tasks) < limit and not self.stopping.is_set():
             self._start(self._local.popleft())
             started += 1
         if self._local and len(self._tasks) >= limit and limit < self.concurrency:
-            # Held back for a burst: look again once it is over, even if nothing finishes.
-            asyncio.get_running_loop().call_later(BURST_SECONDS, self.wake.set)
-        now = time.monotonic()
+            # Held back for a burst: look again once it (or the rest) is over, even if
+            # nothing finishes.
+            asyncio.get_running_loop().call_later(wait, self.wake.set)
         if now - self._last_poll >= self.poll_seconds and not self.stopping.is_set():
             self._last_poll = now
             free = self.concurrency - len(self._tasks) - len(self._local)
@@ -454,16 +494,25 @@ class ReceiptWorker:
         return started
 
     def _limit(self) -> int:
-        """How many may be processed at once now: fewer while senders are being answered."""
-        if time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
+        """How many may be processed at once now: fewer while senders are being answered
+        (a batch is being written, or one was within BURST_SECONDS)."""
+        if self.writer.writing or time.monotonic() - self.writer.last_batch_at < BURST_SECONDS:
             return self.burst_concurrency
         return self.concurrency
+
+    def _lagging(self) -> bool:
+        """Whether the oldest message waiting here was answered too long ago to rest."""
+        if not self._local:
+            return False
+        age = (self.clock() - self._local[0].received_at).total_seconds()
+        return age >= BURST_MAX_LAG_SECONDS
 
     def _start(self, held: HeldReceipt) -> None:
         self._tasks[held.id] = asyncio.create_task(self._process(held), name=f"receipt-{held.id}")
 
     async def _process(self, held: HeldReceipt) -> None:
         processor = self.processors.get(held.channel)
+        began = time.monotonic()
         try:
             if processor is None:
                 raise LookupError(f"no processor for channel {held.channel}")
@@ -485,6 +534,9 @@ class ReceiptWorker:
         finally:
             self._held.pop(held.id, None)
             self._tasks.pop(held.id, None)
+            ended = time.monotonic()
+            if self._limit() < self.concurrency:  # in a burst: rest in proportion
+                self._burst_rest_until = ended + (ended - began) * (1 / BURST_SHARE - 1)
             self.wake.set()  # a free slot: start the next one
             self._progressed.set()
             if self.settled is not None:
@@ -578,22 +630,26 @@ class ReceiptWorker:
             if not ids or stop.is_set():
                 continue
             try:
-                # Rows locked now are being filed (their receipt is deleted in that very
-                # transaction): skipped, never waited for, so renewing cannot deadlock with it.
-                mine = (
-                    select(InboundReceipt.id)
-                    .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
-                    .with_for_update(skip_locked=True)
-                )
-                async with self.db.transaction() as tx:
-                    await tx.session.execute(
-                        update(InboundReceipt)
-                        .where(InboundReceipt.id.in_(mine.scalar_subquery()))
-                        .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
-                        .execution_options(synchronize_session=False)
-                    )
+                for chunk in _chunks(ids):  # a burst's backlog can exceed a statement's binds
+                    await self._renew(chunk)
             except StoreUnavailable as exc:
                 log.warning("receipts.lease_renewal_failed", error=str(exc), receipts=len(ids))
+
+    async def _renew(self, ids: list[int]) -> None:
+        # Rows locked now are being filed (their receipt is deleted in that very transaction):
+        # skipped, never waited for, so renewing cannot deadlock with it.
+        mine = (
+            select(InboundReceipt.id)
+            .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.transaction() as tx:
+            await tx.session.execute(
+                update(InboundReceipt)
+                .where(InboundReceipt.id.in_(mine.scalar_subquery()))
+                .values(lease_until=self.clock() + timedelta(seconds=self.lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
 
     async def _hand_back(self, drain_seconds: float) -> None:
         """On stop: what has not started goes back at once; what is running may finish."""
@@ -615,13 +671,14 @@ class ReceiptWorker:
         RECEIPTS_IN_FLIGHT.set(0)
 
     async def _release(self, ids: list[int]) -> None:
-        async with self.db.transaction() as tx:
-            await tx.session.execute(
-                update(InboundReceipt)
-                .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
-                .values(lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        for chunk in _chunks(ids):
+            async with self.db.transaction() as tx:
+                await tx.session.execute(
+                    update(InboundReceipt)
+                    .where(InboundReceipt.id.in_(chunk), InboundReceipt.lease_owner == self.owner)
+                    .values(lease_owner=None, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def _warn_if_old(self) -> None:
         """Log when the oldest receipt waits longer than the configured bound (at most each
@@ -641,8 +698,8 @@ class ReceiptWorker:
 
     async def until_settled(self, still_held: int = 0) -> None:
         """Wait until nothing (or no more than ``still_held``) is held here: every message
-        this instance answered 250 has had its processing attempt (stored, or handed back to
-        be retried)."""
+        this instance answered 250 or 200 has had its processing attempt (stored, or handed
+        back to be retried)."""
         if self.settled is None:
             self.settled = asyncio.Condition()
         async with self.settled:

@@ -11,6 +11,7 @@ from connectors.base import Sender
 from connectors.email_out import SmtpRelaySender
 from connectors.log_sms import LogSmsSender
 from connectors.twilio_media import MediaFetcher, media_fetch_hook
+from connectors.twilio_sms import SmsFiling
 from gateway.backlog import BacklogGauges
 from gateway.bounces import mark_bounced_replies
 from gateway.intake import IntakeHook, IntakeService
@@ -18,6 +19,7 @@ from gateway.notifications import NotificationWorker, StaffNotifications
 from gateway.outbound import ReplyService
 from gateway.practice import AutoReplies, Practice, StaffProtection
 from gateway.ratelimit import InboundRateLimit
+from gateway.receipts import ReceiptWorker
 from gateway.relay import Relay
 from gateway.sealing import Keyring, load_keyring
 from gateway.settings import Settings
@@ -40,12 +42,23 @@ class Runtime:
     notifier: NotificationWorker | None = None  # staff notifications, run next to the relay
     workers: WorkerRegistry = field(default_factory=WorkerRegistry)  # supervision, /readyz
     backlog: BacklogGauges = field(init=False)  # database gauges for /metrics, cached
+    # Messages committed as received and filed after the sender's answer (SMS here; e-mail
+    # adds its processor where its mail handler is built). Run by ``start_gateway``.
+    receipts: ReceiptWorker = field(init=False)
 
     def __post_init__(self) -> None:
         self.backlog = BacklogGauges(self.db, self.settings.metrics.cache_seconds)
+        self.receipts = ReceiptWorker(
+            self.db,
+            self.keyring,
+            self.settings,
+            {"sms": SmsFiling(self.intake).process_receipt},
+            self.intake.clock,
+        )
 
     async def close(self) -> None:
         """Close outbound HTTP sessions (senders that hold one) and the database pool."""
+        await self.receipts.writer.close()  # commits and answers what was handed over
         await self.intake.close()  # stores and answers what was handed over first
         for sender in self.senders.values():
             close = getattr(sender, "close", None)

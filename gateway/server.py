@@ -42,7 +42,7 @@ class RunningGateway:
     stop_sequencer: asyncio.Event = field(default_factory=asyncio.Event)
     metrics_runner: web.AppRunner | None = None
     metrics_port: int | None = None
-    receipts: ReceiptWorker | None = None  # processes mail committed as received
+    receipts: ReceiptWorker | None = None  # files SMS and mail committed as received
     receipts_task: asyncio.Task[None] | None = None
     stop_receipts: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -63,12 +63,13 @@ class RunningGateway:
     async def stop(self) -> None:
         # Refuse new mail; let sessions in a transaction finish and get their 250.
         await drain_mail_servers(self.mail_servers, self.runtime.settings.smtp.drain_seconds)
+        # Refuse new requests; in-flight webhooks get their receipt committed and their 200.
+        await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
         # Take no more receipts; what is being processed may finish, the rest is handed back.
         self.stop_receipts.set()
         if self.receipts_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.receipts_task, timeout=60)
-        await self.runner.cleanup()  # waits for in-flight requests (shutdown_timeout)
         if self.mail_handler is not None:
             self.mail_handler.close()  # the parser's worker processes
         if self.metrics_runner is not None:
@@ -112,9 +113,8 @@ async def start_gateway(runtime: Runtime, *, relay: bool = True) -> RunningGatew
     assert server is not None
     web_port = _port(server)
     handler = ServiceMailHandler(runtime.intake, settings)
-    receipts = ReceiptWorker(
-        runtime.db, runtime.keyring, settings, {"email": handler.process_receipt}
-    )
+    receipts = runtime.receipts  # the SMS webhook's; mail is committed and filed by it too
+    receipts.processors["email"] = handler.process_receipt
     handler.receipts = receipts
     mail_servers = await start_mail_servers(handler, settings)
     gateway = RunningGateway(runtime, runner, web_port, mail_servers, None)

@@ -108,10 +108,11 @@ async def api(port: int, method: str, path: str, token: str, body: Any = None) -
 
 
 async def processed(gw: Any) -> None:
-    """Wait until every message this gateway answered 250 has been processed and stored.
+    """Wait until every message this gateway (or runtime) answered 200 or 250 has been
+    processed and stored.
 
-    Mail is committed as received and answered first, then parsed and filed by the receipt
-    worker; a test that reads the stored message waits for that second phase here.
+    An SMS or mail is committed as received and answered first, then parsed and filed by the
+    receipt worker; a test that reads the stored message waits for that second phase here.
     """
     assert gw.receipts is not None, "the gateway runs no receipt worker"
     await gw.receipts.until_settled()
@@ -133,3 +134,17 @@ async def wait_ready(base: str, proc: asyncio.subprocess.Process, limit: float =
                 pass
             await asyncio.sleep(0.05)
     raise AssertionError(f"serve did not become ready (exit code {proc.returncode})")
+
+
+async def wait_filed(base: str, proc: asyncio.subprocess.Process, limit: float = 60.0) -> None:
+    """Wait until a ``case-gateway serve`` subprocess has filed every message it answered:
+    ``/readyz`` shows no receipt waiting. Fails at once when the process exits."""
+    deadline = time.monotonic() + limit
+    async with aiohttp.ClientSession() as http:
+        while proc.returncode is None and time.monotonic() < deadline:
+            async with http.get(f"{base}/readyz") as r:
+                receipts = (await r.json()).get("receipts") or {}
+                if r.status == 200 and receipts.get("waiting") == 0:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"serve did not file what it answered (exit code {proc.returncode})")

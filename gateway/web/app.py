@@ -111,9 +111,10 @@ async def readyz(request: web.Request) -> web.Response:
     """Readiness: the database answers at the newest schema and every worker has completed a
     pass within its window (a stuck or crash-looping worker takes the instance out).
 
-    ``receipts`` tells how many messages were answered and are not processed yet, and whether
-    the oldest waits longer than ``email.receipt_backlog_warn_seconds`` (it does not take the
-    instance out: taking mail in is what keeps it safe with the sender's MTA)."""
+    ``receipts`` tells how many messages (SMS and e-mail) were answered and are not filed yet,
+    and whether the oldest waits longer than ``email.receipt_backlog_warn_seconds`` (it does not
+    take the instance out: taking messages in is what keeps them safe with Twilio and the
+    sender's MTA)."""
     runtime = request.app[RUNTIME]
     ok, detail = await runtime.db.ready()
     workers = {
@@ -139,6 +140,7 @@ async def readyz(request: web.Request) -> web.Response:
             limit = runtime.settings.email.receipt_backlog_warn_seconds
             receipts = {
                 "waiting": backlog.waiting,
+                "by_channel": backlog.by_channel,
                 "oldest_seconds": round(backlog.oldest_seconds or 0.0, 1),
                 "backlog_old": (backlog.oldest_seconds or 0.0) > limit,
             }

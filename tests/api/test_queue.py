@@ -8,7 +8,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, QueueItem
 from tests.api.world import TEAM_A, TEAM_B, make_world
-from tests.helpers import post_twilio, twilio_params
+from tests.helpers import post_twilio, processed, twilio_params
 
 
 async def test_filters_and_cursor_pagination_urgent_first(
@@ -163,6 +163,7 @@ async def test_absent_caseworker_new_items_and_new_messages_go_to_team_queue(
     status, _ = await post_twilio(
         gateway.web_port, twilio_params(sid="SM" + "7" * 32, sender=case.phone, body="Hei igjen")
     )
+    await processed(runtime)
     assert status == 200
     async with runtime.db.read() as s:
         kinds = (

@@ -9,7 +9,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, Contact, Message, OutboxJob, QueueItem
 from tests.api.world import TEAM_A, TEAM_B, make_world
-from tests.helpers import post_twilio, twilio_params
+from tests.helpers import post_twilio, processed, twilio_params
 
 STRANGER = "+4740000001"
 
@@ -18,6 +18,7 @@ async def _triage_message(runtime: Runtime, port: int, sid: str, sender: str = S
     status, _ = await post_twilio(
         port, twilio_params(sid=sid, sender=sender, body="Hei, det er meg")
     )
+    await processed(runtime)
     assert status == 200
     async with runtime.db.read() as s:
         return int(
@@ -159,6 +160,7 @@ async def test_blocked_sender_is_stored_flagged_never_queued_never_answered(
     status, _ = await post_twilio(
         gateway.web_port, twilio_params(sid="SM" + "e" * 32, sender=case.phone, body="Hei")
     )
+    await processed(runtime)
     async with runtime.db.read() as s:
         first = (
             await s.execute(select(Message.id).where(Message.provider_id == "SM" + "e" * 32))
@@ -174,6 +176,7 @@ async def test_blocked_sender_is_stored_flagged_never_queued_never_answered(
     status, _ = await post_twilio(
         gateway.web_port, twilio_params(sid="SM" + "f" * 32, sender=case.phone, body="Svar meg!")
     )
+    await processed(runtime)
     assert status == 200
     async with runtime.db.read() as s:
         later = (

@@ -21,6 +21,7 @@ async def test_reply_is_queued_then_sent_once(
 ) -> None:
     token = await seed_case(runtime)
     await post_twilio(gateway.web_port, twilio_params(body="Hei"))
+    await processed(gateway)
     status, body = await api(
         gateway.web_port,
         "POST",
@@ -50,6 +51,7 @@ async def test_dry_run_counts_segments_and_writes_nothing(
 ) -> None:
     token = await seed_case(runtime)
     await post_twilio(gateway.web_port, twilio_params())
+    await processed(gateway)
     status, body = await api(
         gateway.web_port,
         "POST",
@@ -68,6 +70,7 @@ async def test_temporary_failures_retry_then_succeed(
 ) -> None:
     token = await seed_case(runtime)
     await post_twilio(gateway.web_port, twilio_params())
+    await processed(gateway)
     sms_sender.script = [SendOutcome(False, error_code="20429", error_text="too many requests")] * 2
     await api(gateway.web_port, "POST", "/api/v1/cases/2026-0412/replies", token, {"body": "Hei"})
     for _ in range(3):
@@ -83,6 +86,7 @@ async def test_permanent_failure_is_dead_lettered_with_reason_on_the_message(
 ) -> None:
     token = await seed_case(runtime)
     await post_twilio(gateway.web_port, twilio_params())
+    await processed(gateway)
     sms_sender.script = [
         SendOutcome(False, permanent=True, error_code="21211", error_text="invalid number")
     ]
@@ -98,6 +102,7 @@ async def test_permanent_failure_is_dead_lettered_with_reason_on_the_message(
 async def test_reply_refused_without_consent(runtime: Runtime, gateway: RunningGateway) -> None:
     token = await seed_case(runtime, consent=False)
     await post_twilio(gateway.web_port, twilio_params())
+    await processed(gateway)
     status, body = await api(
         gateway.web_port, "POST", "/api/v1/cases/2026-0412/replies", token, {"body": "Hei"}
     )
@@ -123,6 +128,7 @@ async def test_two_workers_send_each_job_once(
 ) -> None:
     token = await seed_case(runtime)
     await post_twilio(gateway.web_port, twilio_params())
+    await processed(gateway)
     for i in range(12):
         status, _ = await api(
             gateway.web_port,

@@ -19,7 +19,7 @@ import aiohttp
 
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.fakes.twilio_api import FakeTwilio, Recorded
-from tests.helpers import sign, twilio_params
+from tests.helpers import sign, twilio_params, wait_filed
 
 PARENT = "+4791234567"
 
@@ -128,6 +128,7 @@ async def test_serve_with_twilio_provider_delivers_a_reply_once(tmp_path: Path) 
                 base + path, data=params, headers={"X-Twilio-Signature": sign(path, params)}
             ) as r:
                 assert r.status == 200
+            await wait_filed(base, proc)  # answered first, filed after
             async with http.get(f"{base}/api/v1/queue", headers=auth) as r:
                 assert r.status == 200
                 items = (await r.json())["items"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Message, QueueItem, SealedOriginal
-from tests.helpers import post_twilio, seed_case, sign, twilio_params
+from tests.helpers import post_twilio, processed, seed_case, sign, twilio_params
 
 
 async def count(rt: Runtime, model: type) -> int:
@@ -26,6 +26,7 @@ async def test_signed_sms_from_known_parent_lands_in_caseworker_queue(
     )
     assert status == 200
     assert body.endswith("<Response/>")
+    await processed(gateway)
     async with runtime.db.read() as s:
         msg = (await s.execute(select(Message))).scalar_one()
         items = (await s.execute(select(QueueItem))).scalars().all()
@@ -43,6 +44,7 @@ async def test_retry_of_same_message_sid_is_stored_once(
     params = twilio_params()
     assert (await post_twilio(gateway.web_port, params))[0] == 200
     assert (await post_twilio(gateway.web_port, params))[0] == 200
+    await processed(gateway)
     assert await count(runtime, Message) == 1
     assert await count(runtime, QueueItem) == 1
 
@@ -50,6 +52,7 @@ async def test_retry_of_same_message_sid_is_stored_once(
 async def test_unknown_sender_goes_to_triage(runtime: Runtime, gateway: RunningGateway) -> None:
     await seed_case(runtime)
     assert (await post_twilio(gateway.web_port, twilio_params(sender="+4740000000")))[0] == 200
+    await processed(gateway)
     async with runtime.db.read() as s:
         msg = (await s.execute(select(Message))).scalar_one()
         item = (await s.execute(select(QueueItem))).scalar_one()
@@ -112,6 +115,7 @@ async def test_store_failure_answers_503_and_stores_nothing(
     assert await count(runtime, Message) == 0
     # Twilio retries: now it is stored, once.
     assert (await post_twilio(gateway.web_port, twilio_params()))[0] == 200
+    await processed(gateway)
     assert await count(runtime, Message) == 1
 
 
@@ -131,6 +135,7 @@ async def test_malformed_body_is_400_and_service_keeps_running(
 
 async def test_readyz_and_metrics(runtime: Runtime, gateway: RunningGateway) -> None:
     assert (await post_twilio(gateway.web_port, twilio_params(sender="+4740000000")))[0] == 200
+    await processed(gateway)
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{gateway.web_port}/readyz") as resp:
             assert resp.status == 200

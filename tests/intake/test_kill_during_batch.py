@@ -1,9 +1,10 @@
 """kill -9 of `case-gateway serve` in the middle of a burst loses nothing it acknowledged.
 
 The real command runs as its own process; 32 connections post signed Twilio webhooks; after the
-first answers come back the process is killed with SIGKILL while batches are in flight. Every
-MessageSid that got 200 must be in the database exactly once (what got no answer may or may
-not be: Twilio retries those).
+first answers come back the process is killed with SIGKILL while receipt batches are being
+committed and filed. The restarted process files what the dead one answered and had not filed;
+then every MessageSid that got 200 must be in the database exactly once (what got no answer may
+or may not be: Twilio retries those).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gateway.storage.db import Database
 from gateway.storage.models import Message
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import sign, twilio_params, wait_ready
+from tests.helpers import sign, twilio_params, wait_filed, wait_ready
 
 TOTAL = 600
 CONNECTIONS = 32
@@ -43,6 +44,9 @@ async def test_sigkill_mid_batch_loses_nothing_acknowledged(db_url: str, tmp_pat
             "CASE_GATEWAY_PRACTICE_RECEIPTS": "false",
             "CASE_GATEWAY_PRACTICE_UNKNOWN_SENDER_NOTICE": "false",
             "CASE_GATEWAY_PRACTICE_OUT_OF_HOURS_NOTICE": "false",
+            # A restarted process takes over the dead one's receipts once their lease runs out.
+            "CASE_GATEWAY_EMAIL_RECEIPT_LEASE_SECONDS": "1",
+            "CASE_GATEWAY_EMAIL_RECEIPT_POLL_SECONDS": "0.2",
             "CASE_GATEWAY_LOG_LEVEL": "warning",
         }
     )
@@ -103,6 +107,17 @@ async def test_sigkill_mid_batch_loses_nothing_acknowledged(db_url: str, tmp_pat
     assert killed_at_ack is not None
     assert proc.returncode in (-signal.SIGKILL, 255), (tmp_path / "serve.log").read_text()[-3000:]
     assert len(acknowledged) >= TOTAL // 4 and len(acknowledged) < TOTAL
+    log_file = (tmp_path / "restarted.log").open("wb")
+    restarted = await asyncio.create_subprocess_exec(
+        *cli, "serve", env=env, stdout=log_file, stderr=log_file
+    )
+    try:
+        await wait_ready(base, restarted)
+        await wait_filed(base, restarted)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        await restarted.wait()
+    log_file.close()
     db = Database(db_url)
     try:
         async with db.read() as s:

@@ -174,6 +174,8 @@ async def test_an_sms_and_health_go_on_while_mail_is_answered_and_held(
         assert await asyncio.to_thread(send, smtp_port(gw), family_mail(4)) == {}
         status, _ = await post_twilio(gw.web_port, twilio_params(sender=PARENT_PHONE))
         assert status == 200
+        # The SMS is filed; both mails wait, one held in the parser, one for the parser.
+        await gw.receipts.until_settled(still_held=2)
         assert await stored_count(rt.db, InboundReceipt) == 2
         assert await stored_count(rt.db, Message) == 1  # the SMS
         release.touch()

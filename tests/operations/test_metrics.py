@@ -17,7 +17,7 @@ from gateway.settings import Settings
 from gateway.storage.models import Contact
 from gateway.version import version
 from tests.conftest import RecordingSender, make_settings
-from tests.helpers import post_twilio, seed_case, twilio_params
+from tests.helpers import post_twilio, processed, seed_case, twilio_params
 from tests.sms.conftest import load_fixtures
 
 MMS = load_fixtures("inbound_")["mms_two_media"]["params"]
@@ -48,6 +48,7 @@ async def test_backlogs_latency_and_build_info_on_the_metrics_listener(
     assert (await post_twilio(gateway.web_port, twilio_params(body="Hei")))[0] == 200
     assert (await post_twilio(gateway.web_port, twilio_params(sid="SM" + "9" * 32, sender="+4740000001")))[0] == 200  # fmt: skip
     assert (await post_twilio(gateway.web_port, MMS))[0] == 200
+    await processed(gateway)  # answered first, filed after
     async with runtime.db.read() as s:
         from sqlalchemy import select
 
@@ -63,6 +64,8 @@ async def test_backlogs_latency_and_build_info_on_the_metrics_listener(
     assert sample(text, 'case_gateway_outbox_due{kind="fetch_media"}') == 1
     assert sample(text, 'case_gateway_outbox_dead{kind="send"}') == 0
     assert sample(text, "case_gateway_media_pending") == 1
+    assert sample(text, 'case_gateway_receipts_waiting{channel="sms"}') == 0  # all filed
+    assert re.search(r'case_gateway_receipt_processing_seconds_count\{channel="sms"\} [1-9]', text)
     team_age = sample(text, 'case_gateway_queue_oldest_unclaimed_age_seconds{team="Team Nord"}')
     triage_age = sample(text, 'case_gateway_queue_oldest_unclaimed_age_seconds{team="triage"}')
     assert team_age is not None and team_age >= 0

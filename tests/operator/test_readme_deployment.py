@@ -27,6 +27,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.sealing import fingerprint
 from tests.fakes.twilio_api import FakeTwilio
+from tests.helpers import wait_filed
 from tests.operator.cli_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -175,6 +176,7 @@ async def serve_and_receive_an_sms(d: Deployment, web_port: int, config: str) ->
                 base + path, data=params, headers={"X-Twilio-Signature": signature}
             ) as r:
                 assert r.status == 200, await r.text()
+            await wait_filed(base, proc)  # answered 200 first, filed after
             async with http.get(
                 f"{base}/api/v1/queue", headers={"Authorization": f"Bearer {token}"}
             ) as r:

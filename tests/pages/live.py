@@ -17,7 +17,7 @@ from gateway.sealing import new_key_line, parse_keys
 from gateway.server import RunningGateway, start_gateway
 from tests.api.world import ROLES, TEAM_A, TEAM_B, Person, World
 from tests.conftest import TWILIO_TOKEN, RecordingSender, make_settings
-from tests.helpers import twilio_params
+from tests.helpers import processed, twilio_params
 from tests.pages.support import with_password
 
 T = TypeVar("T")
@@ -73,7 +73,9 @@ class LiveGateway:
                     self.url + path, data=params, headers={"X-Twilio-Signature": signature}
                 ) as resp,
             ):
-                return resp.status
+                status = resp.status
+            await processed(self.gw)  # answered 200 first, filed after
+            return status
 
         return self.run(post())
 

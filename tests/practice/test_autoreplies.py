@@ -92,6 +92,7 @@ async def deliver(h: Harness, channel: str, sender: str, body: str, n: int, **kw
             h.web_port, twilio_params(sid=f"SM{n:032d}", sender=sender, body=body)
         )
         assert status == 200
+        await processed(h.gateway)
     else:
         await send_email(h.smtp_port, sender=sender, body=body, msg_id=f"<m{n}@example.org>", **kw)
         await processed(h.gateway)
@@ -342,6 +343,7 @@ async def test_simultaneous_messages_from_one_sender_get_one_receipt(
         )
     )
     assert [status for status, _ in results] == [200] * 8
+    await processed(h.gateway)
     async with h.runtime.db.read() as s:
         rows = (await s.execute(select(Message).where(Message.direction == "in"))).scalars().all()
     assert len(rows) == 8

@@ -78,6 +78,7 @@ async def sms_in(h: Harness, n: int, body: str, sender: str = PARENT_PHONE) -> N
         h.web_port, twilio_params(sid=f"SM{n:032d}", sender=sender, body=body)
     )
     assert status == 200
+    await processed(h.gateway)
 
 
 async def notifications(h: Harness) -> list[StaffNotification]:

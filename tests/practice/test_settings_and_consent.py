@@ -15,7 +15,7 @@ from gateway.practice import family_signature, record_consent
 from gateway.sealing import new_key_line
 from gateway.settings import ConfigError, describe, load_settings
 from gateway.storage.models import AuditEvent, Contact, User
-from tests.helpers import PARENT_PHONE, post_twilio, seed_case, twilio_params
+from tests.helpers import PARENT_PHONE, post_twilio, processed, seed_case, twilio_params
 from tests.practice.conftest import Clock, HarnessFactory, practice_settings
 
 TEAMS_TOML = """
@@ -180,6 +180,7 @@ async def test_record_consent_and_opt_out_with_who_and_when(
     # An opted-out contact gets no automatic reply either.
     status, _ = await post_twilio(h.web_port, twilio_params(sender=PARENT_PHONE, body="Hei"))
     assert status == 200
+    await processed(h.gateway)
     await h.runtime.relay.run_once()
     assert h.sms.sent == []
 
@@ -207,6 +208,7 @@ async def test_receipt_is_signed_as_configured_and_never_with_a_staff_address(
     await seed_case(h.runtime)
     status, _ = await post_twilio(h.web_port, twilio_params(sender=PARENT_PHONE, body="Hei"))
     assert status == 200
+    await processed(h.gateway)
     await h.runtime.relay.run_once()
     [receipt] = h.sms.sent
     assert receipt.body.endswith("Hilsen Saksbehandler, Barneverntjenesten")

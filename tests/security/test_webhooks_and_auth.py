@@ -19,7 +19,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import AuditEvent, Message
 from tests.conftest import PUBLIC_URL
-from tests.helpers import api, post_twilio, seed_case, sign, twilio_params
+from tests.helpers import api, post_twilio, processed, seed_case, sign, twilio_params
 
 PATH = "/webhooks/twilio/sms"
 
@@ -64,6 +64,7 @@ async def test_prepended_body_parameter_is_refused_and_nothing_stored(
     # The same request without the extra parameter is stored, and stored as signed.
     status, _ = await post_raw(gateway.web_port, urlencode(params).encode(), signature)
     assert status == 200
+    await processed(gateway)
     async with runtime.db.read() as s:
         stored = (await s.execute(select(Message))).scalar_one()
     assert stored.redacted_text == "Signert tekst"

@@ -49,9 +49,10 @@ async def queued_reply(
     rt: Runtime, port: int, token: str, body: str = "Takk, vi ringer i morgen."
 ) -> int:
     """A family's text, then the caseworker's reply through the API; returns the reply's id."""
-    from tests.helpers import api, post_twilio, twilio_params
+    from tests.helpers import api, post_twilio, processed, twilio_params
 
     assert (await post_twilio(port, twilio_params(body="Hei, ring meg")))[0] == 200
+    await processed(rt)  # filed after the 200
     await drain_relay(rt)  # whatever the family's text itself caused (receipts) goes first
     status, answer = await api(
         port, "POST", "/api/v1/cases/2026-0412/replies", token, {"body": body}

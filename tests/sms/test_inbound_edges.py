@@ -15,7 +15,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Message, QueueItem
 from tests.conftest import TWILIO_TOKEN
-from tests.helpers import post_twilio, seed_case, sign, twilio_params
+from tests.helpers import post_twilio, processed, seed_case, sign, twilio_params
 from tests.sms.support import count
 
 PATH = "/webhooks/twilio/sms"
@@ -57,6 +57,7 @@ async def test_forwarded_headers_are_used_when_the_proxy_is_trusted(
     params = twilio_params()
     status = await post_behind_proxy(gateway.web_port, params, f"https://sms.proxy.example{PATH}")
     assert status == 200
+    await processed(gateway)
     assert await count(runtime, Message, Message.direction == "in") == 1
 
 
@@ -84,6 +85,7 @@ async def test_sender_number_forms_reach_the_same_contact(
 ) -> None:
     await seed_case(runtime)
     assert (await post_twilio(gateway.web_port, twilio_params(sender=written)))[0] == 200
+    await processed(gateway)
     async with runtime.db.read() as s:
         from sqlalchemy import select
 
@@ -118,6 +120,7 @@ async def test_concurrent_duplicate_webhooks_store_one_row(pg_url: str) -> None:
         params = twilio_params(body="Samme melding, levert flere ganger samtidig")
         results = await asyncio.gather(*(post_twilio(gw.web_port, params) for _ in range(12)))
         assert [status for status, _ in results] == [200] * 12
+        await processed(gw)
         assert await count(rt, Message, Message.direction == "in") == 1
         assert await count(rt, QueueItem) == 1
     finally:

@@ -10,7 +10,7 @@ import pytest
 from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Attachment, Contact, Message, OutboxJob, QueueItem
-from tests.helpers import post_twilio, seed_case
+from tests.helpers import post_twilio, processed, seed_case
 from tests.sms.conftest import load_fixtures
 from tests.sms.support import count, rows, unseal
 
@@ -28,6 +28,7 @@ async def test_recorded_payload_is_stored_as_expected(
     status, body = await post_twilio(gateway.web_port, fixture["params"])
     assert status == 200
     assert body.endswith("<Response/>")
+    await processed(gateway)
     (msg,) = await rows(runtime, Message, Message.direction == "in")
     assert msg.provider_id == fixture["params"]["MessageSid"]
     case_ref = expect.get("case_ref")
@@ -80,6 +81,7 @@ async def test_store_failure_is_503_nothing_stored_then_retry_succeeds(
     assert await count(runtime, Attachment) == 0
     assert await count(runtime, OutboxJob) == 0
     assert (await post_twilio(gateway.web_port, params))[0] == 200
+    await processed(gateway)
     assert await count(runtime, Message, Message.direction == "in") == 1
 
 
@@ -90,9 +92,11 @@ async def test_retry_of_same_message_sid_stores_nothing_new(
     await seed_case(runtime)
     params = INBOUND[name]["params"]
     assert (await post_twilio(gateway.web_port, params))[0] == 200
+    await processed(gateway)
     before = [await count(runtime, model) for model in (Message, Attachment, QueueItem, OutboxJob)]
     status, body = await post_twilio(gateway.web_port, params)
     assert (status, body.endswith("<Response/>")) == (200, True)
+    await processed(gateway)
     after = [await count(runtime, model) for model in (Message, Attachment, QueueItem, OutboxJob)]
     assert after == before
 

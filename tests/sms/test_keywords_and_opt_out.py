@@ -8,15 +8,17 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Contact, Message, QueueItem
 from tests.fakes.twilio_api import FakeTwilio
-from tests.helpers import PARENT_PHONE, api, post_twilio, seed_case, twilio_params
+from tests.helpers import PARENT_PHONE, api, post_twilio, processed, seed_case, twilio_params
 from tests.sms.support import audit_actions, drain_relay, rows
 
 REPLIES = "/api/v1/cases/2026-0412/replies"
 
 
-async def text(port: int, body: str, n: int, **extra: str) -> None:
+async def text(gw: RunningGateway, body: str, n: int, **extra: str) -> None:
+    """A family's text, answered 200 and then filed."""
     sid = f"SM{n:032d}"
-    assert (await post_twilio(port, twilio_params(sid=sid, body=body, **extra)))[0] == 200
+    assert (await post_twilio(gw.web_port, twilio_params(sid=sid, body=body, **extra)))[0] == 200
+    await processed(gw)
 
 
 async def contact(rt: Runtime) -> Contact:
@@ -41,7 +43,7 @@ async def test_stop_opts_out_answers_once_and_shows_on_the_case(
     runtime: Runtime, gateway: RunningGateway, fake_twilio: FakeTwilio, body: str
 ) -> None:
     await seed_case(runtime)
-    await text(gateway.web_port, body, 1)
+    await text(gateway, body, 1)
     assert (await contact(runtime)).opted_out_sms is True
     assert "contact.sms_opted_out" in await audit_actions(runtime)
     sent = await answers(runtime, fake_twilio)
@@ -51,7 +53,7 @@ async def test_stop_opts_out_answers_once_and_shows_on_the_case(
     items = await rows(runtime, QueueItem, QueueItem.message_id == inbound.id)
     assert items and all("can no longer be reached by SMS" in i.reason for i in items)
     # A second STOP changes nothing and is not answered again.
-    await text(gateway.web_port, "STOP", 2)
+    await text(gateway, "STOP", 2)
     assert len(await answers(runtime, fake_twilio)) == 1
 
 
@@ -64,7 +66,7 @@ async def test_confirmation_uses_the_contacts_language(
         assert row is not None
         row.language = "en"
         tx.audit("test", "contact.updated", f"contact:{row.id}")
-    await text(gateway.web_port, "STOP", 1)
+    await text(gateway, "STOP", 1)
     assert (await answers(runtime, fake_twilio))[0].startswith("You are unsubscribed")
 
 
@@ -75,7 +77,7 @@ async def test_a_keyword_inside_a_message_is_just_a_message(
     runtime: Runtime, gateway: RunningGateway, fake_twilio: FakeTwilio, body: str
 ) -> None:
     await seed_case(runtime)
-    await text(gateway.web_port, body, 1)
+    await text(gateway, body, 1)
     assert (await contact(runtime)).opted_out_sms is False
     (inbound,) = await rows(runtime, Message, Message.direction == "in")
     assert "sms_keyword" not in inbound.flags
@@ -86,11 +88,11 @@ async def test_start_opts_back_in_and_replies_work_again(
     runtime: Runtime, gateway: RunningGateway, fake_twilio: FakeTwilio
 ) -> None:
     token = await seed_case(runtime)
-    await text(gateway.web_port, "STOP", 1)
+    await text(gateway, "STOP", 1)
     status, body = await api(gateway.web_port, "POST", REPLIES, token, {"body": "Hei"})
     assert status == 409 and body["error"]["code"] == "opted_out"
     assert "opted out of SMS" in body["error"]["message"]
-    await text(gateway.web_port, "START", 2)
+    await text(gateway, "START", 2)
     assert (await contact(runtime)).opted_out_sms is False
     assert "contact.sms_opted_in" in await audit_actions(runtime)
     sent = await answers(runtime, fake_twilio)
@@ -103,7 +105,7 @@ async def test_help_is_answered_and_changes_nothing(
     runtime: Runtime, gateway: RunningGateway, fake_twilio: FakeTwilio
 ) -> None:
     await seed_case(runtime)
-    await text(gateway.web_port, "hjelp", 1)
+    await text(gateway, "hjelp", 1)
     assert (await contact(runtime)).opted_out_sms is False
     (sent,) = await answers(runtime, fake_twilio)
     assert "112" in sent
@@ -113,7 +115,7 @@ async def test_stop_handled_by_twilio_is_recorded_but_not_answered_twice(
     runtime: Runtime, gateway: RunningGateway, fake_twilio: FakeTwilio
 ) -> None:
     await seed_case(runtime)
-    await text(gateway.web_port, "STOP", 1, OptOutType="STOP")
+    await text(gateway, "STOP", 1, OptOutType="STOP")
     assert (await contact(runtime)).opted_out_sms is True
     assert await answers(runtime, fake_twilio) == []
 
@@ -123,7 +125,7 @@ async def test_stop_from_a_number_on_two_cases_opts_out_both_contacts(
 ) -> None:
     await seed_case(runtime)
     await seed_case(runtime, ref="2026-0999", with_worker=False)
-    await text(gateway.web_port, "STOP", 1)
+    await text(gateway, "STOP", 1)
     contacts = await rows(runtime, Contact)
     assert [c.phone for c in contacts] == [PARENT_PHONE, PARENT_PHONE]
     assert all(c.opted_out_sms for c in contacts)
@@ -134,7 +136,7 @@ async def test_a_reply_of_1601_characters_is_refused_with_a_clear_error(
     runtime: Runtime, gateway: RunningGateway
 ) -> None:
     token = await seed_case(runtime)
-    await text(gateway.web_port, "Hei", 1)
+    await text(gateway, "Hei", 1)
     status, body = await api(
         gateway.web_port, "POST", REPLIES, token, {"body": "a" * 1601, "dry_run": True}
     )
@@ -163,7 +165,7 @@ async def test_stop_from_a_blocked_sender_is_honoured_but_not_answered(
             )
         )
         tx.audit("test", "sender.blocked", "sender")
-    await text(gateway.web_port, "STOP", 1)
+    await text(gateway, "STOP", 1)
     assert (await contact(runtime)).opted_out_sms is True
     assert await answers(runtime, fake_twilio) == []
 
@@ -174,7 +176,7 @@ async def test_failed_stop_confirmation_does_not_queue_work_for_the_caseworker(
     await seed_case(runtime)
     await drain_relay(runtime)
     fake_twilio.fail_next(400, 21610)  # Twilio's own STOP handling blocked the number already
-    await text(gateway.web_port, "STOP", 1)
+    await text(gateway, "STOP", 1)
     await drain_relay(runtime)
     (confirmation,) = [
         m

@@ -15,7 +15,7 @@ from gateway.runtime import Runtime
 from gateway.server import RunningGateway
 from gateway.storage.models import Attachment, Message, OutboxJob
 from tests.fakes.twilio_api import Failure, FakeTwilio, RecordingHost
-from tests.helpers import post_twilio, seed_case
+from tests.helpers import post_twilio, processed, seed_case
 from tests.sms.conftest import load_fixtures
 from tests.sms.support import audit_actions, rows, unseal
 
@@ -49,6 +49,7 @@ def tune(rt: Runtime, section: str, **values: Any) -> None:
 async def receive_mms(rt: Runtime, port: int, **params: str) -> None:
     await seed_case(rt)
     assert (await post_twilio(port, {**MMS, **params}))[0] == 200
+    await processed(rt)  # filed after the 200
 
 
 async def attachments(rt: Runtime) -> list[Attachment]:
@@ -215,6 +216,7 @@ async def receive_mms_again(rt: Runtime, port: int) -> None:
     assert (
         await post_twilio(port, {**MMS, "MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid})
     )[0] == 200
+    await processed(rt)
 
 
 async def test_two_workers_fetch_each_media_once(pg_url: str, fake_twilio: FakeTwilio) -> None:

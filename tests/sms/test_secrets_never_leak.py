@@ -16,7 +16,7 @@ from gateway.server import RunningGateway
 from gateway.storage.models import Attachment, AuditEvent, Message, OutboxJob
 from tests.conftest import ACCOUNT_SID, TWILIO_TOKEN
 from tests.fakes.twilio_api import Failure, FakeTwilio
-from tests.helpers import api, post_twilio, seed_case, twilio_params
+from tests.helpers import api, post_twilio, processed, seed_case, twilio_params
 from tests.sms.conftest import load_fixtures
 from tests.sms.support import drain_relay
 
@@ -50,6 +50,7 @@ async def test_auth_token_never_in_logs_or_responses(
         # MMS whose first fetch fails, then succeeds: Basic auth on every API request.
         fake_twilio.media_failures.append(Failure(401, 20003))
         answers.append((await post_twilio(port, MMS))[1])
+        await processed(gateway)
         assert runtime.media is not None
         await runtime.media.run_once()
         # Replies that fail at Twilio, temporarily and for good, then one that goes.
