@@ -35,6 +35,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.casefiles import CaseRow, ContactRow, apply_import
+from gateway.cli import serving_loop_factory
 from gateway.core.inbound import InboundMessage
 from gateway.logs import configure_logging
 from gateway.runtime import build_runtime
@@ -230,13 +231,9 @@ def run() -> None:
         "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="default: as serve runs"
     )
     args = parser.parse_args()
-    if args.loop == "uvloop":
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main(args))
-    else:
-        asyncio.run(main(args))
+    factory = serving_loop_factory() if args.loop == "uvloop" else None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main(args))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ is not what limits the run.
    many were sent, how many were marked failed although Twilio accepted them (must be 0), and
    that every reply that failed for good is shown on its case.
 
-    python bench/relay.py [--replies 2000] [--bad-day 200] [--database-url URL] [--uvloop]
+    python bench/relay.py [--replies 2000] [--bad-day 200] [--database-url URL] [--loop asyncio]
 
-``--uvloop`` runs everything on uvloop's event loop (as ``serve`` does where uvloop is
-installed), labelled in the output. ``--database-url`` takes a PostgreSQL server URL; each run
+It runs on the event loop ``serve`` runs on (uvloop where installed); ``--loop asyncio`` runs
+it on the standard loop instead, labelled in the output. ``--database-url`` takes a PostgreSQL server URL; each run
 makes its own database there and drops it afterwards. Without it, fresh SQLite files.
 """
 
@@ -41,11 +41,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -57,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.load import pg_admin
 from connectors.twilio_rest import TwilioSmsSender
 from gateway.casefiles import CaseRow, ContactRow, apply_import
+from gateway.cli import serving_loop_factory
 from gateway.logs import configure_logging
 from gateway.runtime import Runtime, build_runtime
 from gateway.sealing import Keyring, new_key_line, parse_keys
@@ -408,20 +408,17 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="a PostgreSQL server (default: SQLite files)"
     )
-    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop")
+    parser.add_argument(
+        "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="default: as serve runs"
+    )
     args = parser.parse_args()
     if args.database_url and args.database_url.startswith("sqlite"):
         raise SystemExit("bench/relay.py: --database-url is for PostgreSQL; SQLite uses new files")
-    runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
-    if args.uvloop:
-        try:
-            import uvloop  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise SystemExit("bench/relay.py: --uvloop needs uvloop installed") from None
-        runner = uvloop.run
+    factory = serving_loop_factory() if args.loop == "uvloop" else None
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"event loop: {'uvloop' if args.uvloop else 'asyncio'}; load average {load}")
-    runner(run(args))
+    print(f"event loop: {'uvloop' if factory else 'asyncio'}; load average {load}")
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(run(args))
 
 
 if __name__ == "__main__":

@@ -47,14 +47,14 @@ def _run(coro: Awaitable[int], *, serving: bool = False) -> int:
 
     Where uvloop is not installed (it has no Windows build) the standard loop is used.
     """
-    factory = _serving_loop_factory() if serving else None
+    factory = serving_loop_factory() if serving else None
     if factory is None:
         return asyncio.run(coro)  # type: ignore[arg-type]
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(coro)  # type: ignore[arg-type]
 
 
-def _serving_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def serving_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     try:
         import uvloop
     except ImportError:

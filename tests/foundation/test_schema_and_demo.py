@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from gateway.cli import main
 from gateway.storage.db import Database
 from gateway.storage.models import Base
-from tests.helpers import sign, twilio_params
+from tests.helpers import sign, twilio_params, wait_ready
 
 
 async def test_migrations_match_models(db_url: str) -> None:
@@ -89,13 +89,7 @@ async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{web_port}/readyz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+            await wait_ready(f"http://127.0.0.1:{web_port}", proc)
             params = twilio_params(sender="+4740000000")
             async with http.post(
                 f"http://127.0.0.1:{web_port}/webhooks/twilio/sms",

@@ -19,7 +19,7 @@ import aiohttp
 
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
 from tests.fakes.twilio_api import FakeTwilio, Recorded
-from tests.helpers import sign, twilio_params, wait_filed
+from tests.helpers import sign, twilio_params, wait_filed, wait_ready
 
 PARENT = "+4791234567"
 
@@ -112,16 +112,7 @@ async def test_serve_with_twilio_provider_delivers_a_reply_once(tmp_path: Path) 
     auth = {"Authorization": f"Bearer {token}"}
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                if proc.returncode is not None:
-                    break
-                try:
-                    async with http.get(f"{base}/readyz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            assert proc.returncode is None, "serve exited at start-up"
+            await wait_ready(base, proc)
             params = twilio_params(sender=PARENT, body="Kan vi flytte møtet til fredag?")
             path = "/webhooks/twilio/sms"
             async with http.post(
