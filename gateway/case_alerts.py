@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from gateway.queues import REASON_MAX, case_ownership, enqueue_for_owners
+from gateway.queues import REASON_MAX, case_ownership, owners_queue_items
 from gateway.storage.db import Tx, utcnow
 from gateway.storage.models import Case, Message, QueueItem
 
@@ -43,9 +43,10 @@ async def show_on_case(
     if existing is not None:
         return []
     case = await s.get(Case, message.case_id) if message.case_id is not None else None
-    items = await enqueue_for_owners(
+    items = await owners_queue_items(
         s, message.id, case, urgent=False, triage_reason=reason, now=now, reason=reason
     )
+    s.add_all(items)
     await s.flush()
     tx.audit(
         actor,

@@ -48,32 +48,6 @@ def queue_item_for(
     )
 
 
-async def enqueue_for_owners(
-    s: AsyncSession,
-    message_id: int,
-    case: Case | None,
-    *,
-    urgent: bool,
-    triage_reason: str | None,
-    now: datetime,
-    blocked: bool = False,
-    reason: str | None = None,
-) -> list[QueueItem]:
-    """Queue a message for its case's owner (or triage), and the duty desk when urgent."""
-    items = await owners_queue_items(
-        s,
-        message_id,
-        case,
-        urgent=urgent,
-        triage_reason=triage_reason,
-        now=now,
-        blocked=blocked,
-        reason=reason,
-    )
-    s.add_all(items)
-    return items
-
-
 async def owners_queue_items(
     s: AsyncSession,
     message_id: int,
@@ -85,7 +59,8 @@ async def owners_queue_items(
     blocked: bool = False,
     reason: str | None = None,
 ) -> list[QueueItem]:
-    """The items ``enqueue_for_owners`` adds, not yet added (intake inserts them itself)."""
+    """The queue items for a message: its case's owner (or triage), and the duty desk when
+    urgent. Not added to the session: the caller adds them (intake inserts them itself)."""
     ownership = await case_ownership(s, case) if case is not None else None
     return [
         queue_item_for(message_id, case.id if case else None, target, now, reason=reason)

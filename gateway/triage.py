@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from gateway.accounts import Staff
-from gateway.queues import enqueue_for_owners
+from gateway.queues import owners_queue_items
 from gateway.storage.db import Tx, utcnow
 from gateway.storage.models import BlockedSender, Case, Contact, Message, QueueItem
 from gateway.workqueue import Refused
@@ -93,8 +93,15 @@ async def link_to_case(
     message.status = "received"
     message.flags = {**message.flags, "linked_by_triage": True}
     await _close_items(tx, message.id, f"linked to {case.ref}")
-    await enqueue_for_owners(
-        s, message.id, case, urgent=message.priority == "urgent", triage_reason=None, now=utcnow()
+    s.add_all(
+        await owners_queue_items(
+            s,
+            message.id,
+            case,
+            urgent=message.priority == "urgent",
+            triage_reason=None,
+            now=utcnow(),
+        )
     )
     tx.audit(
         staff.email,
