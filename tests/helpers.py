@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -148,3 +151,41 @@ async def wait_filed(base: str, proc: asyncio.subprocess.Process, limit: float =
                     return
             await asyncio.sleep(0.05)
     raise AssertionError(f"serve did not file what it answered (exit code {proc.returncode})")
+
+
+def restart_env(db_url: str, web_port: int, key_file: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``serve`` subprocess that a test kills and starts again: Twilio as
+    in production, no automatic replies, and receipt leases short enough for the restarted
+    process to take over the dead one's receipts at once. ``extra`` adds or overrides."""
+    return dict(os.environ) | {
+        "CASE_GATEWAY_DATABASE_URL": db_url,
+        "CASE_GATEWAY_WEB_PORT": str(web_port),
+        "CASE_GATEWAY_METRICS_PORT": "0",
+        "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC_URL,
+        "CASE_GATEWAY_SMS_PROVIDER": "twilio",
+        "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "CASE_GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "CASE_GATEWAY_TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+        "CASE_GATEWAY_CRYPTO_KEY_FILE": key_file,
+        "CASE_GATEWAY_PRACTICE_RECEIPTS": "false",
+        "CASE_GATEWAY_PRACTICE_UNKNOWN_SENDER_NOTICE": "false",
+        "CASE_GATEWAY_PRACTICE_OUT_OF_HOURS_NOTICE": "false",
+        "CASE_GATEWAY_EMAIL_RECEIPT_LEASE_SECONDS": "1",
+        "CASE_GATEWAY_EMAIL_RECEIPT_POLL_SECONDS": "0.2",
+        "CASE_GATEWAY_LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+async def prepared_cli(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """``case-gateway`` with an empty configuration file, its keys made and its database
+    migrated: the command line to start ``serve`` with."""
+    (tmp_path / "none.toml").write_text("")
+    cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
+    for args in (["keys", "generate", "--file", env["CASE_GATEWAY_CRYPTO_KEY_FILE"]], ["migrate"]):
+        proc = await asyncio.create_subprocess_exec(
+            *cli, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, (args, out, err)
+    return cli

@@ -10,9 +10,7 @@ or may not be: Twilio retries those).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -20,9 +18,8 @@ from sqlalchemy import func, select
 
 from gateway.storage.db import Database
 from gateway.storage.models import Message
-from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SERVICE_NUMBER, TWILIO_TOKEN
-from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import sign, twilio_params, wait_filed, wait_ready
+from tests.foundation.test_serve_production import free_port
+from tests.helpers import prepared_cli, restart_env, sign, twilio_params, wait_filed, wait_ready
 
 TOTAL = 600
 CONNECTIONS = 32
@@ -30,30 +27,11 @@ CONNECTIONS = 32
 
 async def test_sigkill_mid_batch_loses_nothing_acknowledged(db_url: str, tmp_path: Path) -> None:
     web_port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "CASE_GATEWAY_DATABASE_URL": db_url,
-            "CASE_GATEWAY_WEB_PORT": str(web_port),
-            "CASE_GATEWAY_SMTP_PORT": str(free_port()),
-            "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC_URL,
-            "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "CASE_GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "CASE_GATEWAY_TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-            "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
-            "CASE_GATEWAY_PRACTICE_RECEIPTS": "false",
-            "CASE_GATEWAY_PRACTICE_UNKNOWN_SENDER_NOTICE": "false",
-            "CASE_GATEWAY_PRACTICE_OUT_OF_HOURS_NOTICE": "false",
-            # A restarted process takes over the dead one's receipts once their lease runs out.
-            "CASE_GATEWAY_EMAIL_RECEIPT_LEASE_SECONDS": "1",
-            "CASE_GATEWAY_EMAIL_RECEIPT_POLL_SECONDS": "0.2",
-            "CASE_GATEWAY_LOG_LEVEL": "warning",
-        }
+    # A restarted process takes over the dead one's receipts once their lease runs out.
+    env = restart_env(
+        db_url, web_port, str(tmp_path / "keys"), CASE_GATEWAY_SMTP_PORT=str(free_port())
     )
-    (tmp_path / "none.toml").write_text("")
-    cli = [sys.executable, "-m", "gateway.cli", "--config", str(tmp_path / "none.toml")]
-    await _run(cli, env, "keys", "generate", "--file", str(tmp_path / "keys"))
-    await _run(cli, env, "migrate")
+    cli = await prepared_cli(tmp_path, env)
     log_file = (tmp_path / "serve.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
         *cli, "serve", env=env, stdout=log_file, stderr=log_file

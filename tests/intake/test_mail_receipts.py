@@ -11,7 +11,6 @@ ever lost or stored twice, whatever happens between the two phases.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import smtplib
 import sys
@@ -33,8 +32,16 @@ from gateway.storage.db import Database
 from gateway.storage.models import InboundReceipt, Message
 from tests.conftest import RecordingSender, make_settings
 from tests.email.conftest import SERVICE, crlf, mail_gateway, smtp_port
-from tests.foundation.test_serve_production import _run, free_port
-from tests.helpers import PARENT_PHONE, post_twilio, processed, twilio_params, wait_ready
+from tests.foundation.test_serve_production import free_port
+from tests.helpers import (
+    PARENT_PHONE,
+    post_twilio,
+    prepared_cli,
+    processed,
+    restart_env,
+    twilio_params,
+    wait_ready,
+)
 from tests.security.holding_parser import held_parse
 
 FAMILY = "kari.nordmann@example.org"
@@ -84,21 +91,9 @@ async def test_sigkill_after_250_loses_nothing_the_restarted_process_files_it(
     db_url: str, tmp_path: Path
 ) -> None:
     web_port, smtp = free_port(), free_port()
-    env = dict(os.environ) | {
-        "CASE_GATEWAY_DATABASE_URL": db_url,
-        "CASE_GATEWAY_WEB_PORT": str(web_port),
-        "CASE_GATEWAY_SMTP_PORT": str(smtp),
-        "CASE_GATEWAY_METRICS_PORT": "0",
-        "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
-        "CASE_GATEWAY_EMAIL_RECEIPT_LEASE_SECONDS": "1",
-        "CASE_GATEWAY_EMAIL_RECEIPT_POLL_SECONDS": "0.2",
-        "CASE_GATEWAY_LOG_LEVEL": "warning",
-    }
-    (tmp_path / "none.toml").write_text("")
+    env = restart_env(db_url, web_port, str(tmp_path / "keys"), CASE_GATEWAY_SMTP_PORT=str(smtp))
+    cli = await prepared_cli(tmp_path, env)
     config = ["--config", str(tmp_path / "none.toml")]
-    cli = [sys.executable, "-m", "gateway.cli", *config]
-    await _run(cli, env, "keys", "generate", "--file", str(tmp_path / "keys"))
-    await _run(cli, env, "migrate")
     base = f"http://127.0.0.1:{web_port}"
     never = tmp_path / "never-released"
     log = (tmp_path / "first.log").open("wb")

@@ -12,7 +12,6 @@ lost or stored twice, whatever happens between the two phases.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -33,18 +32,17 @@ from gateway.server import RunningGateway, start_gateway
 from gateway.storage.db import Database
 from gateway.storage.models import InboundReceipt, Message, QueueItem
 from tests.conftest import (
-    ACCOUNT_SID,
-    PUBLIC_URL,
     SERVICE_NUMBER,
-    TWILIO_TOKEN,
     RecordingSender,
     make_settings,
 )
-from tests.foundation.test_serve_production import _run, free_port
+from tests.foundation.test_serve_production import free_port
 from tests.helpers import (
     PARENT_PHONE,
     post_twilio,
+    prepared_cli,
     processed,
+    restart_env,
     seed_case,
     sign,
     twilio_params,
@@ -92,29 +90,9 @@ async def test_sigkill_after_200_the_restarted_process_files_every_sms_once(
     db_url: str, tmp_path: Path
 ) -> None:
     web_port = free_port()
-    env = dict(os.environ) | {
-        "CASE_GATEWAY_DATABASE_URL": db_url,
-        "CASE_GATEWAY_WEB_PORT": str(web_port),
-        "CASE_GATEWAY_SMTP_ENABLED": "false",
-        "CASE_GATEWAY_METRICS_PORT": "0",
-        "CASE_GATEWAY_WEB_PUBLIC_URL": PUBLIC_URL,
-        "CASE_GATEWAY_SMS_PROVIDER": "twilio",  # the production configuration
-        "CASE_GATEWAY_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "CASE_GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "CASE_GATEWAY_TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-        "CASE_GATEWAY_CRYPTO_KEY_FILE": str(tmp_path / "keys"),
-        "CASE_GATEWAY_PRACTICE_RECEIPTS": "false",
-        "CASE_GATEWAY_PRACTICE_UNKNOWN_SENDER_NOTICE": "false",
-        "CASE_GATEWAY_PRACTICE_OUT_OF_HOURS_NOTICE": "false",
-        "CASE_GATEWAY_EMAIL_RECEIPT_LEASE_SECONDS": "1",
-        "CASE_GATEWAY_EMAIL_RECEIPT_POLL_SECONDS": "0.2",
-        "CASE_GATEWAY_LOG_LEVEL": "warning",
-    }
-    (tmp_path / "none.toml").write_text("")
+    env = restart_env(db_url, web_port, str(tmp_path / "keys"), CASE_GATEWAY_SMTP_ENABLED="false")
+    cli = await prepared_cli(tmp_path, env)
     config = ["--config", str(tmp_path / "none.toml")]
-    cli = [sys.executable, "-m", "gateway.cli", *config]
-    await _run(cli, env, "keys", "generate", "--file", str(tmp_path / "keys"))
-    await _run(cli, env, "migrate")
     base = f"http://127.0.0.1:{web_port}"
     sids = [f"SM{n:032d}" for n in range(5)]
     log = (tmp_path / "first.log").open("wb")
