@@ -12,7 +12,7 @@ tuned together, first for out-of-fold high-severity recall (as many high-severit
 caught as any setting whose precision stays at PRECISION_FLOOR or above), then for the
 message-level F-beta of "any risk" (high-severity messages count HIGH_WEIGHT times, a flagged
 trap TRAP_COST false alarms; a phrase rule in scope always raises). Precision is never
-bought with a high-severity message. The test split is never read. scikit-learn is needed here only (the ``bench``
+bought with a high-severity message. The test split is never read. scikit-learn is needed here only (the ``train``
 extra); the gateway reads the JSON with no scikit-learn and no network.
 
     .venv/bin/python scripts/train_risk_model.py [--feedback feedback.jsonl] [--c 0.5]
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
     except ImportError:
-        print("scikit-learn is needed to train: pip install -e '.[bench]'", file=sys.stderr)
+        print("scikit-learn is needed to train: pip install -e '.[train]'", file=sys.stderr)
         return 1
 
     splits = ("train",) if args.holdout else ("train", "dev")

@@ -25,6 +25,7 @@ from gateway.core.classify.risk import (
     risk_words,
     vetoed,
 )
+from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +95,12 @@ def test_a_confident_frame_is_raised_even_when_the_message_sounds_like_a_trap(
     assert type_ in {r.type for r in risks}
 
 
+def _needs_training_tools() -> None:
+    """The training script needs scikit-learn (the ``train`` extra), which CI installs."""
+    if importlib.util.find_spec("sklearn") is None:
+        unavailable("Risk model training", "pip install -e '.[train]' (scikit-learn)")
+
+
 def _trainer() -> ModuleType:
     path = ROOT / "scripts" / "train_risk_model.py"
     spec = importlib.util.spec_from_file_location("train_risk_model", path)
@@ -105,7 +112,7 @@ def _trainer() -> ModuleType:
 
 
 def test_the_tuner_keeps_a_high_severity_message_at_the_cost_of_a_false_alarm() -> None:
-    pytest.importorskip("numpy")
+    _needs_training_tools()
     trainer = _trainer()
 
     def scored(p: float, gold: set[str], *, high: bool = False) -> object:
@@ -140,7 +147,7 @@ def test_the_tuner_keeps_a_high_severity_message_at_the_cost_of_a_false_alarm() 
 
 
 def test_the_tuner_refuses_a_beta_that_would_trade_recall_away() -> None:
-    pytest.importorskip("sklearn")
+    _needs_training_tools()
     assert _trainer().main(["--beta", "1.5"]) == 2
 
 
