@@ -175,6 +175,10 @@ synthroid levoxyl tirosint novolog basaglar humulin zithromax azitromax klonidin
 buspiron* buspirone buspar benztropin* cogentin modafinil* provigil champix vareniklin* varenicline zyban
 truvada descovy antiretroviral* oramorph delmosart matoride xenidate thiamin* tiamin* buvidal
 deprakine vepicombin primcillin imacillin trombyl laktulos oxamin slenyto kortison* cortisone
+chantix tenex xyzal sudafed imitrex sumatriptan* protonix hydrocortisone dupixent dextroamphetamine
+divalproex valproic_acid co-amoxiclav co-codamol fybogel nytol mucinex robitussin nyquil dayquil
+acetaminophen pepto-bismol afipran naltrexon* naltrekson* campral akamprosat* acamprosate
+birth_control_pill* p-pillerna kopparspiral* kobberspiral* spiral_fitted iud-spiral*
 """.split()
 MORE_CONDITIONS = """
 angstlidelse* sosial_angst social_anxiety sosial_fobi social_fobi social_phobia fobi* phobia* agorafobi*
@@ -240,6 +244,15 @@ hjerteklap* hjerteklaff* hjärtklaff* heart_valve* hofteprotese* hofteprotese* h
 kneprotese* ny_hofte ny_hofta nyt_knæ hip_replacement knee_replacement angina gtn_spray
 abstinence_syndrome neonatal_abstinence_syndrome neonatal_abstinence abstinenssyndrom* abstinenssymptom* hydroxyurea hydroxycarbamide
 hydroxykarbamid* vitamin_d_deficiency d-vitaminmangel* d-vitaminbrist* b12-brist* vitamin_b12_deficiency
+diabetic asthmatic epileptic epileptiker* astmatiker* diabetikern appendicitis blindtarmsbetennelse*
+heart_murmur* arrhythmia* arytmi* lupus multiple_sclerosis multippel_sklerose multipel_sklerose
+multipel_skleros lactose_intoleran* gluten_intoleran* glutenintoleran* laktosintoleran*
+gonorrhea gonorrhoea syphilis syfilis* head_lice hodelus* huvudlöss* lus_i_håret
+stomach_bug tummy_bug sensory_processing concussed hep_c hep_b hepatitis_c hepatitis_b
+panikångest* ångestsyndrom* reumatism* cellgift* streptokock* halsfluss* vinterkräk*
+havandeskapsförgiftning* abstinens* psykisk_uhelse psykiske_lidelser psykisk_sjuk psykisk_sjuke
+psykiska_problem psykisk_ohälsa psykisk_sygdom spiseproblem* ätproblem* alkoholproblem
+pregnancy_loss weeks_pregnant months_pregnant uker_på_vei veckor_gravid
 """.split()
 MORE_TREATMENT = """
 urinprøve* urinprov* urine_test* kardiolog* nevrolog* neurolog* gynekolog* gynækolog*
@@ -255,11 +268,14 @@ kjemo* kemo* chemo strålebehandling* insulinbehandling* hormonbehandling* kreft
 kræftbehandling* cancerbehandling* alkoholbehandling* spiseforstyrrelsesbehandling*
 traumabehandling* traumefokuseret_terapi traumafokuserad_kbt trauma-focused_cbt substitutionsbehandling*
 cellgiftsbehandling* intensive_outpatient_treatment intensive_outpatient_program
+physiotherapy physical_therapy occupational_therapy speech_therapy speech_and_language_therapy
+outpatient_program outpatient_rehab inpatient_rehab residential_treatment methadone_clinic
+behandlingshem* beroendevård* missbruksvård* beroendebehandling* missbruksbehandling*
 """.split()
 ACRONYMS = (
     "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken "
     "LAR DBT EMDR KAT KBT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI MMR CPAP "
-    "T1D T2D CP MS"
+    "T1D T2D CP MS PPD BPD ARFID CPTSD C-PTSD TBI RSV STI STD STIs STDs GERD NPF LARO IUD PrEP"
 ).split()
 
 
@@ -324,6 +340,10 @@ HEALTH_ACRONYMS = re.compile(
 )
 
 
+_FUNCTION_WORDS = (
+    r"(?:the|a|an|this|that|these|those|his|her|my|your|our|their|its|any|no|of|with|"
+    r"some|such|rare|new|same|other|what|which|or|and|serious)"
+)
 # Compounds the lists cannot enumerate: "blindtarmsinflammation", "hjertesykdom",
 # "astmamedisin", "mellemørebetændelse" (also typed without æøå).
 HEALTH_COMPOUNDS = re.compile(
@@ -333,9 +353,28 @@ HEALTH_COMPOUNDS = re.compile(
     r"forstyrrelse\w*|forstyrring\w*|störning\w*|lidelse\w*|diagnose\w*|diagnos(?:en)?|"
     r"diabetes|terapi\w*|poliklinikk\w*|poliklinik\w*)(?![\w])"
     r"|(?<![\w])[a-z]+(?:-[a-z]+)? therapy(?![\w])"
+    # "kidney infection", "panic disorder", "Down's syndrome", "Lyme disease": the word
+    # before names the condition, unless it is only an article or a pronoun.
+    rf"|(?<![\w'’])(?!{_FUNCTION_WORDS}\s)[a-z]{{2,}}(?:['’]s)? (?:infections?|disorders?|syndrome|disease)(?![\w])"
+    # Dependence and abuse of a substance or of gambling: "cannabisberoende",
+    # "narkotikamissbruk", "amfetaminmisbruk", "spilleavhengighet".
+    r"|(?<![\w\-])(?:alkohol|drog|narkotika|cannabis|hasj|hasch|hash|amfetamin|kokain|heroin|opioid|"
+    r"opiat|benzo|tablett|pille|piller|spel|spill|nikotin|rus|sprit|metamfetamin|subutex|morfin)"
+    r"-?(?:missbruk|misbruk|misbrug|beroende|avhengighet|avhengnad|afhængighed|afhaengighed|"
+    r"missbrukare|misbruger|abstinens)\w*(?![\w])"
+    # Fractures by the bone: "armbrott", "beinbrudd", "håndleddsbrudd", "lårbensbrott".
+    r"|(?<![\w\-])(?:arm|ben|bens|bein|beins|hånd|hand|fot|ankel|håndledds?|handleds?|lårbens?|lårbeins?|"
+    r"kravebeins?|kraveben|nyckelbens?|ribbens?|revbens?|skalle|kjeve|käk|näs|nese|finger|fingre|tå|"
+    r"hofte|höft|rygg|nakke|legg|underarms?|överarms?|overarms?|fotleds?|ankels?|kranie)"
+    r"(?:brott|brudd|brud)(?:et|en|ene|a)?(?![\w])"
+    # Injuries named in English: "broken collarbone", "sprained ankle", "fractured skull".
+    r"|(?<![\w])(?:broken|fractured|sprained|dislocated|torn) (?:(?:left|right) )?"
+    r"(?:arm|leg|wrist|ankle|collarbone|collar bone|nose|jaw|finger|toe|ribs?|hip|elbow|"
+    r"shoulder|foot|hand|skull|knee|acl|cheekbone|eye socket)(?![\w])"
 )
 # A dose after a medication belongs to it: "Keppra 250 mg", "sertralin 50mg".
 _DOSE = re.compile(
+    r"(?:\s(?:xl|xr|er|sr|cr|la|uno|depot|retard|forte|zydis|mite|comp|novum|depottablett(?:er)?))?"
     r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram|mikrogram|microgram|mikrog)\b"
 )
 # Lowercase "adhd" and "ptsd" are as telling as the capitals.
@@ -349,6 +388,29 @@ _LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
 _WORDS_GATE = Gate([HEALTH_WORDS], words=True)
 
 
+# "fikk nesten hjerteinfarkt", "almost had a heart attack": a fright, not a diagnosis; and
+# "jeg er ikke gravid", "not pregnant" tell of no pregnancy.
+_FIGURATIVE = re.compile(
+    r"(?:hjerteinfarkt|hjerteanfall|hjärtinfarkt|hjerteanfald|heart attack)\w*"
+    r"|(?:gravid|pregnant)\b"
+)
+_FIGURATIVE_BEFORE = re.compile(
+    r"(?:\b(?:nesten|nästan|næsten|nærmest|nermest|almost|nearly|practically|literally)\b[\w ]{0,20}"
+    r"|\b(?:ikke|ikkje|ik|ikk|inte|int|ej|not|isn['’]t|aren['’]t|wasn['’]t)\s(?:\w+\s)?)$"
+)
+
+_FIGURATIVE_AFTER = re.compile(r"\s(?:nesten|nästan|næsten|almost)\b")
+
+
+def _figurative(lower: str, start: int, end: int) -> bool:
+    if not _FIGURATIVE.fullmatch(lower, start, end):
+        return False
+    return bool(
+        _FIGURATIVE_BEFORE.search(lower[max(0, start - 40) : start])
+        or _FIGURATIVE_AFTER.match(lower, end)
+    )
+
+
 def find_health(text: str) -> Iterator[Entity]:
     """Diagnoses, medication (with its dose) and treatment terms."""
     lower = lower_in_place(text)
@@ -358,6 +420,8 @@ def find_health(text: str) -> Iterator[Entity]:
     if _LOWER_GATE.open(lower):
         hits += [*HEALTH_COMPOUNDS.finditer(lower), *_LOWER_ACRONYMS.finditer(lower)]
     for m in hits:
+        if _figurative(lower, m.start(), m.end()):
+            continue
         end = m.end()
         dose = _DOSE.match(lower, end)
         if dose:
