@@ -34,9 +34,11 @@ from .folding import lower_in_place
 from .model import Entity
 from .prefilter import Gate
 
-# A run: digit groups joined by one space, dot or dash (or " - "), optionally led by "+".
+# A run: digit groups joined by one space, dot or dash (or " - "; en dashes and non-breaking
+# hyphens as phones type them), optionally led by "+".
 _RUN = re.compile(
-    r"(?<![\w@#/+])(?<!\d[.,\-])(?:\+\s?)?\(?\d[\d()]*(?:(?: - |[ \u00a0.\-])\(?\d[\d()]*)*(?![\w@#/])"
+    r"(?<![\w@#/+])(?<!\d[.,\-\u2013])(?:\+\s?)?\(?\d[\d()]*"
+    r"(?:(?: [\-\u2013] |[ \u00a0.\-\u2011\u2013])\(?\d[\d()]*)*(?![\w@#/])"
 )
 _GROUP = re.compile(r"(?:\+\s?)?\(?\d[\d()]*")
 _HETU = re.compile(r"(?<![\w\-])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![\w\-])")
@@ -51,7 +53,7 @@ _CPR_CONTEXT = re.compile(r"cpr")
 _SE_CONTEXT = re.compile(r"personnr|personnummer|samordningsnummer|pnr")
 _NHS_CONTEXT = re.compile(r"nhs")
 _HETU_CONTEXT = re.compile(r"hetu|henkilötunnus|henkilötunnus|personbeteckning|sotu|finsk|finnish")
-_SSN_CONTEXT = re.compile(r"ssn|social security|soc\.? ?sec")
+_SSN_CONTEXT = re.compile(r"ssn|social security|soc\.? ?sec|\bsocial\b")
 _NINO_CONTEXT = re.compile(r"national insurance|\bni\b|nino")
 _PHONE_CONTEXT = re.compile(
     r"tlf|telefon|mobil|\bmob|ring|call|phone|text|sms|nummer|number|\bnr|\btel|cell|nå meg|reach"
@@ -129,6 +131,7 @@ def _number_types(
     international: bool,
     swedish: bool,
     parenthesised: bool = False,
+    nhs_message: bool = False,
 ) -> list[Found]:
     """Every scheme these digits validate as, with the rule and a confidence."""
     found: list[Found] = []
@@ -164,6 +167,10 @@ def _number_types(
             # layout is needed, and without the wording a valid phone number wins.
             if _NHS_CONTEXT.search(context):
                 found.append(("GB_NHS", "gb_nhs.mod11+context", 0.97))
+            elif nhs_message:
+                # "We need the children's NHS numbers. Poppy: 564 703 1609; Finn: ...":
+                # the word stands a sentence or two before the numbers it speaks of.
+                found.append(("GB_NHS", "gb_nhs.mod11+context", 0.95))
             elif grouping == (3, 3, 4) and not parenthesised:
                 found.append(("GB_NHS", "gb_nhs.mod11+layout", 0.85))
     elif n == 12 and se_pnr_valid(digits) and not international:
@@ -216,7 +223,7 @@ def _all_years(digits: str, grouping: tuple[int, ...]) -> bool:
 
 
 _NOT_DIGIT = re.compile(r"\D")
-_SEPARATORS = re.compile(r"[ \u00a0.\-]+")
+_SEPARATORS = re.compile(r"[ \u00a0.\-\u2011\u2013]+")
 
 
 def _digits_of(span: str) -> tuple[str, tuple[int, ...], bool]:
@@ -247,6 +254,7 @@ def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
     """Identifier, account, card and phone candidates among the digit runs of ``blanked``."""
     lower = blanked.lower()
     swedish = _SWEDISH_GATE.open(lower_in_place(text)) and bool(_SWEDISH_MARKERS.search(text))
+    nhs_at = lower.find("nhs")
     for run in _RUN.finditer(blanked):
         groups = [
             (m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group())
@@ -261,7 +269,13 @@ def find_numbers(text: str, blanked: str) -> Iterator[Entity]:
                     continue
                 context = _context_before(blanked, lower, start)
                 found = _number_types(
-                    digits, grouping, context, international, swedish, "(" in span
+                    digits,
+                    grouping,
+                    context,
+                    international,
+                    swedish,
+                    "(" in span,
+                    0 <= nhs_at < start,
                 )
                 if found:
                     for type_, rule, conf in found:
