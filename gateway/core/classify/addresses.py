@@ -36,14 +36,31 @@ _STREET_BEFORE = re.compile(
     r"(?:,?[ ](?:lgh|lägenhet|as\.|bst|bostad)[ ]?\d{1,4})?"
     r"(?P<sep>,[ ]?|[ ]*\n[ ]*)$"
 )
+# The states by name, as people write them in full: "Dayton, Ohio 45405".
+US_STATE_NAMES = {
+    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
+    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
+    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
+    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
+    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
+    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
+    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
+    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
+    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
+    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
+    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
+}  # fmt: skip
+_STATE = "|".join(sorted(US_STATE_NAMES, key=len, reverse=True))
 _US_TAIL = re.compile(
-    r"(?<![\w])(?P<town>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?),?[ ](?P<state>[A-Z]{2})[ ](?P<zip>\d{5})(?:-\d{4})?(?![\w])"
+    r"(?<![\w])(?P<town>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?),?[ ]"
+    rf"(?P<state>[A-Z]{{2}}|{_STATE})\.?,?[ ](?P<zip>\d{{5}})(?:-\d{{4}})?(?![\w])"
 )
 _US_STREET_BEFORE = re.compile(
     r"\d{1,6}[ ](?:[NSEW]\.?[ ]|North[ ]|South[ ]|East[ ]|West[ ])?(?:[A-Z0-9][\w'\-]*[ ]){0,3}"
     r"(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Court|Ct|Boulevard|Blvd|Place|Pl|"
-    r"Parkway|Pkwy|Circle|Cir|Terrace|Trail|Highway|Hwy)\.?"
-    r"(?:,?[ ](?:Apt|Unit|Suite|Ste|#)\.?[ ]?#?\d+[A-Z]?)?(?P<sep>,[ ]?|[ ]*\n[ ]*)$"
+    r"Parkway|Pkwy|Circle|Cir|Terrace|Ter|Trail|Trl|Highway|Hwy|Pike|Loop|Plaza|Cove|Crossing|"
+    r"Alley|Route|Rte|Square|Sq|Concourse|Expressway|Expy)\.?(?:[ ](?:NE|NW|SE|SW|N|S|E|W))?"
+    r"(?:,?[ ](?:Apt|Unit|Suite|Ste|Lot|#)\.?[ ]?#?\d+[A-Z]?)?(?P<sep>,[ ]?|[ ]*\n[ ]*)$"
 )
 
 
@@ -84,6 +101,7 @@ def gb_postcode_area_valid(postcode: str) -> bool:
 
 def us_zip_matches_state(zip_code: str, state: str) -> bool:
     """Whether a ZIP code's first digit belongs to the state written before it."""
+    state = US_STATE_NAMES.get(state, state)
     return state in postcodes()["US"].get(zip_code[0], ())
 
 
@@ -124,8 +142,10 @@ def find_structured_addresses(text: str) -> Iterator[Entity]:
         yield Entity(m.start() if start is None else start, m.end(), "POSTAL_ADDRESS", rule, 0.9)
 
 
-# A postcode and town alone stand at the start of a line, after a comma or after "in".
-_STANDALONE_BEFORE = re.compile(r"(?:^|\n|,|\b(?:i|in|til|to|på|fra|från|from|frå))[ ]*$", re.I)
+# A postcode and town alone stand at the start of a line, after a comma, "!" or "?", or after "in".
+_STANDALONE_BEFORE = re.compile(
+    r"(?:^|\n|,|[!?]|\b(?:i|in|til|to|på|fra|från|from|frå))[ ]*$", re.I
+)
 _YEAR_CONTEXT = re.compile(
     r"(?:\bi|\bin|\bsiden|\bsidan|\bsince|\bår|\bfrå|\bfra|\bfrån|\bfrom|kr\.?|nok|sek|dkk|€|\$|£)\s*$"
 )

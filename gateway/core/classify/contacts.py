@@ -17,7 +17,7 @@ _STRONG = r"(?:veien|vegen|vei|veg|gata|gaten|gate|vejen|vej|gade|gatan|vägen|v
 # Finnish street words, which fi-sv writers use for many streets ("Mannerheimintie",
 # "Koulukatu"): only as the ending of a longer capitalised word.
 _FINNISH = r"(?:katu|tie|kuja|polku|väylä|vayla|tori|ranta|kaari|rinne|aukio|raitti|puistikko)"
-_WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|torg|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard)"
+_WEAK = r"(?:plass|plassen|plads|pladsen|torv|torvet|torget|torg|bakken|backen|brygga|bryggen|vænget|kroken|svingen|løkka|tunet|stigen|platsen|ringen|haven|parken|boulevard|esplanaden|esplanad|haugen|haugane|åsen|jordet|sletta|teigen|bråten|stranda)"
 # House number with an optional letter: "12B", "12 B" (not "5 i", which is "5 in"), and the
 # flat after it as Finland and Sweden write it: "12 B 7", "40 A, lgh 1102".
 _HOUSE = (
@@ -32,17 +32,18 @@ _CAP = r"[A-ZÆØÅÄÖ][\wæøåäöé\-]+"
 _NORDIC = re.compile(
     rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK}"
     rf"|[A-ZÄÖ][a-zäö\-]{{2,}}{_FINNISH})"
-    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen)"
+    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen|Torget|Torvet|Plassen|Pladsen)"
     rf"|(?:[a-zæøåäö]+s\s)(?:gate|gata|vei|veg|vej|gade|allé|plass|plads|torg|väg|gatan|vägen))"
     rf"\s{_HOUSE}{_NORDIC_TAIL}"
 )
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}"
 _EN_STREET = (
     r"(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Dr|Way|Court|Ct|Crescent|Gardens|"
-    r"Place|Pl|Terrace|Grove|Hill|Boulevard|Blvd|Square|Row|Mews|Walk|Parade|Rise|View)\.?"
+    r"Place|Pl|Terrace|Grove|Hill|Boulevard|Blvd|Square|Row|Mews|Walk|Parade|Rise|View|"
+    r"Pike|Loop|Plaza|Trail|Parkway|Pkwy|Circle|Cir|Highway|Hwy)\.?"
 )
 _EN = re.compile(
-    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[NSEW]\.?\s)?(?:[A-Z][a-z'\-]+\s){{1,3}}{_EN_STREET}(?![\w])"
+    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[NSEW]\.?\s)?(?:(?:[A-Z][a-z'\-]+|\d{{1,3}}(?:st|nd|rd|th))\s){{1,3}}{_EN_STREET}(?![\w])"
     rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite|\#)\.?\s?\d+[A-Z]?)?"
     rf"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?(?:,?\s(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?))?)"
 )
