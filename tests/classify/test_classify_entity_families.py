@@ -109,3 +109,35 @@ def test_nhs_numbers_named_a_sentence_before() -> None:
 
 def test_without_nhs_the_same_number_is_a_phone() -> None:
     assert spans("Poppy: 564 703 1609") == [("PHONE", "564 703 1609")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A medicine the lists do not name, by the dose after it.
+        ("she takes Xeljanz 5 mg every morning", [("HEALTH", "Xeljanz 5 mg")]),
+        # Generic names by their endings.
+        ("han fikk ondansetron og montelukast", [("HEALTH", "ondansetron"), ("HEALTH", "montelukast")]),
+        ("enalaprilen og omeprazol", [("HEALTH", "enalaprilen"), ("HEALTH", "omeprazol")]),
+        # Written without the Nordic letters.
+        ("hon fick hjarnskakning", [("HEALTH", "hjarnskakning")]),
+        ("fodselsdepresjon etter fodselen", [("HEALTH", "fodselsdepresjon"), ("HEALTH", "fodselen")]),
+    ],
+)  # fmt: skip
+def test_medicines_by_dose_and_ending_and_terms_without_nordic_letters(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ta 2 tabletter 500 mg hver dag, dosen er 20mg",
+        "In April she was performing; cholesterol fine; the corridor",
+        "terapin går bra",
+        "det krævede kraft",
+    ],
+)
+def test_dose_and_ending_look_alikes(text: str) -> None:
+    assert [t for t, _ in spans(text) if t == "HEALTH"] == []

@@ -284,6 +284,17 @@ _INFLECTION = r"[\w\-]*"
 _EXACT_NAMES = frozenset({"vival"})
 
 
+# Phones and foreign keyboards drop the Nordic letters: "mellemoerebetaendelse",
+# "hjarnskakning", "fodselsdepresjon". Each term is also matched as written that way (æ
+# always as "ae": "kraft" is not "kræft").
+_DIGRAPHS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "é": "e"})
+_PLAIN = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o", "é": "e"})
+
+
+def _without_diacritics(term: str) -> set[str]:
+    return {term.translate(_DIGRAPHS), term.translate(_PLAIN)} - {term}
+
+
 def _compile() -> re.Pattern[str]:
     # Multi-word terms live in the lists as separate words; rebuild known phrases first.
     phrases = [
@@ -325,6 +336,7 @@ def _compile() -> re.Pattern[str]:
     )
     singles = [t for t in all_terms if t not in phrase_words and "_" not in t]
     terms = {t.lower() for t in set(phrases) | set(singles)}
+    terms |= {v for t in terms if len(t.rstrip("*")) >= 6 for v in _without_diacritics(t)}
     bases = {t.rstrip("*") for t in terms}
     tails = {t.rstrip("*"): _INFLECTION for t in terms if t.endswith("*")}
     return re.compile(rf"(?<![\w\-])(?:{trie_pattern(bases, tails)})(?![\w])")
@@ -367,6 +379,13 @@ HEALTH_COMPOUNDS = re.compile(
     r"kravebeins?|kraveben|nyckelbens?|ribbens?|revbens?|skalle|kjeve|käk|näs|nese|finger|fingre|tå|"
     r"hofte|höft|rygg|nakke|legg|underarms?|överarms?|overarms?|fotleds?|ankels?|kranie)"
     r"(?:brott|brudd|brud)(?:et|en|ene|a)?(?![\w])"
+    # Medicines by the endings of their generic names ("klonazepam", "enalapril",
+    # "omeprazol", "ondansetron", "montelukast"), which ordinary words do not have.
+    r"|(?<![\w\-])(?!terap)[a-zæøåäö]{3,}(?:azepam|zolam|pril|sartan|olol|statin|prazol|prazole|oxetin|oxetine|"
+    r"triptan|cillin|mycin|micin|floxacin|cyclin|cycline|syklin|tidin|tidine|afil|apin|apine|pramin|"
+    r"pramine|triptylin|triptyline|profen|fenac|codone|morphone|barbital|setron|lukast|sonid|sonide|"
+    r"metason|methasone|ridon|ridone|peridol|amfetamin|amphetamine|fenidat|phenidate|gliptin|"
+    r"glitazone|semid|dipin|dipine|xaban|gatran)(?:e|en|er|et|erne|ene|s)?(?![\w])"
     # Injuries named in English: "broken collarbone", "sprained ankle", "fractured skull".
     r"|(?<![\w])(?:broken|fractured|sprained|dislocated|torn) (?:(?:left|right) )?"
     r"(?:arm|leg|wrist|ankle|collarbone|collar bone|nose|jaw|finger|toe|ribs?|hip|elbow|"
@@ -377,6 +396,27 @@ _DOSE = re.compile(
     r"(?:\s(?:xl|xr|er|sr|cr|la|uno|depot|retard|forte|zydis|mite|comp|novum|depottablett(?:er)?))?"
     r"\s?\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ml|g|ie|iu|milligram|mikrogram|microgram|mikrog)\b"
 )
+# A word with a dose in milligrams after it is a medicine, named or not: "Xeljanz 5 mg".
+_NAMED_DOSE = re.compile(
+    r"(?<![\w\-])(?P<name>[a-zæøåäö][a-zæøåäö\-]{3,})\s?\d+(?:[.,]\d+)?\s?"
+    r"(?:mg|mcg|µg|milligram|mikrogram|microgram)(?![\w])"
+)
+# Words that stand before a dose without naming a medicine.
+_NOT_A_MEDICINE = frozenset(
+    """
+    tablett tabletter tabletten tablettene tabletterna tablet tablets pille piller pillen pillene
+    pills kapsel kapsler kapslar capsule capsules dose dosen doser dosis dosage dosering dos
+    daily dagleg daglig dagligen morning morgen morgon kveld kvelden kvällen aften evening night
+    natt about around cirka omkring ungefär every hver hvert varje each total totalt more mere
+    mer than enn end från fram till until with also også också then deretter sedan derefter only
+    bare bara just took tok tog takes tager taken tatt taget given gitt givet fikk fick fått
+    received increased økt ökat øget reduced redusert minskat nedsat lowered raised upped down
+    dropped from over under less mindre styrke styrka strength extended release depot retard
+    forte injection injeksjon injektion sprøyte spruta shot twice once times ganger gange gånger
+    week weeks uke uker vecka veckor uge uger day days dag dager dagar dage hour hours timer
+    timmar kilo weighs weighed veier väger vejer
+    """.split()
+)
 # Lowercase "adhd" and "ptsd" are as telling as the capitals.
 _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 
@@ -384,6 +424,7 @@ _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 # The acronyms and compound endings are few fixed strings; most messages hold none of them.
 _ACRONYM_GATE = Gate([HEALTH_ACRONYMS])
 _LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
+_DOSE_GATE = Gate([_NAMED_DOSE])
 # Each term begins a word: a message none of whose words begins like a term holds none.
 _WORDS_GATE = Gate([HEALTH_WORDS], words=True)
 
@@ -419,6 +460,10 @@ def find_health(text: str) -> Iterator[Entity]:
         hits += HEALTH_ACRONYMS.finditer(text)
     if _LOWER_GATE.open(lower):
         hits += [*HEALTH_COMPOUNDS.finditer(lower), *_LOWER_ACRONYMS.finditer(lower)]
+    if _DOSE_GATE.open(lower):
+        for m in _NAMED_DOSE.finditer(lower):
+            if m.group("name") not in _NOT_A_MEDICINE:
+                yield Entity(m.start(), m.end(), "HEALTH", "health.lexicon", 0.85)
     for m in hits:
         if _figurative(lower, m.start(), m.end()):
             continue
