@@ -121,6 +121,9 @@ def test_without_nhs_the_same_number_is_a_phone() -> None:
         ("enalaprilen og omeprazol", [("HEALTH", "enalaprilen"), ("HEALTH", "omeprazol")]),
         # Written without the Nordic letters.
         ("hon fick hjarnskakning", [("HEALTH", "hjarnskakning")]),
+        ("han har typ 1-diabetes och fick feberkramp", [
+            ("HEALTH", "1-diabetes"), ("HEALTH", "feberkramp"),
+        ]),
         ("fodselsdepresjon etter fodselen", [("HEALTH", "fodselsdepresjon"), ("HEALTH", "fodselen")]),
     ],
 )  # fmt: skip
@@ -137,6 +140,8 @@ def test_medicines_by_dose_and_ending_and_terms_without_nordic_letters(
         "In April she was performing; cholesterol fine; the corridor",
         "terapin går bra",
         "det krævede kraft",
+        "psykosocial oppfølging og psykososialt arbeid",
+        "Diabetessykepleieren sier det er trygt",
     ],
 )
 def test_dose_and_ending_look_alikes(text: str) -> None:

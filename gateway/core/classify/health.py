@@ -253,6 +253,9 @@ panikångest* ångestsyndrom* reumatism* cellgift* streptokock* halsfluss* vinte
 havandeskapsförgiftning* abstinens* psykisk_uhelse psykiske_lidelser psykisk_sjuk psykisk_sjuke
 psykiska_problem psykisk_ohälsa psykisk_sygdom spiseproblem* ätproblem* alkoholproblem
 pregnancy_loss weeks_pregnant months_pregnant uker_på_vei veckor_gravid
+feberkramp* krampanfall* anafylaktisk* utbränd* hjärnblödning* hjerneblødning* hjernebløding*
+psykos psykosen psykoser psykoserna manisk* tvångstank* 1-diabetes 2-diabetes karies
+tandabscess* tannabscess* tannbyll*
 """.split()
 MORE_TREATMENT = """
 urinprøve* urinprov* urine_test* kardiolog* nevrolog* neurolog* gynekolog* gynækolog*
