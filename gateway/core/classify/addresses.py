@@ -52,7 +52,8 @@ US_STATE_NAMES = {
 }  # fmt: skip
 _STATE = "|".join(sorted(US_STATE_NAMES, key=len, reverse=True))
 _US_TAIL = re.compile(
-    r"(?<![\w])(?P<town>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?),?[ ]"
+    # The look-behind follows the first letter so that the search skips to capitals fast.
+    r"(?P<town>[A-Z](?<![\w][A-Z])[a-z]+(?:[ ][A-Z][a-z]+)?),?[ ]"
     rf"(?P<state>[A-Z]{{2}}|{_STATE})\.?,?[ ](?P<zip>\d{{5}})(?:-\d{{4}})?(?![\w])"
 )
 _US_STREET_BEFORE = re.compile(

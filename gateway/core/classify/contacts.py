@@ -47,7 +47,8 @@ _EN = re.compile(
     rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite|\#)\.?\s?\d+[A-Z]?)?"
     rf"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?(?:,?\s(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?))?)"
 )
-_POSTCODE_ALONE = re.compile(rf"(?<![\w]){_UK_POSTCODE}(?![\w])")
+# _UK_POSTCODE with the look-behind after its first letter, so the search skips to capitals.
+_POSTCODE_ALONE = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}(?![\w])")
 
 
 def find_emails(text: str) -> Iterator[Entity]:
