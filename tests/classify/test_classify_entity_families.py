@@ -146,3 +146,7 @@ def test_medicines_by_dose_and_ending_and_terms_without_nordic_letters(
 )
 def test_dose_and_ending_look_alikes(text: str) -> None:
     assert [t for t, _ in spans(text) if t == "HEALTH"] == []
+
+
+def test_us_number_with_the_area_code_in_brackets_and_no_space() -> None:
+    assert spans("office (614)555-0147 ext. 12") == [("PHONE", "(614)555-0147")]

@@ -229,7 +229,8 @@ _SEPARATORS = re.compile(r"[ \u00a0.\-\u2011\u2013]+")
 def _digits_of(span: str) -> tuple[str, tuple[int, ...], bool]:
     """Digits, group lengths and whether a country code was written, for one span."""
     international = span.lstrip().startswith("+")
-    span = span.replace("(0)", "")
+    # "(614)555-0147": the area code in brackets is a group of its own, as with a space.
+    span = span.replace("(0)", "").replace(")", ") ")
     groups = [_NOT_DIGIT.sub("", g) for g in _SEPARATORS.split(span)]
     groups = [g for g in groups if g]
     return "".join(groups), tuple(len(g) for g in groups), international
