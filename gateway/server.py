@@ -198,9 +198,9 @@ async def serve(runtime: Runtime) -> int:
         print(f"case-gateway: {detail}")
         await runtime.close()
         return 1
+    settle_startup_objects()  # before anything listens: no request waits for it
     # A port taken by another process propagates: the command prints one line naming the setting.
     gateway = await start_gateway(runtime)
-    settle_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
