@@ -11,6 +11,8 @@ classification, keywords, media, auto-replies, notifications), off the answer pa
 
 from __future__ import annotations
 
+import functools
+import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl
@@ -53,10 +55,22 @@ def signature_valid(request: web.Request, params: Mapping[str, str], settings: S
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature.isascii():
         return False
-    # RequestValidator compares in constant time.
-    return bool(
-        RequestValidator(token).validate(public_url_of(request, settings), dict(params), signature)
-    )
+    url = public_url_of(request, settings)
+    validator = _validator(token)
+    # The URL exactly as configured is what Twilio signs: one HMAC, compared in constant time.
+    # Anything else (the URL with or without its port, a bodySHA256 in the query) is left to
+    # RequestValidator.validate, which tries every form and compares in constant time too.
+    if "bodySHA256" not in url and hmac.compare_digest(
+        validator.compute_signature(url, params), signature
+    ):
+        return True
+    return bool(validator.validate(url, dict(params), signature))
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    """One validator per auth token (it holds the token's bytes), not one per request."""
+    return RequestValidator(token)
 
 
 def twiml(status: int = 200) -> web.Response:
@@ -233,8 +247,17 @@ def _addressed_to_us(params: Mapping[str, str], settings: Settings) -> bool:
         return True
     region = settings.sms.default_region
     # A number phonenumbers cannot validate compares as written, never as "both unknown".
-    ours = normalise_phone(tw.from_number, region) or tw.from_number.strip()
-    return (normalise_phone(params["To"], region) or params["To"].strip()) == ours
+    ours = _our_number(tw.from_number, region)
+    to = params["To"].strip()
+    if to == ours:  # as Twilio writes it (E.164): the same number, without parsing it again
+        return True
+    return (normalise_phone(to, region) or to) == ours
+
+
+@functools.lru_cache(maxsize=8)
+def _our_number(from_number: str, region: str) -> str:
+    """The service's number as compared (E.164 when valid, else as written), parsed once."""
+    return normalise_phone(from_number, region) or from_number.strip()
 
 
 def _twilio_flags(params: Mapping[str, str]) -> dict[str, object]:

@@ -142,8 +142,11 @@ class _StderrLogger:
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 
 
+_STDERR_LOGGER = _StderrLogger()  # holds nothing: one serves every logger
+
+
 def _stderr_logger(*_args: Any) -> _StderrLogger:
-    return _StderrLogger()
+    return _STDERR_LOGGER
 
 
 # Library loggers never go below these levels: below them aiosmtpd logs every line of DATA

@@ -33,10 +33,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -53,6 +53,9 @@ from gateway.workers import poll_until_stopped
 log = structlog.get_logger("gateway.receipts")
 
 SEAL_CONTEXT = b"receipt"
+_RECEIPTS = cast(Table, InboundReceipt.__table__)
+# One receipt, executed with its row as parameters (compiled once, not per receipt).
+_INSERT_ONE = insert(_RECEIPTS).returning(_RECEIPTS.c.id)
 # While senders are being answered (a receipt batch within BURST_SECONDS), processing goes on
 # at this many at once, so the event loop and the database answer senders first; after the
 # burst it goes on at ``email.receipt_concurrency``.
@@ -139,6 +142,7 @@ class ReceiptWriter:
         self.batches = 0
         self.last_batch_at = float("-inf")  # time.monotonic() the latest batch began or ended
         self.writing = False  # a batch is being written now: senders are waiting for it
+        self._insert_stmt: Any = None
 
     async def write(self, receipt: Receipt) -> HeldReceipt | None:
         """Commit ``receipt``, leased to this instance; None when it was received before.
@@ -276,23 +280,34 @@ class ReceiptWriter:
         }
 
     async def _insert_all(self, tx: Tx, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-        """Insert every row at once, skipping conflicts; the ids of those inserted, by key."""
+        """Insert every row at once, skipping conflicts; the ids of those inserted, by key.
+
+        One statement built once and executed with the rows as parameters (SQLAlchemy sends
+        them as multi-row VALUES, compiled once): building ``.values(rows)`` per batch coerced
+        every value into a literal and compiled a new statement for every batch, which cost
+        more of the event loop than answering the requests did."""
         if not rows:
             return {}
-        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        statement = (
-            dialect_insert(InboundReceipt)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["channel", "receipt_key"])
-            .returning(InboundReceipt.id, InboundReceipt.channel, InboundReceipt.receipt_key)
-        )
         try:
             async with tx.session.begin_nested():
-                result = await tx.session.execute(statement)
+                result = await tx.session.execute(self._insert_statement(), rows)
                 return {(str(c), str(k)): int(i) for i, c, k in result.all()}
         except SQLAlchemyError as exc:  # e.g. one row the database refuses: one by one
             log.warning("receipts.batch_insert_failed", error=type(exc).__name__)
             return {}
+
+    def _insert_statement(self) -> Any:
+        """``INSERT … ON CONFLICT (channel, receipt_key) DO NOTHING RETURNING id, channel,
+        receipt_key`` for this database's dialect, built once."""
+        if self._insert_stmt is None:
+            table = _RECEIPTS
+            dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+            self._insert_stmt = (
+                dialect_insert(table)
+                .on_conflict_do_nothing(index_elements=["channel", "receipt_key"])
+                .returning(table.c.id, table.c.channel, table.c.receipt_key)
+            )
+        return self._insert_stmt
 
     async def _insert(self, tx: Tx, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt | None:
         """One receipt in a savepoint; on a conflict, a retry (None) or a reused key."""
@@ -327,11 +342,7 @@ class ReceiptWriter:
         self, tx: Tx, receipt: Receipt, row: dict[str, Any]
     ) -> HeldReceipt | None:
         async with tx.session.begin_nested():
-            new_id = (
-                await tx.session.execute(
-                    insert(InboundReceipt).values(**row).returning(InboundReceipt.id)
-                )
-            ).scalar_one()
+            new_id = (await tx.session.execute(_INSERT_ONE, row)).scalar_one()
         return _held(int(new_id), receipt, row)
 
 
@@ -349,6 +360,17 @@ def _held(new_id: int, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt:
     )
 
 
+# Built once; ``keys`` expands to as many parameters as the batch has keys.
+_FILED_DIGESTS = (
+    select(Message.provider_id, SealedOriginal.sha256)
+    .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
+    .where(
+        Message.channel == bindparam("channel"),
+        Message.provider_id.in_(bindparam("keys", expanding=True)),
+    )
+)
+
+
 async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], str]:
     """The original's SHA-256 of every message already filed under a key of the batch.
 
@@ -358,11 +380,7 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     found: dict[tuple[str, str], str] = {}
     for channel in {r.channel for r in batch}:
         keys = [r.key for r in batch if r.channel == channel]
-        rows = await tx.session.execute(
-            select(Message.provider_id, SealedOriginal.sha256)
-            .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
-            .where(Message.channel == channel, Message.provider_id.in_(keys))
-        )
+        rows = await tx.session.execute(_FILED_DIGESTS, {"channel": channel, "keys": keys})
         found.update({(channel, str(key)): str(digest) for key, digest in rows.all()})
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from connectors import twilio_sms, twilio_status
 from gateway.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
@@ -22,6 +23,7 @@ from gateway.web.keys import RUNTIME
 from gateway.web.pages import add_page_routes
 
 log = structlog.get_logger("gateway.web")
+_access_log = structlog.get_logger("aiohttp.access")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,9 +74,21 @@ async def errors_and_metrics(request: web.Request, handler: Handler) -> web.Stre
             },
             status=503,
         )
-    HTTP_REQUESTS.labels(route, str(response.status)).inc()
-    HTTP_REQUEST_SECONDS.labels(route, request.method).observe(time.perf_counter() - started)
+    _requests_counter(route, response.status).inc()
+    _duration_histogram(route, request.method).observe(time.perf_counter() - started)
     return response
+
+
+# The labelled series of a route, looked up once rather than on every request (``labels``
+# takes a lock and builds the key each time). Routes and statuses are few; bounded anyway.
+@functools.lru_cache(maxsize=1024)
+def _requests_counter(route: str, status: int) -> Counter:
+    return HTTP_REQUESTS.labels(route, str(status))
+
+
+@functools.lru_cache(maxsize=1024)
+def _duration_histogram(route: str, method: str) -> Histogram:
+    return HTTP_REQUEST_SECONDS.labels(route, method)
 
 
 def route_of(request: web.Request) -> str:
@@ -89,7 +103,7 @@ class AccessLog(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         route = route_of(request) if isinstance(request, web.Request) else "unmatched"
-        structlog.get_logger("aiohttp.access").info(
+        _access_log.info(
             "http.access",
             method=request.method,
             route=route,
