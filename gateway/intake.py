@@ -54,6 +54,7 @@ from gateway.storage.db import (
     inserted_rows_mark,
     inserting,
     utcnow,
+    write_changes_sync,
 )
 from gateway.storage.models import (
     Attachment,
@@ -559,6 +560,8 @@ class IntakeService:
             )
             for hook in self.hooks:
                 await hook(ctx)
+            # The hooks' flags by one UPDATE of their own, not the savepoint's flush.
+            await s.run_sync(write_changes_sync, message)
         result = IntakeResult(
             message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )
