@@ -18,14 +18,15 @@ import contextlib
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import structlog
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.core.addresses import normalise_email, normalise_phone, token_from_recipient
 from gateway.core.classify import Classification, classify
@@ -48,11 +49,12 @@ from gateway.storage.db import (
     Tx,
     as_utc,
     forget_inserted_rows,
-    insert_row,
+    insert_object_sync,
+    insert_row_sync,
     inserted_rows_mark,
     inserting,
-    row_values,
     utcnow,
+    write_changes_sync,
 )
 from gateway.storage.models import (
     Attachment,
@@ -147,24 +149,32 @@ async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Se
     One Core ``INSERT … RETURNING`` (every message seals at least its original, so this is on
     the hot path); nothing reads the row back in the same transaction.
     """
+    return await tx.session.run_sync(seal_sync, keyring, data, context)
+
+
+def seal_sync(session: Session, keyring: Keyring, data: bytes, context: bytes) -> Sealed:
+    """``seal_into`` inside ``AsyncSession.run_sync``, with the other writes of a message."""
     blob = keyring.seal(data, context)
-    sealed = Sealed(0, hashlib.sha256(data).hexdigest(), len(data))
-    table = SealedOriginal.__table__
-    assert isinstance(table, Table)
+    digest = hashlib.sha256(data).hexdigest()
     new_id = (
-        await tx.session.execute(
-            inserting(table),
+        session.connection()
+        .execute(
+            inserting(_SEALED),
             {
                 "key_id": blob.key_id,
                 "nonce": blob.nonce,
                 "ciphertext": blob.ciphertext,
-                "sha256": sealed.sha256,
-                "size": sealed.size,
+                "sha256": digest,
+                "size": len(data),
                 "created_at": utcnow(),
             },
         )
-    ).scalar_one()
-    return replace(sealed, id=int(new_id))
+        .scalar_one()
+    )
+    return Sealed(int(new_id), digest, len(data))
+
+
+_SEALED = cast(Table, SealedOriginal.__table__)
 
 
 # A caller's own write that must commit with the message, or with the finding that it was
@@ -471,12 +481,6 @@ class IntakeService:
             for key, value in (("quoted", msg.quoted_text), ("signature", msg.signature))
             if value
         }
-        sealed = await seal_into(tx, self.keyring, msg.raw, b"original")
-        sealed_html = (
-            await seal_into(tx, self.keyring, msg.html.encode("utf-8"), b"html")
-            if msg.html
-            else None
-        )
         flags = dict(msg.flags)
         for flag in match.flags:
             flags[flag] = True
@@ -484,45 +488,57 @@ class IntakeService:
             flags["blocked_sender"] = True
         if msg.machine_mail:
             flags["machine_mail"] = True
-        message = await insert_row(
+        # The owners' queue items, their message id set once the message has one.
+        queued = await owners_queue_items(
             s,
-            Message,
-            dict(
-                direction="in",
-                channel=msg.channel,
-                provider_id=msg.provider_id,
-                sender=sender,
-                recipient=msg.recipient,
-                case_id=match.case_id,
-                contact_id=match.contact_id,
-                subject=subject.redacted if subject else "",
-                redacted_text=body.redacted,
-                stripped=stripped,
-                sealed_id=sealed.id,
-                sealed_html_id=sealed_html.id if sealed_html else None,
-                classification=_classification_record(body, subject, match),
-                priority="urgent" if body.urgent else "normal",
-                status="received" if match.case_id else "triage",
-                triage_reason=match.triage_reason,
-                flags=flags,
-                email_message_id=msg.email_message_id,
-                created_at=now,
-            ),
+            0,
+            case,
+            urgent=body.urgent,
+            triage_reason=match.triage_reason,
+            now=now,
+            blocked=blocked,
         )
-        await self._store_attachments(tx, message.id, msg)
-        # Each by one pre-built INSERT rather than a flush of the unit of work.
-        queued = [
-            await insert_row(s, QueueItem, row_values(item))
-            for item in await owners_queue_items(
-                s,
-                message.id,
-                case,
-                urgent=body.urgent,
-                triage_reason=match.triage_reason,
-                now=now,
-                blocked=blocked,
+        keyring = self.keyring
+
+        def write_rows(ss: Session) -> tuple[Sealed, Message]:
+            """The sealed original, the message and its queue items: one hand-over to the
+            synchronous side for all of them, each still its own pre-built INSERT."""
+            sealed = seal_sync(ss, keyring, msg.raw, b"original")
+            sealed_html = (
+                seal_sync(ss, keyring, msg.html.encode("utf-8"), b"html") if msg.html else None
             )
-        ]
+            message = insert_row_sync(
+                ss,
+                Message,
+                dict(
+                    direction="in",
+                    channel=msg.channel,
+                    provider_id=msg.provider_id,
+                    sender=sender,
+                    recipient=msg.recipient,
+                    case_id=match.case_id,
+                    contact_id=match.contact_id,
+                    subject=subject.redacted if subject else "",
+                    redacted_text=body.redacted,
+                    stripped=stripped,
+                    sealed_id=sealed.id,
+                    sealed_html_id=sealed_html.id if sealed_html else None,
+                    classification=_classification_record(body, subject, match),
+                    priority="urgent" if body.urgent else "normal",
+                    status="received" if match.case_id else "triage",
+                    triage_reason=match.triage_reason,
+                    flags=flags,
+                    email_message_id=msg.email_message_id,
+                    created_at=now,
+                ),
+            )
+            for item in queued:
+                item.message_id = message.id
+                insert_object_sync(ss, item)
+            return sealed, message
+
+        sealed, message = await s.run_sync(write_rows)
+        await self._store_attachments(tx, message.id, msg)
         tx.audit(
             "system",
             "message.received",
@@ -544,6 +560,8 @@ class IntakeService:
             )
             for hook in self.hooks:
                 await hook(ctx)
+            # The hooks' flags by one UPDATE of their own, not the savepoint's flush.
+            await s.run_sync(write_changes_sync, message)
         result = IntakeResult(
             message.id, False, case.ref if case else None, match.triage_reason, body.urgent
         )

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from alembic import command
@@ -37,6 +37,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -51,8 +52,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.audit_chain import AuditRecord, canonical, chain_hash
@@ -231,6 +233,7 @@ class Database:
         self._write_turn_loop: asyncio.AbstractEventLoop | None = None
         self._turn_holder: asyncio.Task[Any] | None = None
         self.directory_generation = 0  # bumped by every write to DIRECTORY_TABLES here
+        self.audit_head = AuditHeadSeen()  # the chain's head as this process last wrote it
         _watch_directory(self)
 
     async def close(self) -> None:
@@ -253,7 +256,7 @@ class Database:
                     self.fault()
                 if tx.events:
                     if self.is_sqlite:
-                        await append_audit(session, tx.events)
+                        await append_audit(session, tx.events, self.audit_head)
                     else:
                         await stage_audit(session, tx.events)
                         staged = True
@@ -352,6 +355,7 @@ class Database:
                         PendingAudit(r.actor, r.action, r.subject, dict(r.details), r.at)
                         for r in rows
                     ],
+                    self.audit_head,
                 )
             total += len(rows)
             if len(rows) < SEQUENCE_BATCH:
@@ -446,12 +450,53 @@ async def stage_audit(session: AsyncSession, events: list[PendingAudit]) -> None
     )
 
 
-async def append_audit(session: AsyncSession | AsyncConnection, events: list[PendingAudit]) -> None:
-    """Chain ``events`` after the current head (the head row lock keeps the chain unforked)."""
+@dataclass
+class AuditHeadSeen:
+    """The audit chain's head as this process last wrote it, to chain the next events on
+    without reading it first. Only a hint: the head is moved only if it is still exactly
+    this (``UPDATE … WHERE seq = … AND hash = …``), else read and chained as before."""
+
+    seq: int | None = None
+    hash: str = ""
+
+
+_HEAD_MOVE = (
+    update(AuditHead.__table__)  # type: ignore[arg-type]
+    .where(
+        AuditHead.__table__.c.id == 1,
+        AuditHead.__table__.c.seq == bindparam("was_seq"),
+        AuditHead.__table__.c.hash == bindparam("was_hash"),
+    )
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+async def append_audit(
+    session: AsyncSession | AsyncConnection,
+    events: list[PendingAudit],
+    seen: AuditHeadSeen | None = None,
+) -> None:
+    """Chain ``events`` after the current head (the head row lock keeps the chain unforked).
+
+    With ``seen`` (the head this process wrote last), one statement fewer: the head is moved
+    on from there only if it is still there, which also takes its row lock; if anyone else
+    moved it (another process, a rolled-back transaction of ours), it is read under lock
+    and the events chained after what is really there.
+    """
     # Core statements on the tables, not ORM ones: the ORM's bulk paths (an INSERT of a list,
     # an UPDATE that synchronises the session) cost more than the statements, and every
     # transaction on SQLite, every sequencing on PostgreSQL, runs these.
     head_table = _table(AuditHead)
+    if seen is not None and seen.seq is not None:
+        rows, seq, last = _chained(seen.seq, seen.hash, events)
+        moved = await session.execute(
+            _HEAD_MOVE,
+            {"was_seq": seen.seq, "was_hash": seen.hash, "new_seq": seq, "new_hash": last},
+        )
+        if getattr(moved, "rowcount", 0) == 1:
+            await session.execute(insert(_table(AuditEvent)), rows)
+            seen.seq, seen.hash = seq, last
+            return
     head = (
         await session.execute(
             select(head_table.c.seq, head_table.c.hash)
@@ -459,7 +504,17 @@ async def append_audit(session: AsyncSession | AsyncConnection, events: list[Pen
             .with_for_update()
         )
     ).one()
-    seq, prev = int(head[0]), str(head[1])
+    rows, seq, last = _chained(int(head[0]), str(head[1]), events)
+    await session.execute(insert(_table(AuditEvent)), rows)
+    await session.execute(update(head_table).where(head_table.c.id == 1).values(seq=seq, hash=last))
+    if seen is not None:
+        seen.seq, seen.hash = seq, last
+
+
+def _chained(
+    seq: int, prev: str, events: list[PendingAudit]
+) -> tuple[list[dict[str, Any]], int, str]:
+    """The audit rows of ``events`` chained after (seq, prev), and the new head."""
     rows: list[dict[str, Any]] = []
     for ev in events:
         seq += 1
@@ -479,8 +534,7 @@ async def append_audit(session: AsyncSession | AsyncConnection, events: list[Pen
             }
         )
         prev = digest
-    await session.execute(insert(_table(AuditEvent)), rows)
-    await session.execute(update(head_table).where(head_table.c.id == 1).values(seq=seq, hash=prev))
+    return rows, seq, prev
 
 
 def _table(model: type[Any]) -> Table:
@@ -528,15 +582,76 @@ async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str,
     set, so a later change to it (a policy hook setting a flag) is written by the next flush
     as an UPDATE, as before.
     """
+    return await session.run_sync(insert_row_sync, model, values)
+
+
+def insert_row_sync(session: Session, model: type[RowT], values: dict[str, Any]) -> RowT:
+    """``insert_row`` inside ``AsyncSession.run_sync``: several writes of one message then
+    share one hand-over to SQLAlchemy's synchronous side instead of one each.
+
+    Executed on the session's connection (the ORM's execute path adds nothing for a Core
+    INSERT), and the object is made as a loaded row is, its columns put in place without an
+    attribute event each.
+    """
     table = model.__table__  # type: ignore[attr-defined]
     row = dict.fromkeys(_insert_columns(table))
     row.update(values)
-    new_id = (await session.execute(inserting(table), row)).scalar_one()
-    obj = model(id=new_id, **row)  # type: ignore[call-arg]
+    row["id"] = int(session.connection().execute(inserting(table), row).scalar_one())
+    obj: Any = instance_state_factory(model)
+    obj.__dict__.update(row)
+    _attach_inserted(session, obj)
+    return cast(RowT, obj)
+
+
+def insert_object_sync(session: Session, obj: Any) -> None:
+    """Insert a new, not yet added ORM object the same way and attach it, its id set."""
+    new_id = session.connection().execute(inserting(obj.__table__), row_values(obj)).scalar_one()
+    obj.id = int(new_id)
+    _attach_inserted(session, obj)
+
+
+_UPDATES: dict[tuple[Table, frozenset[str]], Update] = {}
+
+
+def write_changes_sync(session: Session, obj: Any) -> bool:
+    """Write what was changed on a row ``insert_row`` attached (a policy hook's flags, the
+    priority) by one pre-built Core UPDATE, and mark the object unchanged; inside
+    ``AsyncSession.run_sync``.
+
+    The same UPDATE the next flush would make, without the unit of work (which cost more
+    than the statement, once per message). False, and nothing done, when something other
+    than plain columns changed: the flush then writes it as before.
+    """
+    state = inspect(obj)
+    changed = frozenset(state.committed_state)
+    if not changed:
+        return True
+    table = obj.__table__
+    if not changed <= frozenset(_insert_columns(table)):
+        return False
+    stmt = _UPDATES.get((table, changed))
+    if stmt is None:
+        stmt = _UPDATES[(table, changed)] = (
+            update(table)
+            .where(table.c.id == bindparam("_row_id"))
+            .values({key: bindparam(key) for key in sorted(changed)})
+        )
+    params = {key: state.dict[key] for key in changed}
+    params["_row_id"] = obj.id
+    session.connection().execute(stmt, params)
+    state._commit_all(state.dict, session.identity_map)  # as a flush marks what it wrote
+    return True
+
+
+def instance_state_factory(model: type[Any]) -> Any:
+    """An empty instance of ``model`` with its ORM state, as the ORM makes one to load a row."""
+    return manager_of_class(model).new_instance()
+
+
+def _attach_inserted(session: Session, obj: Any) -> None:
     make_transient_to_detached(obj)
     session.add(obj)
     session.info.setdefault(INSERTED_ROWS, []).append(obj)
-    return obj
 
 
 def among(session: AsyncSession, column: Any, values: list[str]) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from gateway.audit import verify, verify_database
 from gateway.core.audit_chain import GENESIS_HASH, AuditRecord, canonical, chain_hash, verify_chain
-from gateway.storage.db import Database
+from gateway.storage.db import Database, StatementCounter
 from gateway.storage.models import AuditEvent
 
 
@@ -100,10 +100,60 @@ async def test_concurrent_writers_in_one_process_keep_one_chain(db_url: str) -> 
     await db.close()
 
 
+async def test_chain_continues_when_someone_else_moved_the_head(db_url: str) -> None:
+    """Each process chains on from the head it last wrote without reading it; when another
+    instance (or a transaction of its own that rolled back) moved it, it reads it instead."""
+    first, second = Database(db_url), Database(db_url)
+    await first.migrate()
+    for i in range(3):
+        for db in (first, second, first):
+            async with db.transaction() as tx:
+                tx.audit("system", "test.event", f"item:{i}", i=i)
+        # As a transaction of its own leaves it when it rolls back after chaining its events.
+        assert first.audit_head.seq is not None
+        first.audit_head.seq += 1
+        first.audit_head.hash = "0" * 64
+    for db in (first, second):
+        await db.sequence_audit()
+    verdict = await verify_database(first)
+    assert verdict.ok, verdict.problem
+    assert verdict.verified == 9
+    await first.close()
+    await second.close()
+
+
+async def test_a_transaction_chains_its_events_on_the_head_it_wrote_last(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: the head is moved on from where this process left it (one statement), not
+    read first; a head moved by another writer is read (as before)."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/head.db"
+    db, other = Database(url), Database(url)
+    await db.migrate()
+
+    async def statements(writer: Database) -> list[str]:
+        with StatementCounter(writer.engine) as counter:
+            async with writer.transaction() as tx:
+                tx.audit("system", "test.event", "item:1")
+        return [s.split()[0] + " " + s.split()[1] for s in counter.statements if "audit_" in s]
+
+    await statements(db)  # the first one reads the head
+    assert await statements(db) == ["UPDATE audit_head", "INSERT INTO"]
+    await statements(other)  # moves the head under db's feet
+    assert await statements(db) == [
+        "UPDATE audit_head",
+        "SELECT audit_head.seq,",
+        "INSERT INTO",
+        "UPDATE audit_head",
+    ]
+    verdict = await verify_database(db)
+    assert verdict.ok and verdict.verified == 4
+    await db.close()
+    await other.close()
+
+
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from gateway.storage.db import Database
+    from gateway.storage.db import Database, StatementCounter
     async def main(url, actor, n):
         db = Database(url)
         for i in range(n):
