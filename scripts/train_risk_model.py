@@ -66,10 +66,12 @@ MIN_BETA = 2.0  # never lower: SELF_HARM and CHILD_AT_RISK are raised when in do
 # high-severity message would justify raising every message.
 PRECISION_FLOOR = 0.80
 TYPE_WEIGHT = 0.3  # share of the mean per-type F1 in the objective (--type-weight)
-# A THREAT flag sends the duty desk after a person; raised on every message that brushes a
-# risk word it stops meaning anything. Its out-of-fold precision must stay at this floor
-# (--threat-precision); the high-severity types have none: when in doubt, raise.
-TYPE_PRECISION_FLOOR = {"THREAT": 0.60}
+# A flag raised on every message that brushes a risk word stops meaning anything (a THREAT
+# flag sends the duty desk after a person). Each type's out-of-fold precision must stay at
+# its floor (--threat-precision, --self-harm-precision), as "any risk" must stay at
+# PRECISION_FLOOR. The floors are set low enough that they cost no high-severity message
+# out of fold (a THREAT floor of 0.70 cost one); check that figure after changing them.
+TYPE_PRECISION_FLOOR = {"THREAT": 0.60, "SELF_HARM": 0.50}
 # When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
 # can be vetoed by the model only when it is all but certain.
 FRAME_FLOOR_CAP = {"SELF_HARM": 0.02, "CHILD_AT_RISK": 0.02}
@@ -177,7 +179,8 @@ def objective(
     type_weight: float = TYPE_WEIGHT,
 ) -> tuple[bool, int, float]:
     """What the tuner maximises, in order: precision ("any risk") at PRECISION_FLOOR or
-    above, and each type of TYPE_PRECISION_FLOOR at its floor; the number of high-severity messages caught; then the message-level F-beta
+    above and each type of TYPE_PRECISION_FLOOR at its floor; the number of high-severity
+    messages caught; then the message-level F-beta
     (recall weighs beta² times precision) over "any risk", with high-severity messages
     counting HIGH_WEIGHT times and a flagged trap TRAP_COST false alarms, plus a small
     share of per-type F1 so that each type keeps its meaning. The same decision as
@@ -302,7 +305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--threat-precision",
         type=float,
         default=TYPE_PRECISION_FLOOR["THREAT"],
-        help="least out-of-fold precision of THREAT (0: no floor)",
+        help="out-of-fold precision THREAT must keep (0: no floor)",
+    )
+    parser.add_argument(
+        "--self-harm-precision",
+        type=float,
+        default=TYPE_PRECISION_FLOOR["SELF_HARM"],
+        help="out-of-fold precision SELF_HARM must keep (0: no floor)",
     )
     parser.add_argument(
         "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
@@ -392,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         high_weight=args.high_weight,
         type_weight=args.type_weight,
         trap_cost=args.trap_cost,
-        type_floor={**TYPE_PRECISION_FLOOR, "THREAT": args.threat_precision},
+        type_floor={"THREAT": args.threat_precision, "SELF_HARM": args.self_harm_precision},
     )
     flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
     for type_, d in decisions.items():

@@ -46,7 +46,10 @@ NOT_REAL = re.compile(
     r"game|gaming|fortnite|minecraft|"
     # Swedish "säng" (bed) typed without its accent is Norwegian "sang" (song): "hon gömmer
     # sig under sangen" is a child hiding under the bed, not a song.
-    r"(?<!under )(?<!på )(?<!pa )(?<!ur )(?<!vid )(?<!bakom )(?:sang|sangen)|sange|sanger|sangtekst\w*|"
+    r"(?:sang|sangen)"
+    r"(?<!under sang)(?<!under sangen)(?<!på sang)(?<!på sangen)(?<!pa sang)(?<!pa sangen)"
+    r"(?<!ur sang)(?<!ur sangen)(?<!vid sang)(?<!vid sangen)(?<!bakom sang)(?<!bakom sangen)|"
+    r"sange|sanger|sangtekst\w*|"
     r"låten|låtar|låtarna|"
     r"låttext\w*|song|songs|lyrics|"
     r"nyhet\w*|nyheder\w*|news|avis\w*|tidning\w*|newspaper|artikkel\w*|artikel\w*|article|"
@@ -193,7 +196,7 @@ _IDIOMS = re.compile(
     r"(?:dreper|drep|dræber|dödar|killing) (?:meg|mig|mej|me) (?:på|paa|at|i) "
     r"(?:trening\w*|træning\w*|träning\w*|the gym|gymmet|crossfit|spinning)|"
     # A match won by a score: "di slog Vasa 6-2", "Dawgs beat Florida 34-3".
-    r"(?:slog|slo|slått|slaaet|slagit|slagi|slår|beat|beats|thrashed|hammered|smashed|knuste|krossade) "
+    r"\b(?:slog|slo|slått|slaaet|slagit|slagi|slår|beat|beats|thrashed|hammered|smashed|knuste|krossade) "
     r"(?:\w+ ){1,3}\d{1,3} ?[-–] ?\d{1,3}\b|"
     # Something that "kills me": "det slår mig ihjel at vente", "det här slår mig ihjel".
     r"(?:det|det her|det här|dette|detta|denne|denna) (?:\w+ )?(?:slår|slaar) (?:meg|mig|mej) "
