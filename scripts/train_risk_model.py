@@ -66,6 +66,12 @@ MIN_BETA = 2.0  # never lower: SELF_HARM and CHILD_AT_RISK are raised when in do
 # high-severity message would justify raising every message.
 PRECISION_FLOOR = 0.80
 TYPE_WEIGHT = 0.3  # share of the mean per-type F1 in the objective (--type-weight)
+# A flag raised on every message that brushes a risk word stops meaning anything (a THREAT
+# flag sends the duty desk after a person). Each type's out-of-fold precision must stay at
+# its floor (--threat-precision, --self-harm-precision), as "any risk" must stay at
+# PRECISION_FLOOR. The floors are set low enough that they cost no high-severity message
+# out of fold (a THREAT floor of 0.70 cost one); check that figure after changing them.
+TYPE_PRECISION_FLOOR = {"THREAT": 0.60, "SELF_HARM": 0.50}
 # When in doubt for SELF_HARM and CHILD_AT_RISK, raise: a confident frame of these types
 # can be vetoed by the model only when it is all but certain.
 FRAME_FLOOR_CAP = {"SELF_HARM": 0.02, "CHILD_AT_RISK": 0.02}
@@ -143,6 +149,7 @@ class Arrays:
         messages: Sequence[Scored],
         high_weight: float = HIGH_WEIGHT,
         trap_cost: float = TRAP_COST,
+        type_floor: dict[str, float] | None = None,
     ) -> None:
         import numpy as np
 
@@ -160,6 +167,8 @@ class Arrays:
         self.any_gold = self.gold.any(axis=1)
         self.weight = np.where([m.high for m in messages], high_weight, 1.0)
         self.fp_cost = np.where([m.trap for m in messages], trap_cost, 1.0)
+        floors = TYPE_PRECISION_FLOOR if type_floor is None else type_floor
+        self.type_floor = [(RISK_TYPES.index(t), f) for t, f in floors.items() if f > 0]
 
 
 def objective(
@@ -170,7 +179,8 @@ def objective(
     type_weight: float = TYPE_WEIGHT,
 ) -> tuple[bool, int, float]:
     """What the tuner maximises, in order: precision ("any risk") at PRECISION_FLOOR or
-    above; the number of high-severity messages caught; then the message-level F-beta
+    above and each type of TYPE_PRECISION_FLOOR at its floor; the number of high-severity
+    messages caught; then the message-level F-beta
     (recall weighs beta² times precision) over "any risk", with high-severity messages
     counting HIGH_WEIGHT times and a flagged trap TRAP_COST false alarms, plus a small
     share of per-type F1 so that each type keeps its meaning. The same decision as
@@ -202,6 +212,9 @@ def objective(
     f1 = np.where(a > 0, 2 * a / np.maximum(1, 2 * a + wrong), 0.0)
     n_got = int(got.sum())
     precise = n_got == 0 or (got & arrays.any_gold).sum() / n_got >= PRECISION_FLOOR
+    for j, floor in arrays.type_floor:
+        n_raised = int(raised[:, j].sum())
+        precise = precise and (n_raised == 0 or a[j] / n_raised >= floor)
     high_caught = int((got & arrays.high).sum())
     return bool(precise), high_caught, score + type_weight * float(f1.mean())
 
@@ -221,9 +234,10 @@ def tune(
     high_weight: float = HIGH_WEIGHT,
     type_weight: float = TYPE_WEIGHT,
     trap_cost: float = TRAP_COST,
+    type_floor: dict[str, float] | None = None,
 ) -> tuple[dict[str, Thresholds], float]:
     """Per-type thresholds and the trap gate, by coordinate ascent on ``objective``."""
-    arrays = Arrays(messages, high_weight, trap_cost)
+    arrays = Arrays(messages, high_weight, trap_cost, type_floor)
     decisions = {t: Thresholds(0.3, 0.5, 0.0) for t in RISK_TYPES}
 
     def better(a: tuple[bool, int, float], b: tuple[bool, int, float]) -> bool:
@@ -286,6 +300,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=TRAP_COST,
         help="how many false alarms a flagged hard negative counts as",
+    )
+    parser.add_argument(
+        "--threat-precision",
+        type=float,
+        default=TYPE_PRECISION_FLOOR["THREAT"],
+        help="out-of-fold precision THREAT must keep (0: no floor)",
+    )
+    parser.add_argument(
+        "--self-harm-precision",
+        type=float,
+        default=TYPE_PRECISION_FLOOR["SELF_HARM"],
+        help="out-of-fold precision SELF_HARM must keep (0: no floor)",
     )
     parser.add_argument(
         "--no-trap-gate", action="store_true", help="never let the hard-negative model veto"
@@ -375,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         high_weight=args.high_weight,
         type_weight=args.type_weight,
         trap_cost=args.trap_cost,
+        type_floor={"THREAT": args.threat_precision, "SELF_HARM": args.self_harm_precision},
     )
     flagged = {i: flags(m, decisions, gate) for i, m in zip(scored, messages, strict=True)}
     for type_, d in decisions.items():

@@ -67,6 +67,25 @@ def _risk_words_in_scope(text: str, word: str) -> list[bool]:
         ("For et år siden sa legen at alkohol ville drepe meg", "drepe"),
         ("the overdose in 2011 was an accident", "overdose"),
         ("det viste sig at moren bankede tæpper", "bank"),
+        # A match won by a score, and board games.
+        ("laget hans slo Molde 3-1 i går", "slo"),
+        ("we beat the Rovers 2 - 0 on Saturday", "beat"),
+        ("han sa han skulle drepe meg i sjakk", "drepe"),
+        ("she says she'll murder me at mario kart", "murder"),
+        # Something that "kills me", and thinking one would die.
+        ("det her slår mig ihjel, al den venten", "ihjel"),
+        ("I thought I was going to die on that hill", "die"),
+        ("jeg trodde jeg skulle dø på den bakken", "dø"),
+        # A cut finger in the kitchen.
+        ("hun skar sig i tommelfingeren på brødkniven", "skar"),
+        ("he cut his hand on a tin of tomatoes", "cut"),
+        # Read in the paper; guns kept as the law asks.
+        ("jeg leste i avisa om en far som slo barna sine", "slo"),
+        ("the rifles are locked in a gun safe in the cellar", "rifles"),
+        ("min man har sitt gevär hos jaktlaget", "gevär"),
+        # Asked whether, and answered no.
+        ("legen spurte om jeg har tanker om å ta livet mitt og jeg sa nei", "livet"),
+        ("the nurse asked if she wanted to hurt herself and she said no", "hurt"),
     ],
 )
 def test_families_of_hard_negatives_are_out_of_scope(text: str, word: str) -> None:
@@ -90,6 +109,12 @@ def test_families_of_hard_negatives_are_out_of_scope(text: str, word: str) -> No
         ("I cut myself again", "cut"),
         ("han slo på henne", "slo"),
         ("Liva er ikke kommet hjem og mor svarer ikke", "ikke"),
+        # Neighbours of the families above that stay risks.
+        ("han slo henne i går kveld, hun er 4 år", "slo"),
+        ("hun skar seg i armen igjen i natt", "skar"),
+        ("legen spurte om jeg har tanker om å ta livet mitt og jeg sa ja", "livet"),
+        ("hon gömmer sig under sangen och styvpappa slår henne", "slår"),
+        ("jeg tror han kommer til å drepe meg", "drepe"),
     ],
 )
 def test_real_risks_stay_in_scope(text: str, word: str) -> None:
@@ -224,3 +249,29 @@ def test_identifiers_with_unusual_separators(text: str, type_: str, span: str) -
 
 def test_a_date_before_an_amount_stays_a_date() -> None:
     assert not classify("møte 12.08.72 44405 kr").entities
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Ella skrek "jeg dreper deg" til broren over siste pølsa, fem minutter etter var de venner igjen',
+        'my lad shouted "I\'ll kill you" at his mate over the controller, we all laughed about it',
+        'hon sa "jag ska döda dig" när jag tog hennes kaffe, vi är fortfarande vänner',
+    ],
+)
+def test_a_quoted_threat_said_in_play_raises_no_threat(text: str) -> None:
+    assert "THREAT" not in {r.type for r in classify(text).risks}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Han skrattade och sa "jag ska döda dig" när han gick',
+        'He laughed and said "I\'ll kill you" as he left the office',
+        'Faren ropte "jeg dreper deg" til saksbehandleren i resepsjonen',
+        # Laughter inside the quote is part of what was said.
+        'Han skrev "jag ska döda dig, du och alla som skrattade"',
+    ],
+)
+def test_a_quoted_threat_with_one_man_laughing_stays_a_threat(text: str) -> None:
+    assert "THREAT" in {r.type for r in classify(text).risks}

@@ -24,6 +24,7 @@ from .scope import (
     inside_idiom,
     is_hypothetical,
     is_negated,
+    joking_quote,
     start_of,
 )
 from .word_index import WordStartIndex
@@ -62,7 +63,7 @@ def phrase_risks(text: str, lower: str | None = None) -> list[Risk]:
     found: dict[str, Risk] = {}
     for rule, m in candidates:
         start, end = m.start(), m.end()
-        if inside_idiom(lower, start, end):
+        if inside_idiom(lower, start, end) or joking_quote(text, lower, start, end):
             continue
         clause_start = start_of(clause_breaks, start)
         if not rule.negated_by_design and is_negated(text, clause_start, start, end):
