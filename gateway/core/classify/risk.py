@@ -109,27 +109,29 @@ class RiskModel:
     ) -> tuple[list[float], list[tuple[str, tuple[float, ...]]]]:
         """Each type's probability (then the trap model's, when there is one), and the
         weighted features present (for explanations)."""
-        # Most of a message's features carry no weight; the set intersection and the
-        # column sums run in C.
-        names = list(features & self._names)
-        rows = list(map(self.weights.__getitem__, names))
-        biases = self.bias if self.trap_bias is None else (*self.bias, self.trap_bias)
-        sums = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * len(biases)
-        out = [
-            1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, bias + total))))
-            for bias, total in zip(biases, sums, strict=True)
-        ]
-        return out, list(zip(names, rows, strict=True))
+        # Most of a message's features carry no weight: one look-up each (``map`` runs
+        # in C) finds the rows of those that do, and the column sums run in C too.
+        found = list(map(self.weights.get, features))
+        biases = self._biases
+        if not any(found):
+            return [_sigmoid(bias) for bias in biases], []
+        present = [(f, w) for f, w in zip(features, found, strict=True) if w is not None]
+        sums = map(sum, zip(*[w for _, w in present], strict=True))
+        return [_sigmoid(bias + total) for bias, total in zip(biases, sums, strict=True)], present
 
     @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(self.weights)
+    def _biases(self) -> tuple[float, ...]:
+        return self.bias if self.trap_bias is None else (*self.bias, self.trap_bias)
 
     @staticmethod
     def top(present: list[tuple[str, tuple[float, ...]]], i: int, n: int = 4) -> list[str]:
         """The ``n`` features that pushed type ``i`` up most."""
         ranked = sorted(((w[i], f) for f, w in present if w[i] > 0), reverse=True)
         return [f for _, f in ranked[:n]]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
 @lru_cache(maxsize=1)

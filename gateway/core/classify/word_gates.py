@@ -196,7 +196,6 @@ class WordGates:
         self._by_word: dict[str, int] = {}
         self._last: tuple[str, int] = ("", 0)
         self._count = 0
-        self._odd: re.Pattern[str] | None = None
         self._odd_chars: frozenset[str] = frozenset()
         self._last_odd: tuple[str, frozenset[str]] = ("", frozenset())
 
@@ -204,8 +203,6 @@ class WordGates:
         """Letters ``odd_letters`` reports (those that match other letters when case is
         ignored)."""
         self._odd_chars |= letters
-        if self._odd_chars:
-            self._odd = re.compile("[" + "".join(map(re.escape, sorted(self._odd_chars))) + "]")
         self._last_odd = ("", frozenset())
 
     def odd_letters(self, text: str) -> frozenset[str]:
@@ -213,7 +210,9 @@ class WordGates:
         last = self._last_odd
         if last[0] is text or last[0] == text:
             return last[1]
-        found = frozenset(self._odd.findall(text)) if self._odd is not None else frozenset()
+        # A few rare letters: each is looked for on its own (a fast search in C) rather
+        # than by a character class tried at every position.
+        found = frozenset(c for c in self._odd_chars if c in text)
         self._last_odd = (text, found)
         return found
 
