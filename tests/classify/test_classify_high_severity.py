@@ -111,23 +111,30 @@ def _trainer() -> ModuleType:
     return module
 
 
+def _scored(
+    trainer: ModuleType, p: dict[str, float], gold: set[str], *, high: bool = False
+) -> object:
+    """One message as the tuner sees it: the model's probabilities, in scope, no rule fired."""
+    probabilities = dict.fromkeys(RISK_TYPES, 0.0)
+    probabilities.update(p)
+    probabilities[trainer.TRAP] = 0.0
+    return trainer.Scored(
+        p=probabilities,
+        words="in_scope",
+        phrase=dict.fromkeys(RISK_TYPES, False),
+        framed=dict.fromkeys(RISK_TYPES, False),
+        gold=frozenset(gold),
+        high=high,
+        trap=not gold,
+    )
+
+
 def test_the_tuner_keeps_a_high_severity_message_at_the_cost_of_a_false_alarm() -> None:
     _needs_training_tools()
     trainer = _trainer()
 
     def scored(p: float, gold: set[str], *, high: bool = False) -> object:
-        probabilities = dict.fromkeys(RISK_TYPES, 0.0)
-        probabilities["SELF_HARM"] = p
-        probabilities[trainer.TRAP] = 0.0
-        return trainer.Scored(
-            p=probabilities,
-            words="in_scope",
-            phrase=dict.fromkeys(RISK_TYPES, False),
-            framed=dict.fromkeys(RISK_TYPES, False),
-            gold=frozenset(gold),
-            high=high,
-            trap=not gold,
-        )
+        return _scored(trainer, {"SELF_HARM": p}, gold, high=high)
 
     # Twelve clear risks; one high-severity message the model is unsure of (0.15), below
     # three false alarms (0.2). Catching it costs three false alarms; precision stays
@@ -151,17 +158,7 @@ def test_the_tuner_holds_threat_to_its_precision_floor() -> None:
     trainer = _trainer()
 
     def scored(threat: float, child: float, gold: set[str]) -> object:
-        probabilities = dict.fromkeys(RISK_TYPES, 0.0)
-        probabilities.update({"THREAT": threat, "CHILD_AT_RISK": child, trainer.TRAP: 0.0})
-        return trainer.Scored(
-            p=probabilities,
-            words="in_scope",
-            phrase=dict.fromkeys(RISK_TYPES, False),
-            framed=dict.fromkeys(RISK_TYPES, False),
-            gold=frozenset(gold),
-            high=False,
-            trap=False,
-        )
+        return _scored(trainer, {"THREAT": threat, "CHILD_AT_RISK": child}, gold)
 
     # Four clear threats and one unsure one; six messages about a child that the THREAT
     # model is as unsure of. Raising THREAT down to 0.35 catches one more message but makes
