@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import secrets
 import time
 from collections import deque
@@ -385,6 +386,13 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     return found
 
 
+# Receipts held here with their payload in memory, waiting for their turn. Past this many, a
+# burst's further receipts wait in the database with only their ids here (leased to this
+# instance and renewed all the same) and are read back as room frees up, in the order they
+# came: memory stays flat however many messages a burst answers before they are filed.
+HELD_IN_MEMORY = 1000
+
+
 def _chunks(ids: list[int], size: int = 1000) -> list[list[int]]:
     """``ids`` in lists of at most ``size``: one bound parameter each in an IN (...)."""
     return [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -443,7 +451,8 @@ class ReceiptWorker:
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
         self._local: deque[HeldReceipt] = deque()  # taken here, not started yet
-        self._held: dict[int, HeldReceipt] = {}  # every receipt whose lease this instance holds
+        self._held: dict[int, HeldReceipt] = {}  # leased here, with the payload in memory
+        self._parked: deque[int] = deque()  # leased here, the payload left in the database
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._last_poll = 0.0
         self._warned_at = 0.0
@@ -462,8 +471,11 @@ class ReceiptWorker:
         if self.stopping.is_set():
             await self._release([held.id])  # the next instance takes it
             return True
-        self._held[held.id] = held
-        self._local.append(held)
+        if self._parked or len(self._local) >= HELD_IN_MEMORY:
+            self._parked.append(held.id)  # read back from the database when its turn comes
+        else:
+            self._held[held.id] = held
+            self._local.append(held)
         self.wake.set()
         return True
 
@@ -485,6 +497,8 @@ class ReceiptWorker:
     async def run_once(self) -> int:
         """Start processing what is waiting, up to the concurrency; returns how many started."""
         self.wake.clear()
+        if self._parked and len(self._local) < HELD_IN_MEMORY // 2 and not self.stopping.is_set():
+            await self._unpark(HELD_IN_MEMORY - len(self._local))
         started = 0
         limit = self._limit()
         now = time.monotonic()
@@ -510,6 +524,41 @@ class ReceiptWorker:
             await self._warn_if_old()
         RECEIPTS_IN_FLIGHT.set(len(self._tasks))
         return started
+
+    async def _unpark(self, room: int) -> None:
+        """Read back, oldest first, the payloads of receipts leased here and left in the
+        database. One whose lease is no longer ours was taken over: its new holder files it."""
+        # The ids stay counted as leased here until their payloads are in memory.
+        ids = list(itertools.islice(self._parked, room))
+        try:
+            async with self.db.read() as s:
+                rows = [
+                    row
+                    for chunk in _chunks(ids)
+                    for row in (
+                        await s.execute(
+                            select(InboundReceipt)
+                            .where(
+                                InboundReceipt.id.in_(chunk),
+                                InboundReceipt.lease_owner == self.owner,
+                            )
+                            .order_by(InboundReceipt.id)
+                        )
+                    ).scalars()
+                ]
+        except (StoreUnavailable, SQLAlchemyError) as exc:  # still leased here: next time
+            log.warning("receipts.read_back_failed", error=str(exc), receipts=len(ids))
+            return
+        for _ in ids:
+            self._parked.popleft()
+        for row in rows:
+            held = self._unsealed(row)
+            self._held[held.id] = held
+            self._local.append(held)
+
+    def leased_here(self) -> list[int]:
+        """Every receipt whose lease this instance holds, in memory or left in the database."""
+        return sorted([*self._held, *self._parked])
 
     def _limit(self) -> int:
         """How many may be processed at once now: fewer while senders are being answered
@@ -644,7 +693,7 @@ class ReceiptWorker:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
-            ids = sorted(self._held)
+            ids = self.leased_here()
             if not ids or stop.is_set():
                 continue
             try:
@@ -673,6 +722,8 @@ class ReceiptWorker:
         """On stop: what has not started goes back at once; what is running may finish."""
         waiting = [held.id for held in self._local]
         self._local.clear()
+        waiting += self._parked
+        self._parked.clear()
         tasks = list(self._tasks.values())
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=drain_seconds)
@@ -721,7 +772,7 @@ class ReceiptWorker:
         if self.settled is None:
             self.settled = asyncio.Condition()
         async with self.settled:
-            await self.settled.wait_for(lambda: len(self._held) <= still_held)
+            await self.settled.wait_for(lambda: len(self._held) + len(self._parked) <= still_held)
 
     async def until_drained(self) -> None:
         """Wait until no receipt is waiting in the database at all, retries and other

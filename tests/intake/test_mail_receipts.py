@@ -6,6 +6,8 @@ ever lost or stored twice, whatever happens between the two phases.
 - The same DATA twice while the first is still waiting: one receipt, one message.
 - Two instances on PostgreSQL claiming the same receipts: each is processed by one of them,
   and a receipt whose holder stalls past its lease is finished by the other, stored once.
+- A burst past what is held in memory waits in the database, leased here, and is filed in
+  the order it came, each once; on stop it is handed back with the rest.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from connectors.email_in import ServiceMailHandler
 from connectors.email_parsing import ParserPool
+from gateway import receipts
 from gateway.intake import IntakeFinish, IntakeResult
 from gateway.receipts import HeldReceipt, Receipt, ReceiptWorker, ReceiptWriter
 from gateway.runtime import Runtime, build_runtime
@@ -287,3 +291,66 @@ async def test_a_receipt_whose_holder_stalls_past_its_lease_is_filed_once(pg_url
         assert other.processed == 1 and slow.processed == 0
         assert await stored_count(a.db, Message) == 1
         assert await stored_count(a.db, InboundReceipt) == 0
+
+
+async def test_a_burst_past_what_is_held_in_memory_waits_in_the_database_and_is_filed_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(receipts, "HELD_IN_MEMORY", 4)
+    keys = new_key_line("shared")
+    total = 15
+    async with instance(sqlite_url, keys) as (rt, handler):
+        await rt.db.migrate()
+        seen: Counter[int] = Counter()
+
+        async def counting(held: HeldReceipt, finish: IntakeFinish) -> IntakeResult:
+            seen[held.id] += 1
+            return await handler.process_receipt(held, finish)
+
+        worker = ReceiptWorker(rt.db, rt.keyring, rt.settings, {"email": counting})
+        for n in range(total):  # answered before any is processed: a burst
+            key = f"<receipt-{200 + n}@example.org>|{SERVICE}"
+            assert await worker.receive(
+                Receipt("email", key, FAMILY, SERVICE, family_mail(200 + n))
+            )
+        # Four wait in memory with their payload; the rest only by id, each leased here.
+        assert len(worker._local) == 4 and len(worker._parked) == total - 4
+        leased = worker.leased_here()
+        assert len(leased) == total
+        async with rt.db.read() as s:
+            owners = set((await s.execute(select(InboundReceipt.lease_owner))).scalars().all())
+        assert owners == {worker.owner}
+
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        await worker.until_settled()
+        stop.set()
+        await running
+        # Filed in the order they came, each once.
+        assert list(seen) == leased and set(seen.values()) == {1}
+        assert await stored_count(rt.db, Message) == total
+        assert await stored_count(rt.db, InboundReceipt) == 0
+        await worker.writer.close()
+
+
+async def test_receipts_waiting_in_the_database_are_handed_back_on_stop(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(receipts, "HELD_IN_MEMORY", 2)
+    keys = new_key_line("shared")
+    async with instance(sqlite_url, keys) as (rt, handler):
+        await rt.db.migrate()
+        worker = ReceiptWorker(rt.db, rt.keyring, rt.settings, {"email": handler.process_receipt})
+        for n in range(6):
+            key = f"<receipt-{300 + n}@example.org>|{SERVICE}"
+            assert await worker.receive(
+                Receipt("email", key, FAMILY, SERVICE, family_mail(300 + n))
+            )
+        assert len(worker._parked) == 4
+        stop = asyncio.Event()
+        stop.set()  # stopped before processing anything: everything goes back
+        await worker.run(stop, drain_seconds=0)
+        assert worker.leased_here() == [] and worker.processed == 0
+        async with rt.db.read() as s:
+            owners = (await s.execute(select(InboundReceipt.lease_owner))).scalars().all()
+        assert len(owners) == 6 and set(owners) == {None}  # the next instance takes them all
