@@ -43,7 +43,10 @@ NOT_REAL = re.compile(
     # (Whole words: "filmet ham" is filming someone, "låta mig gå" is letting go, "seriously".)
     r"\b(?:film|filmen|filmer|filmene|filmerne|filmene|films|movie\w*|serien|serier|serierna|series|"
     r"netflix|tv|tv-serie\w*|boka|boken|bogen|book|novel|roman|romanen|romaner|spill|spillet|spelet|"
-    r"game|gaming|fortnite|minecraft|"
+    r"game|gaming|fortnite|minecraft|valorant|counter-?strike|cs ?go|overwatch|apex legends|"
+    r"league of legends|among us|pubg|the last of us|breaking bad|"
+    r"vassgevær\w*|vandpistol\w*|squirt ?gun\w*|toy gun\w*|lekepistol\w*|leikepistol\w*|"
+    r"leksakspistol\w*|legetøjspistol\w*|"
     # Swedish "säng" (bed) typed without its accent is Norwegian "sang" (song): "hon gömmer
     # sig under sangen" is a child hiding under the bed, not a song.
     r"(?:sang|sangen)"
@@ -342,7 +345,58 @@ MESSAGE_CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"jag bara frågar|bara frågar|bara undrar|ja bara undrar|just asking|only asking|"
             r"asking (?:generally|in general|for a friend)|spør generelt|spør (?:på generelt grunnlag|"
             r"for en venn)|frågar för en kompis|hypotetisk\w*|hypothetical\w*|"
-            r"(?:nuværende|nåværende) tidspunkt|rent teoretisk|purely theoretical)\b",
+            r"(?:nuværende|nåværende) tidspunkt|rent teoretisk|purely theoretical|"
+            # Nothing has happened; a question for later: "bara undrar rent allmänt, inget har
+            # hänt", "nowt has happened just want to know where i stand", "ikkje noko akutt".
+            r"inget har hänt|ingenting har hänt|inget har hänt|ingenting har skjedd|"
+            r"ikke noe har skjedd|ikkje noko har skjedd|ingenting er skjedd|intet er sket|"
+            r"der er ikke sket noget|nothing(?:'s| has) happened|nowt(?:'s| has) happened|"
+            r"just (?:a question|wondering|want to know where i stand)|want to know where i stand|"
+            r"bare et spørsmål|berre eit spørsmål|bare et spørgsmål|et spørgsmål bare|"
+            r"et sp(?:ø|o)rgsm(?:å|a)l bare|bara en fråga|en fråga bara|rent allmänt|"
+            r"på generelt grunnlag|generelt spørsmål|generelt spørgsmål|in theory|i teorien|i teorin|"
+            r"ikke noe akutt|ikkje noko akutt|ikke noget akut|inget akut|inte akut|nothing urgent|"
+            r"not urgent|no need to (?:worry|panic)|before anyone (?:panics|asks|worries))\b",
+        ),
+    ),
+    (
+        # A course, a lesson, a training day or a programme about the risk itself: "kurs i
+        # forebygging av selvskading", "Mental Health First Aid", "SISO-materialet", a
+        # "suicide prevention unit", what a child learnt at school about abuse or strangers.
+        "training",
+        re.compile(
+            r"\b(?:kurs|kurset|kursa|kursene|kurser|kurserne|kursus|kurset|kursdag\w*|kursplan\w*|"
+            r"course|courses|training|trainings|training day|module|webinar\w*|e-?learning|"
+            r"lesson|lessons|lektion\w*|undervisning\w*|utbildning\w*|uddannelse\w*|opplæring\w*|"
+            r"opplæringa|kompetanse\w*|kompetens\w*|førstehjelp\w*|førstehjælp\w*|"
+            r"första hjälpen|forsta hjalpen|first aid|mhfa|pshe|rse|sex ed\w*|seksualundervisning\w*|"
+            r"sexualundervisning\w*|forebygg\w*|forebyggelse\w*|forebyggende|förebygg\w*|"
+            r"prevention|preventing|prevent|awareness|stranger danger|"
+            r"l(?:æ|ae|a)rt (?:i|på|pa) skolen|lært (?:i|på) skulen|lärt sig (?:i|på) skolan|"
+            r"learn(?:ed|t) (?:at|in) school|(?:at|in) school (?:about|today about)|"
+            r"(?:på|pa|i) skolen om|i skolan om|på skolan om|at school about|"
+            r"signs of|tegn på|tegn pa|tecken på|warning signs|varselstegn\w*|varningstecken)\b",
+        ),
+    ),
+    (
+        # A professional or a witness explains what looked like a risk: a diagnosis behind the
+        # bruises, an accident somebody saw, an assessment that finds no concern ("Inget tyder
+        # på misshandel", "no safeguarding concerns", "consistent with his condition").
+        "explained",
+        re.compile(
+            r"\b(?:ingen bekymring\w*|ingen grunn til bekymring|ikke grunn til bekymring|"
+            r"ingen grund til bekymring|ingen oro|ingen kvarstående oro|ingen anledning till oro|"
+            r"ingen grund till oro|no (?:safeguarding )?concerns?|no safeguarding|not a safeguarding|"
+            r"no ongoing concern\w*|inget tyder på|ingenting tyder på|ikke noe som tyder på|"
+            r"ikkje noko som tyder på|intet der tyder på|intet tyder på|ingen tegn på|ingen teikn på|"
+            r"ingen tecken på|nothing to suggest|nothing suggests|no (?:evidence|signs?|indication) of|"
+            r"consistent with|in keeping with|forenlig med|foreneligt med|förenlig med|"
+            r"stämmer med|stemmer med|passer med|"
+            r"forklarer|forklarar|förklarar|forklarede|forklarte|förklarade|explains|explained by|"
+            r"witnessed|vitne\w*|vittne\w*|så det skje|saw it happen|"
+            r"ulykke\w*|uhell\w*|uheld\w*|olycka\w*|olyckshändelse\w*|accident\w*|"
+            r"by accident|ved et uhell|ved et uheld|av misstag|"
+            r"diagnose\w*|diagnos\w*|diagnosis|diagnosed)\b",
         ),
     ),
     (
@@ -417,6 +471,13 @@ _LAUGHTER = re.compile(
     r"figure of speech|\b(?:bildligt|billedligt|biletleg|figuratively|not literally|ikke bokstavelig\w*|"
     r"ikkje bokstaveleg\w*|inte bokstavligt|ikke på ekte|ikkje på ekte|ikke noe alvorlig|ikkje noko alvorleg|"
     r"inget allvarligt|nothing serious)\b|"
+    # Or as mere talk, the way people say it: "det er bare prat", "det er bare sådan mødre
+    # siger", "just banter", "en talemåte".
+    r"(?<!ikke )(?<!ikkje )(?<!inte )(?<!int )(?<!ik )(?<!not )(?<!n't )(?<!wasnt )(?<!isnt )"
+    r"\b(?:bare|berre|bara|blot|kun|just|only|all) (?:prat|snakk|snak|snack|banter|talk)\b|"
+    r"\b(?:det er bare|det e berre|det er berre|det är bara|it'?s just) (?:sånn|sådan|så|slik|how|what) "
+    r"(?:\w+ ){1,2}(?:sier|siger|säger|seier|seie|say|says)\b|"
+    r"\b(?:talemåde\w*|talemåte\w*|talesätt\w*|turn of phrase|manner of speaking)\b|"
     r"\b(?:det er feil|det er ikke korrekt|det er ikke riktig|det er ikkje rett|det er ikke sant|det er ikkje sant|"
     r"det stämmer inte|det är inte sant|that is not correct|that's not correct|that is incorrect|"
     r"that's not true|that is not true|not what (?:i|he|she) said)\b"
