@@ -25,14 +25,17 @@ _HOUSE = (
     r"(?:,?\s(?:lgh|lägenhet|as\.|bst|bostad)\s?\d{1,4}(?![\w]))?"
 )
 _NORDIC_TAIL = (
-    r"(?:,?\s\d{1,2}\.?\s?(?:th|tv|mf|sal|etg|etasje|tr)\.?)?"  # Danish floor and side
-    r"(?:,?\s(?:\d{4}|\d{3} ?\d{2}|[A-Z]{2}-\d{4,5})\s[A-ZÆØÅÄÖ][\wæøåäö]+(?:\s[A-ZØ](?![\w]))?)?"
+    # Danish floor and side: "3. th", "2 tv", and the ground floor or basement, "st. tv.", "kl.".
+    r"(?:,?\s(?:\d{1,2}\.?\s?(?:th|tv|mf|sal|etg|etasje|tr)|(?:st|kl)(?:\.?,?\s?(?:th|tv|mf))?)\.?)?"
+    r"(?:\s?,?\s(?:\d{4}|\d{3} ?\d{2}|[A-Z]{2}-\d{4,5})\s[A-ZÆØÅÄÖ][\wæøåäö]+(?:\s[A-ZØ](?![\w]))?)?"
 )
 _CAP = r"[A-ZÆØÅÄÖ][\wæøåäöé\-]+"
+# The words before a street word stand on its line: in a signature the line above is the
+# writer's name or the kindergarten's ("Kjetil Haugland\nKalfarveien 58"), not the street.
 _NORDIC = re.compile(
-    rf"(?<![\w])(?:(?:{_CAP}\s){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK}"
+    rf"(?<![\w])(?:(?:{_CAP}[ \t]){{0,2}}(?:[A-ZÆØÅÄÖa-zæøåäö][\wæøåäöé\-]*?{_STRONG}|{_CAP}{_WEAK}"
     rf"|[A-ZÄÖ][a-zäö\-]{{2,}}{_FINNISH})"
-    rf"|(?:{_CAP}\s){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen|Torget|Torvet|Plassen|Pladsen)"
+    rf"|(?:{_CAP}[ \t]){{1,3}}(?:gate|gata|vei|veg|vej|gade|allé|alle|plass|plads|stræde|torv|torg|väg|gatan|vägen|Torget|Torvet|Plassen|Pladsen)"
     rf"|(?:[a-zæøåäö]+s\s)(?:gate|gata|vei|veg|vej|gade|allé|plass|plads|torg|väg|gatan|vägen))"
     rf"\s{_HOUSE}{_NORDIC_TAIL}"
 )
@@ -42,10 +45,18 @@ _EN_STREET = (
     r"Place|Pl|Terrace|Grove|Hill|Boulevard|Blvd|Square|Row|Mews|Walk|Parade|Rise|View|"
     r"Pike|Loop|Plaza|Trail|Parkway|Pkwy|Circle|Cir|Highway|Hwy)\.?"
 )
+_EN_CODE = rf"(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?)"
+_EN_TOWN = r"[A-Z][a-z]+(?:\s[A-Z][a-z]+)?"
 _EN = re.compile(
-    rf"(?<![\w])\d{{1,5}}[A-Za-z]?,?\s(?:[NSEW]\.?\s)?(?:(?:[A-Z][a-z'\-]+|\d{{1,3}}(?:st|nd|rd|th))\s){{1,3}}{_EN_STREET}(?![\w])"
+    # A flat before the house number, or in its place: "Flat 3, 18 Stapleton Road", "Flat 12,
+    # Wills Drive".
+    rf"(?<![\w])(?:(?:Flat|Apartment|Apt|Unit)\.?\s\d{{1,4}}[A-Z]?,?\s(?:\d{{1,5}}[A-Za-z]?,?\s)?"
+    rf"|\d{{1,5}}[A-Za-z]?,?\s)"
+    rf"(?:[NSEW]\.?\s)?(?:(?:[A-Z][a-z'\-]+|\d{{1,3}}(?:st|nd|rd|th))\s){{1,3}}{_EN_STREET}(?![\w])"
     rf"(?:(?:,?\s(?:Apt|Flat|Unit|Suite|\#)\.?\s?\d+[A-Z]?)?"
-    rf"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?(?:,?\s(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?))?)"
+    # The town and postcode on the lines below, as a signature or a letter heads them.
+    rf"(?:,?[ \t]*\n[ \t]*{_EN_TOWN},?[ \t]*(?:\n[ \t]*|\s){_UK_POSTCODE}(?![\w])"
+    rf"|(?:,\s{_EN_TOWN})?(?:,?\s{_EN_CODE})?))"
 )
 # _UK_POSTCODE with the look-behind after its first letter, so the search skips to capitals.
 _POSTCODE_ALONE = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}(?![\w])")
