@@ -15,6 +15,11 @@ costs two trips fewer (and a transaction one). A failure of a waiting statement 
 trip that carries it, before the statements after it run; a rollback drops what waits (a
 transaction or savepoint that wrote nothing has nothing to undo).
 
+A write may ride along too when its caller marks it (``RIDES_WITH_NEXT``, a comment after
+``INSERT``) and guarantees that the next statement belongs to the same savepoint, so that a
+failure of the write fails that statement, which undoes both: intake's sealed original rides
+with the message that points at it.
+
 Nothing else changes: the same sqlite3 connection, statements, errors and transactions.
 """
 
@@ -28,6 +33,9 @@ import aiosqlite
 
 # Statements with no answer and no effect until the next one runs: sent with that one.
 _RIDES_ALONG = re.compile(r"(BEGIN IMMEDIATE|SAVEPOINT \S+|RELEASE SAVEPOINT \S+)\s*")
+# A write whose caller needs no answer from it and runs the next statement in its savepoint.
+RIDES_WITH_NEXT = "/* rides with the next statement */"
+_RIDING_WRITE = "INSERT " + RIDES_WITH_NEXT
 
 
 class OneTripCursor:
@@ -56,8 +64,10 @@ class OneTripCursor:
         self._rows = []
 
     async def _run(self, many: bool, sql: str, parameters: Any) -> OneTripCursor:
-        if not many and not parameters and _RIDES_ALONG.fullmatch(sql):
-            self._owner.waiting.append(sql)
+        if not many and (
+            (not parameters and _RIDES_ALONG.fullmatch(sql)) or sql.startswith(_RIDING_WRITE)
+        ):
+            self._owner.waiting.append((sql, parameters))
             self._rows, self.description, self.rowcount, self.lastrowid = [], None, -1, None
             return self
         raw = self._connection._conn
@@ -66,8 +76,8 @@ class OneTripCursor:
         def statement() -> tuple[list[Any], Any, int, int | None]:
             cursor = raw.cursor()
             try:
-                for earlier in waiting:
-                    cursor.execute(earlier)
+                for earlier, earlier_parameters in waiting:
+                    cursor.execute(earlier, earlier_parameters or ())
                 if many:
                     cursor.executemany(sql, parameters)
                 elif parameters is None:
@@ -110,9 +120,10 @@ class OneTripConnection:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._inner = connection
-        self.waiting: list[str] = []  # statements that ride with the next trip, in order
+        # Statements that ride with the next trip, in order, with their parameters.
+        self.waiting: list[tuple[str, Any]] = []
 
-    def take_waiting(self) -> list[str]:
+    def take_waiting(self) -> list[tuple[str, Any]]:
         waiting, self.waiting = self.waiting, []
         return waiting
 
@@ -124,8 +135,8 @@ class OneTripConnection:
         waiting, raw = self.take_waiting(), self._inner._conn
 
         def commit() -> None:
-            for earlier in waiting:
-                raw.execute(earlier)
+            for earlier, earlier_parameters in waiting:
+                raw.execute(earlier, earlier_parameters or ())
             raw.commit()
 
         await self._inner._execute(commit)

@@ -9,16 +9,18 @@ batch makes fewer trips to the thread.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from gateway.runtime import Runtime
 from gateway.storage.db import Database, StatementCounter
+from gateway.storage.models import Message, SealedOriginal
 from tests.helpers import seed_case
 from tests.intake.test_group_commit import sms
 
@@ -125,9 +127,38 @@ async def test_a_batch_makes_two_trips_fewer_per_message_than_statements(
             results = await asyncio.gather(*(rt.intake.accept(sms(i)) for i in range(20)))
         assert all(not r.duplicate for r in results)
         assert rt.intake.batches == batches + 1
-        # Each message's SAVEPOINT and RELEASE, and the batch's BEGIN, ride along; every
-        # other statement, and the commit, is a trip of its own.
+        # Each message's SAVEPOINT, RELEASE and sealed original, and the batch's BEGIN, ride
+        # along; every other statement, and the commit, is a trip of its own.
         made = [t for t in trips if t in ("statement", "commit")]
-        assert len(made) == counter.count - 2 * 20 - 1, trips
+        assert len(made) == counter.count - 3 * 20 - 1, trips
     finally:
         await rt.close()
+
+
+async def test_each_message_points_at_its_own_original_and_a_retry_leaves_none_behind(
+    runtime: Runtime,
+) -> None:
+    """The original rides with the message's INSERT, which takes its id from it: every message
+    must point at its own bytes, and a message undone (a retry of one committed before, caught
+    by the UNIQUE constraint on its INSERT) must take its original with it."""
+    await seed_case(runtime)
+    first = [sms(i, f"Melding nummer {i}") for i in range(8)]
+    await asyncio.gather(*(runtime.intake.accept(m) for m in first))
+    again = await asyncio.gather(
+        *(runtime.intake.accept(m) for m in [*first[:3], sms(8, "Ny melding")])
+    )
+    assert [r.duplicate for r in again] == [True, True, True, False]
+    async with runtime.db.read() as s:
+        rows = (
+            await s.execute(
+                select(Message.provider_id, SealedOriginal.sha256)
+                .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
+                .where(Message.direction == "in")
+            )
+        ).all()
+        originals = (await s.execute(select(func.count()).select_from(SealedOriginal))).scalar_one()
+    expected = {
+        m.provider_id: hashlib.sha256(m.raw).hexdigest() for m in [*first, sms(8, "Ny melding")]
+    }
+    assert dict((r[0], r[1]) for r in rows) == expected
+    assert originals == len(expected)
