@@ -5,8 +5,8 @@
    bytes, one transaction each, on the same database: one at a time, then 32 in flight (the
    pipeline's group commit shares transactions; each bare insert keeps its own). Also prints
    SQL statements per message (transaction control included), trips to SQLite's thread per
-   message and the pipeline's CPU time per
-   message (the figure to compare between versions on a busy machine).
+   message (several statements may ride in one) and the pipeline's CPU time per message (the
+   figure to compare between versions on a busy machine).
 2. Webhook: a signed Twilio webhook through the real aiohttp server versus a bare aiohttp handler
    that reads the form and answers 200, same client, same loop.
 
