@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import structlog
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -66,6 +66,7 @@ from gateway.storage.models import (
     SealedOriginal,
     User,
 )
+from gateway.storage.sqlite_driver import RIDES_WITH_NEXT
 
 log = structlog.get_logger("gateway.intake")
 
@@ -175,6 +176,37 @@ def seal_sync(session: Session, keyring: Keyring, data: bytes, context: bytes) -
 
 
 _SEALED = cast(Table, SealedOriginal.__table__)
+_MESSAGE = cast(Table, Message.__table__)
+
+# SQLite: the sealed original rides with the message's INSERT to the database thread (one trip
+# for both, gateway/storage/sqlite_driver.py); the message takes the original's id from
+# ``last_insert_rowid()`` and returns it. Both run in the message's savepoint, so a failure of
+# either undoes both.
+_SEALED_RIDING = insert(_SEALED).prefix_with(RIDES_WITH_NEXT)
+_MESSAGE_AFTER_SEAL = (
+    insert(_MESSAGE)
+    .values(sealed_id=func.last_insert_rowid())
+    .returning(_MESSAGE.c.id, _MESSAGE.c.sealed_id)
+)
+
+
+def seal_riding_sync(session: Session, keyring: Keyring, data: bytes, context: bytes) -> str:
+    """SQLite: ``seal_sync`` without waiting for the row's id; the very next statement must
+    be the INSERT that points at it (``_MESSAGE_AFTER_SEAL``). Returns the SHA-256."""
+    blob = keyring.seal(data, context)
+    digest = hashlib.sha256(data).hexdigest()
+    session.connection().execute(
+        _SEALED_RIDING,
+        {
+            "key_id": blob.key_id,
+            "nonce": blob.nonce,
+            "ciphertext": blob.ciphertext,
+            "sha256": digest,
+            "size": len(data),
+            "created_at": utcnow(),
+        },
+    )
+    return digest
 
 
 # A caller's own write that must commit with the message, or with the finding that it was
@@ -499,11 +531,16 @@ class IntakeService:
             blocked=blocked,
         )
         keyring = self.keyring
+        one_trip = self.db.is_sqlite
 
         def write_rows(ss: Session) -> tuple[Sealed, Message]:
             """The sealed original, the message and its queue items: one hand-over to the
             synchronous side for all of them, each still its own pre-built INSERT."""
-            sealed = seal_sync(ss, keyring, msg.raw, b"original")
+            riding = one_trip and not msg.html
+            if riding:
+                digest = seal_riding_sync(ss, keyring, msg.raw, b"original")
+            else:
+                sealed = seal_sync(ss, keyring, msg.raw, b"original")
             sealed_html = (
                 seal_sync(ss, keyring, msg.html.encode("utf-8"), b"html") if msg.html else None
             )
@@ -521,7 +558,7 @@ class IntakeService:
                     subject=subject.redacted if subject else "",
                     redacted_text=body.redacted,
                     stripped=stripped,
-                    sealed_id=sealed.id,
+                    sealed_id=None if riding else sealed.id,
                     sealed_html_id=sealed_html.id if sealed_html else None,
                     classification=_classification_record(body, subject, match),
                     priority="urgent" if body.urgent else "normal",
@@ -531,7 +568,10 @@ class IntakeService:
                     email_message_id=msg.email_message_id,
                     created_at=now,
                 ),
+                _MESSAGE_AFTER_SEAL if riding else None,
             )
+            if riding:
+                sealed = Sealed(int(message.sealed_id or 0), digest, len(msg.raw))
             for item in queued:
                 item.message_id = message.id
                 insert_object_sync(ss, item)

@@ -585,7 +585,9 @@ async def insert_row(session: AsyncSession, model: type[RowT], values: dict[str,
     return await session.run_sync(insert_row_sync, model, values)
 
 
-def insert_row_sync(session: Session, model: type[RowT], values: dict[str, Any]) -> RowT:
+def insert_row_sync(
+    session: Session, model: type[RowT], values: dict[str, Any], statement: Insert | None = None
+) -> RowT:
     """``insert_row`` inside ``AsyncSession.run_sync``: several writes of one message then
     share one hand-over to SQLAlchemy's synchronous side instead of one each.
 
@@ -596,7 +598,14 @@ def insert_row_sync(session: Session, model: type[RowT], values: dict[str, Any])
     table = model.__table__  # type: ignore[attr-defined]
     row = dict.fromkeys(_insert_columns(table))
     row.update(values)
-    row["id"] = int(session.connection().execute(inserting(table), row).scalar_one())
+    # ``statement``: one that computes some columns itself and returns them after the id.
+    found = (
+        session.connection()
+        .execute(statement if statement is not None else inserting(table), row)
+        .one()
+    )
+    row.update(found._mapping)
+    row["id"] = int(found[0])
     obj: Any = instance_state_factory(model)
     obj.__dict__.update(row)
     _attach_inserted(session, obj)
