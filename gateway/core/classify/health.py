@@ -13,13 +13,18 @@ from collections.abc import Iterator
 from .folding import lower_in_place
 from .health_terms import (
     ACRONYMS,
+    CONTRACEPTION,
     DIAGNOSES,
+    HEALTH_SERVICES,
+    INFLAMED_ORGANS,
     MEDICATION,
     MORE_CONDITIONS,
     MORE_DIAGNOSES,
     MORE_MEDICATION,
     MORE_TREATMENT,
     TREATMENT,
+    WIDER_CONDITIONS,
+    WIDER_MEDICATION,
 )
 from .model import Entity
 from .prefilter import Gate
@@ -58,6 +63,10 @@ def _compile() -> re.Pattern[str]:
         + MORE_MEDICATION
         + MORE_CONDITIONS
         + MORE_TREATMENT
+        + WIDER_CONDITIONS
+        + WIDER_MEDICATION
+        + CONTRACEPTION
+        + HEALTH_SERVICES
         if "_" in t
     ]
     phrases += [
@@ -76,10 +85,13 @@ def _compile() -> re.Pattern[str]:
         t if t.endswith("*") or t in phrase_words or t in _EXACT_NAMES else t + "*"
         for t in MEDICATION
     ]
-    medication += [t if t.endswith("*") or "_" in t else t + "*" for t in MORE_MEDICATION]
-    all_terms = (
-        DIAGNOSES + medication + TREATMENT + MORE_DIAGNOSES + MORE_CONDITIONS + MORE_TREATMENT
-    )
+    medication += [
+        t if t.endswith("*") or "_" in t else t + "*" for t in MORE_MEDICATION + WIDER_MEDICATION
+    ]
+    all_terms = [
+        *DIAGNOSES, *medication, *TREATMENT, *MORE_DIAGNOSES, *MORE_CONDITIONS, *MORE_TREATMENT,
+        *WIDER_CONDITIONS, *CONTRACEPTION, *HEALTH_SERVICES,
+    ]  # fmt: skip
     singles = [t for t in all_terms if t not in phrase_words and "_" not in t]
     terms = {t.lower() for t in set(phrases) | set(singles)}
     terms |= {v for t in terms if len(t.rstrip("*")) >= 6 for v in _without_diacritics(t)}
@@ -100,7 +112,9 @@ HEALTH_ACRONYMS = re.compile(
 
 _FUNCTION_WORDS = (
     r"(?:the|a|an|this|that|these|those|his|her|my|your|our|their|its|any|no|of|with|"
-    r"some|such|rare|new|same|other|what|which|or|and|serious)"
+    r"some|such|rare|new|same|other|what|which|or|and|serious|"
+    # "the GP surgery" is the doctor's office; "personal injury" is a kind of claim.
+    r"gp|doctor|doctors|dental|local|village|personal)"
 )
 # Compounds the lists cannot enumerate: "blindtarmsinflammation", "hjertesykdom",
 # "astmamedisin", "mellemørebetændelse" (also typed without æøå).
@@ -113,7 +127,10 @@ HEALTH_COMPOUNDS = re.compile(
     r"|(?<![\w])[a-z]+(?:-[a-z]+)? therapy(?![\w])"
     # "kidney infection", "panic disorder", "Down's syndrome", "Lyme disease": the word
     # before names the condition, unless it is only an article or a pronoun.
-    rf"|(?<![\w'’])(?!{_FUNCTION_WORDS}\s)[a-z]{{2,}}(?:['’]s)? (?:infections?|disorders?|syndrome|disease)(?![\w])"
+    rf"|(?<![\w'’])(?!{_FUNCTION_WORDS}\s)[a-z]{{2,}}(?:['’]s)? (?:infections?|disorders?|syndrome|disease|"
+    # "lung cancer", "egg allergy", "knee surgery", "Bell's palsy". (Injuries are told
+    # as what happened to a child, and stay visible.)
+    r"cancer|allerg(?:y|ies)|surgery|transplant|palsy|tumou?rs?|deficiency|defects?)(?![\w])"
 )
 # Families that begin with a word of their own (a substance, a bone, "broken"): the
 # message's words tell cheaply whether any can occur.
@@ -125,6 +142,11 @@ HEALTH_STARTS = re.compile(
     r"-?(?:missbruk|misbruk|misbrug|beroende|avhengighet|avhengnad|afhængighed|afhaengighed|"
     r"missbrukare|misbruger|abstinens)\w*(?![\w])"
     # Fractures by the bone: "armbrott", "beinbrudd", "håndleddsbrudd", "lårbensbrott".
+    # Operations and injuries by the organ: "hjerteoperasjon", "knäoperation", "hjerneskade".
+    r"|(?<![\w\-])(?:hjerte|hjärt|kne|knä|knæ|rygg|ryg|hofte|höft|mage|mave|øye|øjen|ögon|hjerne|"
+    r"hjärn|tarm|hals|mandel|øre|öron|skulder|axel|bryst|bröst|lunge|lung|nyre|njur|lever|"
+    r"blindtarm|brokk|bråck|galle|gall|polypp?)s?-?(?:operasjon|operation|operert|opereret|"
+    r"opererad|kirurgi|skade|skada|skador)\w*(?![\w])"
     r"|(?<![\w\-])(?:arm|ben|bens|bein|beins|hånd|hand|fot|ankel|håndledds?|handleds?|lårbens?|lårbeins?|"
     r"kravebeins?|kraveben|nyckelbens?|ribbens?|revbens?|skalle|kjeve|käk|näs|nese|finger|fingre|tå|"
     r"hofte|höft|rygg|nakke|legg|underarms?|överarms?|overarms?|fotleds?|ankels?|kranie)"
@@ -134,6 +156,26 @@ HEALTH_STARTS = re.compile(
     r"(?:arm|leg|wrist|ankle|collarbone|collar bone|nose|jaw|finger|toe|ribs?|hip|elbow|"
     r"shoulder|foot|hand|skull|knee|acl|cheekbone|eye socket)(?![\w])"
 )
+# Inflammations by the organ: "bronkitt", "konjunktivit", "tonsillitis", "gastroenteritten".
+INFLAMMATIONS = re.compile(
+    r"(?<![\w\-])(?:"
+    + trie_pattern(INFLAMED_ORGANS)
+    + r")(?:itis|itt(?:en|er|ene|ar|ane)?|it(?:en|er|ar|erna|ter|terne|ten)?)(?![\w])"
+)
+# Conditions, operations and examinations by their Greek and Latin endings:
+# "fibromyalgi", "neuropathy", "tonsillectomy", "koloskopi", "scoliosis".
+MEDICAL_ENDINGS = re.compile(
+    r"(?<![\w\-])[a-zæøåäö]{3,}(?:ectomy|ectomies|otomy|oscopy|algia|plegia|pathy|osis|"
+    r"ektomi|ektomien|skopi|skopien|algi|algien|plegi|pati|patien)(?![\w])"
+)
+# Ordinary and learned words with those endings.
+_NOT_CONDITIONS = (
+    "sympati", "empati", "apati", "antipati", "telepati", "homeopati", "sympathy", "empathy",
+    "apathy", "antipathy", "telepathy", "homeopathy", "nostalgi", "nostalgia", "academia",
+    "bohemia", "diagnosis", "prognosis", "hypnosis", "osmosis", "symbiosis", "metamorphosis",
+    "apotheosis", "mitosis", "meiosis", "dichotomy", "sympatien", "empatien", "polemi",
+    "alkymi", "mikroskopi", "teleskopi", "spektroskopi",
+)  # fmt: skip
 # Medicines by the endings of their generic names ("klonazepam", "enalapril",
 # "omeprazol", "ondansetron", "montelukast"), which ordinary words do not have.
 GENERIC_NAMES = re.compile(
@@ -177,6 +219,8 @@ _LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
 _DOSE_GATE = Gate([_NAMED_DOSE])
 _STARTS_GATE = Gate([HEALTH_STARTS], words=True)
 _GENERIC_GATE = Gate([GENERIC_NAMES])
+_INFLAMMATION_GATE = Gate([INFLAMMATIONS], words=True)
+_ENDINGS_GATE = Gate([MEDICAL_ENDINGS])
 # Each term begins a word: a message none of whose words begins like a term holds none.
 _WORDS_GATE = Gate([HEALTH_WORDS], words=True)
 
@@ -204,6 +248,22 @@ def _figurative(lower: str, start: int, end: int) -> bool:
     )
 
 
+# A condition is written with its degree and its kind: "alvorlig depresjon", "høgt
+# blodtrykk", "terminal cancer"; "bipolar lidelse", "diabetes type 2", "methadone
+# programme". The whole phrase is the health information.
+_DEGREE_BEFORE = re.compile(
+    r"(?<![\w\-])(?:alvorlig|alvorleg|alvorlige|svær|svære|svår|svåra|kraftig|kronisk|kroniske|"
+    r"kroniska|akutt|akut|akuta|moderat|dyp|djup|dyb|severe|chronic|acute|moderate|terminal|"
+    r"clinical|klinisk|generalisert|generaliserad|generaliseret|generalized|generalised|høgt|"
+    r"høyt|højt|högt|lavt|lågt|high|low|postpartum|paranoid|early)\s$"
+)
+_HEAD_AFTER = re.compile(
+    r"\s(?:lidelse|lidelsen|liding|lidinga|sjukdom|sjukdomen|sykdom|sykdommen|sygdom|sygdommen|"
+    r"disorder|type\s?(?:1|2|i|ii|one|two|en|to|ett|två)|typ\s?(?:1|2|ett|två)|programme|program|"
+    r"unit|group|team)(?![\w])"
+)
+
+
 def find_health(text: str) -> Iterator[Entity]:
     """Diagnoses, medication (with its dose) and treatment terms."""
     lower = lower_in_place(text)
@@ -216,15 +276,25 @@ def find_health(text: str) -> Iterator[Entity]:
         hits += HEALTH_STARTS.finditer(lower)
     if _GENERIC_GATE.open(lower):
         hits += GENERIC_NAMES.finditer(lower)
+    if _INFLAMMATION_GATE.open(lower):
+        hits += INFLAMMATIONS.finditer(lower)
+    if _ENDINGS_GATE.open(lower):
+        hits += (
+            m for m in MEDICAL_ENDINGS.finditer(lower) if not m.group().endswith(_NOT_CONDITIONS)
+        )
     if _DOSE_GATE.open(lower):
         for m in _NAMED_DOSE.finditer(lower):
             if m.group("name") not in _NOT_A_MEDICINE:
                 yield Entity(m.start(), m.end(), "HEALTH", "health.lexicon", 0.85)
     for m in hits:
-        if _figurative(lower, m.start(), m.end()):
+        start, end = m.span()
+        if _figurative(lower, start, end):
             continue
-        end = m.end()
         dose = _DOSE.match(lower, end)
         if dose:
             end = dose.end()
-        yield Entity(m.start(), end, "HEALTH", "health.lexicon", 0.85)
+        else:
+            head = _HEAD_AFTER.match(lower, end)
+            end = head.end() if head else end
+        degree = _DEGREE_BEFORE.search(lower, max(0, start - 16), start)
+        yield Entity(degree.start() if degree else start, end, "HEALTH", "health.lexicon", 0.85)

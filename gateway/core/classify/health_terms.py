@@ -194,7 +194,8 @@ hjernesvulst* hjernetumor* hjärntumör* brain_tumour brain_tumor hemofili* haem
 blødersykdom* hypotyreose* hypothyreose* hypotyreos* hypothyroidism stoffskiftesykdom* lavt_stoffskifte
 høyt_stoffskifte hypertyreose* hyperthyroidism tinnitus bronkitt* bronkit* bronchitis long_covid
 mononukleose* kyssesyke* körtelfeber* glandular_fever borreliose* borrelia* lyme_disease
-hjernehinnebetennelse* meningitt* meningitis sepsis blodforgiftning* urinveisinfeksjon*
+hjernehinnebetennelse* meningitt* meningitis hyperglykemi* hyperglycemia hyperglycaemia septikemi* septicemia bakteriemi* bacteremia
+sepsis blodforgiftning* urinveisinfeksjon*
 urinvejsinfektion* urinvägsinfektion* scabies skabb* fnatt impetigo brennkopper* børnesår*
 svangerskapet svangerskabet svanger* graviditeten gravide termindato* terminen terminsdato*
 venter_barn väntar_barn venter_en_baby er_gravid prematur* for_tidlig_født født_for_tidlig
@@ -270,5 +271,112 @@ behandlingshem* beroendevård* missbruksvård* beroendebehandling* missbruksbeha
 ACRONYMS = (
     "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken "
     "LAR DBT EMDR KAT KBT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI MMR CPAP "
-    "T1D T2D CP MS PPD BPD ARFID CPTSD C-PTSD TBI RSV STI STD STIs STDs GERD NPF LARO IUD PrEP"
+    "T1D T2D CP MS PPD BPD ARFID CPTSD C-PTSD TBI RSV STI STD STIs STDs GERD NPF LARO IUD PrEP "
+    "BUP HPV IOP MDMA GHB DKA SIDS"
 ).split()
+
+# Words added when the lists were widened by kind rather than by the corpus's sentences:
+# conditions of children and parents that services hear about, medicines sold in the five
+# countries (brands and generic names), contraception, illegal drugs and the specialist
+# services whose patients are known by the service alone.
+WIDER_CONDITIONS = """
+pink_eye øyekatarr* øjenbetændelse* ögoninflammation* blåskatarr* irritabel_tarm irritable_bowel*
+colon_irritabile gigt gigten leddgikt* ledgångsreumatism* ketoacidos* ketoacidosis grand_mal
+hypotyreose* hypotyreos* hypothyroidism hypertyreose* hypertyreos* hyperthyroidism
+underactive_thyroid overactive_thyroid lavt_stoffskifte høyt_stoffskifte lavt_stofskifte
+long_covid langtidscovid* postcovid* cochleaimplantat* cochlea-implantat* cochlear_implant*
+spastisk* spasticity hemiplegi* hemiplegia ryggmargsbrokk* ryggmärgsbråck* rygmarvsbrok* spina_bifida
+down_syndrom downs_syndrome trisomi* trisomy* fragilt_x fragile_x autistic autistiske on_the_spectrum
+overspising* overspisning* hetsätning* binge_eating* stamming* stamning* stuttering
+fødselspsykose* förlossningspsykos* fødselspsykose postpartum_psychosis manic_episode* hypomani*
+hypomania mania dyskalkyli* ectopic* utenomlivmorsgraviditet* x-graviditet* svangerskapskvalme*
+graviditetsillamående* hyperemesis* morning_sickness stillborn dødfødt* preemie premature_baby
+for_tidlig_født for_tidligt_født för_tidigt_född prematur* premature_birth born_premature
+kolikk* colic kolik kolikbarn* jaundice gulsott* gulsot* gulsort* failure_to_thrive
+lead_poisoning alkoholforgiftning* alkoholförgiftning* alcohol_poisoning blyforgiftning* blyförgiftning* kullosforgiftning* carbon_monoxide_poisoning
+skabb* fnatt* fnat scabies ringorm* ringworm impetigo brennkopper* svinkoppor* børnesår*
+molluscum mollusker* vannvorter* springmask* pinworm* trøske* torsk_i_munnen oral_thrush
+nyrestein* nyresten* njursten* kidney_stone* gallestein* gallesten* gallsten* gallstone*
+hyperglykemi* hyperglycemia hyperglycaemia septikemi* septicemia bakteriemi* bacteremia
+sepsis blodforgiftning* blodförgiftning* hypotermi* hypothermia underkylning* nedkjølt*
+forfrysning* forfrysninger köldskada* frostbite dehydrering* dehydrert* dehydreret*
+uttorkad* dehydration dehydrated underernæring* underernært* undernäring* undernärd* feilernæring*
+malnutrition malnourished fedme overvekt* övervikt* overvægt* obesity obese sykelig_overvektig
+sengevæting* sengevætning* sängvätning* enuresis enkoprese* enkopres* encopresis
+whiplash nakkesleng* pisksnärt* hjerneskade* hjerneskadet* hjärnskada* hjärnskador hjerneskadede
+brain_injur* head_injur* ryggmargsskade* ryggmärgsskada* rygmarvsskade* spinal_cord_injur*
+nyresvikt* nyresvigt* njursvikt* leversvikt* leversvigt* hjertesvigt* hjärtsvikt* lungesvikt*
+organsvikt* kidney_failure liver_failure heart_failure respiratory_failure
+leppe-kjeve-ganespalte* ganespalte* gomspalt* læbe-ganespalte* ganespalte cleft_palate cleft_lip
+hole_in_the_heart heart_defect* hjertefeil hjärtfel congenital_heart*
+epilepsianfall* epilepsianfald* astmaanfall* astmaanfald* astmaattack* asthma_attack*
+absenceanfall* absensanfall* krampanfall* migreneanfall*
+funksjonsnedsettelse* funksjonshemming* funksjonshemmet* funktionsnedsättning* funktionshinder*
+funktionsnedsættelse* handicappet* learning_disabilit* learning_difficult* developmental_delay*
+utviklingsforsinkelse* forsinket_utvikling udviklingsforsinkelse* försenad_utveckling
+sensory_processing_disorder sansebearbeidings* sansemotorisk*
+melanom* lymfom* karsinom* karcinom* sarkom* gliom* myelom* nevroblastom* neuroblastom*
+retinoblastom* glioblastom* hemangiom* melanoma lymphoma carcinoma sarcoma glioma myeloma
+neuroblastoma glioblastoma retinoblastoma hemangioma mesothelioma
+hjernesvulst* hjärntumör* hjernetumor* brain_tumor brain_tumour leukæmi* lymphom* hodgkin*
+""".split()
+WIDER_MEDICATION = """
+kokain* cocaine crack_cocaine amfetamin* amphetamine* metamfetamin* methamphetamine crystal_meth
+opioid* opiat* opiates ketamin* ketamine
+tylenol motrin advil aleve acetaminophen pamol panodil treo ipren ibumetin kodimagnyl citodon
+benadryl zyrtec claritin clarityn allegra aerius kestine cetirizin* loratadin* desloratadin*
+singulair flovent proair xopenex albuterol nasonex avamys
+augmentin keflex zithromax z-pak z-pack azithromycin azitromycin* bactrim cipro ciprofloxacin*
+diflucan flukonazol* fluconazole valtrex aciklovir* acyclovir valaciklovir* valacyclovir
+tamiflu kåvepenin* apocillin* weifapenin* imacillin* amimox heracillin flukloxacillin*
+doxyferm doxylin abboticin ery-max selexid furadantin* nitrofurantoin* penomax
+prednisone medrol kortison* cortisone steroider steroids steroidkur* antibiotikakur* antibiotikum*
+penicillinkur* antihistamin* antihistamine* kortisonkrem* hydrokortisonkrem* steroid_cream
+synthroid eltroxin levothyroxin* prilosec pepcid zantac miralax microlax movicol* inolaxol
+laktulos* loperamid* imodium dimor omeprazol* pantoprazol* somac pantoloc
+lexapro celexa paxil prozac wellbutrin voxra effexor cymbalta trazodone buspirone buspar
+klonopin ativan xanor iktorivil heminevrin klometiazol* clomethiazole rohypnol flunitrazepam
+apodorm stilnoct sonata theralen lergigan propavan
+seroquel latuda depakote tegretol trileptal topamax lithionit lithium
+adderall vyvanse focalin intuniv guanfacin* clonidine klonidin* catapresan
+oxycontin percocet vicodin norco dilaudid oxynorm oxascand tramadol nobligan gabapentin*
+neurontin lyrica flexeril mobic voltaren diklofenak* diclofenac
+eliquis xarelto coumadin plavix lipitor crestor norvasc lisinopril lasix furix furosemid*
+fragmin klexane heparin* metotreksat* metotrexat* methotrexate humira enbrel
+vivitrol naltrexon* naltrexone campral akamprosat* acamprosate selincro nalmefen* buvidal
+sublocade espranor zubsolv
+ozempic wegovy mounjaro trulicity victoza saxenda jardiance forxiga
+glukagon* glucagon glucagen novolog tresiba levemir fiasp toujeo insulinpenn* insulin_pen*
+blodsukkermåler* glukosemåler* freestyle_libre dexcom
+""".split()
+CONTRACEPTION = """
+morning-after_pill* morning_after_pill* plan_b angrepille* fortrydelsespille* dagen-efter-piller
+dagen_efter-piller dagen-efter-pille* akut-p-piller akutp-piller ellaone postinor norlevo
+p-ring* p-plaster* p-sprøyte* p-sprøjte* p-spruta* p-stav* p-stift* minipille* minipiller
+hormonspiral* kobberspiral* kopparspiral* cerazette yasmin microgynon loette marvelon mercilon
+nexplanon implanon mirena kyleena jaydess depo-provera depoprovera depo_shot nuvaring
+birth_control preventivmedel* prævention* preventionsmedel* svangerskapsforebygg* prevensjonsmiddel*
+""".split()
+# Services that tell a person's condition by their name alone: psychiatry for children
+# and young people, psychiatric emergency wards, addiction and eating-disorder units,
+# gynaecology. A profession ("psykolog", "therapist") is not: families and the people
+# around them meet psychologists at school, in custody cases and as experts.
+HEALTH_SERVICES = """
+psykiatrin psykakut* psykakuten akutpsyk* akuttpsyk* bup-mottagning* bup-klinik* bup-poliklinik* bupen
+maria_ungdom mini-maria beroendeenhet* beroendemottagning* beroendecentrum* rusklinikk*
+ruspoliklinikk* alkoholenhed* misbrugscenter* spiseforstyrrelsesenhet* ätstörningsenhet*
+psych_eval* psychiatric_evaluation psychiatric_hold psych_hold psychiatric_unit psychiatric_hospital
+psych_hospital inpatient_psych* detox_center detox_unit sober_living_home 5150 baker_act*
+gyn ob-gyn obgyn ob/gyn prenatal_care prenatal_appointment* mødrekontroll* svangerskapskontroll*
+""".split()
+# Organs that name an inflammation with "-itt" (nb, nn), "-it" (sv, da) or "-itis" (en):
+# "bronkitt", "konjunktivit", "tonsillitis".
+INFLAMED_ORGANS = """
+bronk bronch konjunktiv conjunctiv mening gastroenter enter sinus sinu cyst kol col artr arthr
+polyartr polyarthr derm dermat tonsill faryng pharyng laryng appendic pankreat pancreat hepat
+nefr nephr pyelonefr pyelonephr encefal enceph myokard myocard perikard pericard endokard
+endocard gingiv stomat blefar blephar kerat uve vaskul vascul tendin tendon burs epikondyl
+epicondyl divertikul diverticul ile uretr urethr vagin prostat osteomyel myel neur spondyl
+laryngotrake laryngotrache bronkiol bronchiol rin rhin otit ot mast cellul gastr esofag
+oesophag esophag tyreoid thyroid sial parot
+""".split()
