@@ -272,7 +272,7 @@ ACRONYMS = (
     "ADHD ADD OCD HIV AIDS PTSD PTSS CAMHS FASD FAS CBT NICU BUP-klinikken "
     "LAR DBT EMDR KAT KBT SSRI SSRIs SNRI KOLS COPD IBS ASD ODD DLD EUPD JIA ME/CFS UVI UTI MMR CPAP "
     "T1D T2D CP MS PPD BPD ARFID CPTSD C-PTSD TBI RSV STI STD STIs STDs GERD NPF LARO IUD PrEP "
-    "BUP HPV IOP MDMA GHB DKA SIDS"
+    "BUP HPV IOP MDMA GHB DKA SIDS MRSA TBE ALS EIPS LVM LPT MRI"
 ).split()
 
 # Words added when the lists were widened by kind rather than by the corpus's sentences:
@@ -319,6 +319,22 @@ melanom* lymfom* karsinom* karcinom* sarkom* gliom* myelom* nevroblastom* neurob
 retinoblastom* glioblastom* hemangiom* melanoma lymphoma carcinoma sarcoma glioma myeloma
 neuroblastoma glioblastoma retinoblastoma hemangioma mesothelioma
 hjernesvulst* hjärntumör* hjernetumor* brain_tumor brain_tumour leukæmi* lymphom* hodgkin*
+elveblest* nesleutslett* urticaria hives akne acne vitiligo alopecia kyssesjuka* kyssesyge*
+streptokokk* strep whooping_cough difteri* polio rubella røde_hunder mumps kusma fåresyge rotavirus*
+salmonella* campylobacter listeria legionella malaria dengue ebola zika hiv-smitt* fettlever*
+fatty_liver transplantasjon* transplantation* pacemaker hjertekrampe* kärlkramp* hypotension
+slaganfall* apopleksi* aneurisme* aneurysm* status_epilepticus cluster_headache* restless_legs
+muskelsvinn* huntington* amputert*
+amputation* amputer* stomi* colostomy ileostomi* ileostomy kateter* catheter* ernæringssonde*
+feeding_tube* peg-sonde* trakeostomi* tracheostomy magesår* magsår* mavesår* stomach_ulcer*
+emfysem* emphysema talassemi* thalassemia gastric_bypass slankeoperasjon* fedmeoperasjon*
+overvektsoperasjon* shaken_baby* fetal_alcohol* drug-exposed
+substance-exposed miscarried prenatal postpartum gynecologist* x-rays ct_scan* bloodwork
+blood_work ear_tubes tonsils_out adenoids hand_foot_mouth
+pinkeye hole_in_her_heart hole_in_his_heart sockersjuk* förkylningsastma*
+npf-utredning* lvm-hem*
+sukkersyge* sukkersjuk* mæslinger* meslingar* knoglebrud* beinbrot* vasskoppar* omgangssjuke*
+keisarsnitt* alkoholikar* avrusing* influenza
 """.split()
 WIDER_MEDICATION = """
 kokain* cocaine crack_cocaine amfetamin* amphetamine* metamfetamin* methamphetamine crystal_meth
@@ -348,6 +364,11 @@ sublocade espranor zubsolv
 ozempic wegovy mounjaro trulicity victoza saxenda jardiance forxiga
 glukagon* glucagon glucagen novolog tresiba levemir fiasp toujeo insulinpenn* insulin_pen*
 blodsukkermåler* glukosemåler* freestyle_libre dexcom
+anti-depressant* mood_stabilizer* mood_stabiliser* anti-anxiety_med* painkiller*
+pain_pills pain_meds psych_meds psychiatric_medication* lyckopiller* sömnmedel*
+lugnande_tabletter lugnande_medel lugnande_medicin
+beroligende_piller beroligende_medicin beroligende_tabletter beroligande_tablettar beroligande_medisin
+antidepressiv_medicin antidepressiv_medisin zopiclon*
 """.split()
 CONTRACEPTION = """
 morning-after_pill* morning_after_pill* plan_b angrepille* fortrydelsespille* dagen-efter-piller
@@ -365,7 +386,7 @@ HEALTH_SERVICES = """
 psykiatrin psykakut* psykakuten akutpsyk* akuttpsyk* bup-mottagning* bup-klinik* bup-poliklinik* bupen
 maria_ungdom mini-maria beroendeenhet* beroendemottagning* beroendecentrum* rusklinikk*
 ruspoliklinikk* alkoholenhed* misbrugscenter* spiseforstyrrelsesenhet* ätstörningsenhet*
-psych_eval* psychiatric_evaluation psychiatric_hold psych_hold psychiatric_unit psychiatric_hospital
+psych_eval* psychiatric_evaluation partial_hospitalization* mental_hospital psychiatric_hold psych_hold psychiatric_unit psychiatric_hospital
 psych_hospital inpatient_psych* detox_center detox_unit sober_living_home 5150 baker_act*
 gyn ob-gyn obgyn ob/gyn prenatal_care prenatal_appointment* mødrekontroll* svangerskapskontroll*
 """.split()
