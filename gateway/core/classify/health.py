@@ -159,8 +159,10 @@ HEALTH_STARTS = re.compile(
 # Inflammations by the organ: "bronkitt", "konjunktivit", "tonsillitis", "gastroenteritten".
 INFLAMMATIONS = re.compile(
     r"(?<![\w\-])(?:"
-    + trie_pattern(INFLAMED_ORGANS)
-    + r")(?:itis|itt(?:en|er|ene|ar|ane)?|it(?:en|er|ar|erna|ter|terne|ten)?)(?![\w])"
+    # The organ with "it" is the word's beginning: a message with no word that begins so
+    # is not searched ("ot" alone begins "other", "otit" begins no ordinary word).
+    + trie_pattern(organ + "it" for organ in INFLAMED_ORGANS)
+    + r")(?:is|t(?:en|er|ene|ar|ane)?|en|er|ar|erna|ter|terne|ten)?(?![\w])"
 )
 # Conditions, operations and examinations by their Greek and Latin endings:
 # "fibromyalgi", "neuropathy", "tonsillectomy", "koloskopi", "scoliosis".
@@ -215,12 +217,13 @@ _LOWER_ACRONYMS = re.compile(r"(?<![\w\-])(?:adhd|ptsd|ptss|ocd)(?![\w])")
 
 # The acronyms and compound endings are few fixed strings; most messages hold none of them.
 _ACRONYM_GATE = Gate([HEALTH_ACRONYMS])
-_LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS])
+# The Greek and Latin endings and the generic names share the compounds' gate: one pass
+# over the message looks for all of their strings, where asking for each in turn costs
+# more than running the patterns on the few messages that hold one.
+_LOWER_GATE = Gate([HEALTH_COMPOUNDS, _LOWER_ACRONYMS, MEDICAL_ENDINGS, GENERIC_NAMES])
 _DOSE_GATE = Gate([_NAMED_DOSE])
 _STARTS_GATE = Gate([HEALTH_STARTS], words=True)
-_GENERIC_GATE = Gate([GENERIC_NAMES])
 _INFLAMMATION_GATE = Gate([INFLAMMATIONS], words=True)
-_ENDINGS_GATE = Gate([MEDICAL_ENDINGS])
 # Each term begins a word: a message none of whose words begins like a term holds none.
 _WORDS_GATE = Gate([HEALTH_WORDS], words=True)
 
@@ -251,12 +254,33 @@ def _figurative(lower: str, start: int, end: int) -> bool:
 # A condition is written with its degree and its kind: "alvorlig depresjon", "høgt
 # blodtrykk", "terminal cancer"; "bipolar lidelse", "diabetes type 2", "methadone
 # programme". The whole phrase is the health information.
-_DEGREE_BEFORE = re.compile(
-    r"(?<![\w\-])(?:alvorlig|alvorleg|alvorlige|svær|svære|svår|svåra|kraftig|kronisk|kroniske|"
-    r"kroniska|akutt|akut|akuta|moderat|dyp|djup|dyb|severe|chronic|acute|moderate|terminal|"
-    r"clinical|klinisk|generalisert|generaliserad|generaliseret|generalized|generalised|høgt|"
-    r"høyt|højt|högt|lavt|lågt|high|low|postpartum|paranoid|early)\s$"
+_DEGREES = frozenset(
+    """
+    alvorlig alvorleg alvorlige svær svære svår svåra kraftig kronisk kroniske kroniska akutt
+    akut akuta moderat dyp djup dyb severe chronic acute moderate terminal clinical klinisk
+    generalisert generaliserad generaliseret generalized generalised høgt høyt højt högt lavt
+    lågt high low postpartum paranoid early
+    """.split()
 )
+# An adjective of a condition stands before it too: "astmatisk bronkit", "diabetic neuropathy".
+_CONDITION_ADJECTIVE = ("isk", "iske", "iska", "ic", "ical")
+
+
+def _degree_start(lower: str, start: int) -> int:
+    """Where the degree or adjective written before the condition at ``start`` begins."""
+    if start < 4 or lower[start - 1] != " ":
+        return start
+    before = lower.rfind(" ", max(0, start - 24), start - 1) + 1
+    if before == 0 and start - 1 > 23:
+        return start
+    word = lower[before : start - 1]
+    if word in _DEGREES or (
+        len(word) >= 5 and word.endswith(_CONDITION_ADJECTIVE) and word.isalpha()
+    ):
+        return before
+    return start
+
+
 _HEAD_AFTER = re.compile(
     r"\s(?:lidelse|lidelsen|liding|lidinga|sjukdom|sjukdomen|sykdom|sykdommen|sygdom|sygdommen|"
     r"disorder|type\s?(?:1|2|i|ii|one|two|en|to|ett|två)|typ\s?(?:1|2|ett|två)|programme|program|"
@@ -272,16 +296,14 @@ def find_health(text: str) -> Iterator[Entity]:
         hits += HEALTH_ACRONYMS.finditer(text)
     if _LOWER_GATE.open(lower):
         hits += [*HEALTH_COMPOUNDS.finditer(lower), *_LOWER_ACRONYMS.finditer(lower)]
-    if _STARTS_GATE.open(lower):
-        hits += HEALTH_STARTS.finditer(lower)
-    if _GENERIC_GATE.open(lower):
-        hits += GENERIC_NAMES.finditer(lower)
-    if _INFLAMMATION_GATE.open(lower):
-        hits += INFLAMMATIONS.finditer(lower)
-    if _ENDINGS_GATE.open(lower):
         hits += (
             m for m in MEDICAL_ENDINGS.finditer(lower) if not m.group().endswith(_NOT_CONDITIONS)
         )
+        hits += GENERIC_NAMES.finditer(lower)
+    if _STARTS_GATE.open(lower):
+        hits += HEALTH_STARTS.finditer(lower)
+    if _INFLAMMATION_GATE.open(lower):
+        hits += INFLAMMATIONS.finditer(lower)
     if _DOSE_GATE.open(lower):
         for m in _NAMED_DOSE.finditer(lower):
             if m.group("name") not in _NOT_A_MEDICINE:
@@ -296,5 +318,4 @@ def find_health(text: str) -> Iterator[Entity]:
         else:
             head = _HEAD_AFTER.match(lower, end)
             end = head.end() if head else end
-        degree = _DEGREE_BEFORE.search(lower, max(0, start - 16), start)
-        yield Entity(degree.start() if degree else start, end, "HEALTH", "health.lexicon", 0.85)
+        yield Entity(_degree_start(lower, start), end, "HEALTH", "health.lexicon", 0.85)
