@@ -369,6 +369,11 @@ pain_pills pain_meds psych_meds psychiatric_medication* lyckopiller* sömnmedel*
 lugnande_tabletter lugnande_medel lugnande_medicin
 beroligende_piller beroligende_medicin beroligende_tabletter beroligande_tablettar beroligande_medisin
 antidepressiv_medicin antidepressiv_medisin zopiclon*
+magnecyl malfin durogesic apozepam topimax giona bufomix otrivin nezeril dicillin eusaprim zitromax
+betnovat laxoberal duphalac novaluzid abasaglar lixiana centyl methotrexat remicade stelara yaz zoely
+qlaira restoril robaxin celebrex nasacort cephalexin paragard sprintec xulane biktarvy retin-a
+differin triamcinolon* mupirocin* nystatin* diphenhydramin* viloxazin* cyclobenzaprin* meloxicam
+fluticason* levalbuterol epinephrin* semaglutid* cefdinir oseltamivir tretinoin* cariprazin*
 """.split()
 CONTRACEPTION = """
 morning-after_pill* morning_after_pill* plan_b angrepille* fortrydelsespille* dagen-efter-piller
