@@ -150,3 +150,73 @@ def test_dose_and_ending_look_alikes(text: str) -> None:
 
 def test_us_number_with_the_area_code_in_brackets_and_no_space() -> None:
     assert spans("office (614)555-0147 ext. 12") == [("PHONE", "(614)555-0147")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Inflammations named by the organ, in each language's ending.
+        ("Emma har bronkitt igjen", "bronkitt"),
+        ("han fick konjunktivit på förskolan", "konjunktivit"),
+        ("hun har fået gastroenteritis", "gastroenteritis"),
+        ("she had tonsillitis all winter", "tonsillitis"),
+        # Greek and Latin endings of conditions and procedures.
+        ("mor har fibromyalgi", "fibromyalgi"),
+        ("he was diagnosed with scoliosis", "scoliosis"),
+        ("hon ska på koloskopi", "koloskopi"),
+        ("her dad has diabetic neuropathy", "diabetic neuropathy"),
+        # Operations by the organ.
+        ("hjerteoperasjonen gikk fint", "hjerteoperasjonen"),
+        ("hon väntar på en knäoperation", "knäoperation"),
+        # The word before names the illness.
+        ("his grandmother has lung cancer", "lung cancer"),
+        ("she has an egg allergy", "egg allergy"),
+        ("dad is off after knee surgery", "knee surgery"),
+        # The degree and the kind belong to the condition.
+        ("hun har alvorlig depresjon", "alvorlig depresjon"),
+        ("far har høgt blodtrykk", "høgt blodtrykk"),
+        ("mamma har bipolär sjukdom", "bipolär sjukdom"),
+        ("Ho har diabetes type 2", "diabetes type 2"),
+        ("his mother has terminal cancer", "terminal cancer"),
+        ("he is on the methadone programme", "methadone programme"),
+        # Services whose patients are known by the service alone.
+        ("hon var på psykakuten i natt", "psykakuten"),
+        ("ny tid hos psykiatrin på tisdag", "psykiatrin"),
+        ("han har time på BUP i morgen", "BUP"),
+        # Contraception, in each language.
+        ("hun har fått p-stav", "p-stav"),
+        ("hun tok en angrepille", "angrepille"),
+        ("hun købte dagen-efter-piller", "dagen-efter-piller"),
+        ("she got a Nexplanon put in", "Nexplanon"),
+        # Illegal drugs.
+        ("faren bruker kokain", "kokain"),
+        ("han har tagit amfetamin", "amfetamin"),
+        ("her boyfriend was using methamphetamine", "methamphetamine"),
+        # Medicines sold in the five countries.
+        ("Wilma fick Kåvepenin", "Kåvepenin"),
+        ("I gave him Tylenol", "Tylenol"),
+        ("hun har fået Pamol", "Pamol"),
+        ("mor har begynt på Voxra", "Voxra"),
+    ],
+)
+def test_health_families_by_kind(text: str, expected: str) -> None:
+    assert [s for t, s in spans(text) if t == "HEALTH"] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dear Ms Adeyemi, thank you for your letter",
+        "jeg har stor sympati for situasjonen",
+        "she showed real empathy",
+        "the diagnosis is in the report",
+        "the appointment is at the GP surgery",
+        "my client has a personal injury claim",
+        "Psykologen ser ingen grunn til uro",
+        "the expert psychologist is available that week",
+        "hun går til terapeut hver uke",
+        "the school nurse called about lice",
+    ],
+)
+def test_professions_look_alikes_and_injuries_are_not_health(text: str) -> None:
+    assert [t for t, _ in spans(text) if t == "HEALTH"] == []

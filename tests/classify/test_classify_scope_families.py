@@ -180,7 +180,7 @@ def test_thresholds_depend_on_what_backs_the_model() -> None:
         ("he takes Concerta and guanfacine", "guanfacine"),
         ("hun har hypotyreose", "hypotyreose"),
         ("diagnosed with gestational diabetes", "gestational diabetes"),
-        ("Ho har i tillegg diabetes type 2", "diabetes"),
+        ("Ho har i tillegg diabetes type 2", "diabetes type 2"),
         ("han har en tilknytningsforstyrrelse", "tilknytningsforstyrrelse"),
         ("hun er gravid i uke 12", "er gravid"),
         ("vi venter barn i mai", "venter barn"),
