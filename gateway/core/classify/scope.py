@@ -14,8 +14,12 @@ from functools import cached_property
 from .alternatives import Alternatives
 from .prefilter import Gate
 
-# Clause boundaries: punctuation, line breaks and the word "but" in every language.
-CLAUSE_BREAK = re.compile(r"[.!?;:\n]+|,|\s(?:men|but|fast|though|although|mens)\s")
+# Clause boundaries: punctuation, line breaks and the word "but" in every language
+# ("[.!?;:\n]+|,|\s(?:men|but|fast|though|although|mens)\s"), written to begin with one set
+# of characters so that the engine skips straight to the next candidate.
+CLAUSE_BREAK = re.compile(
+    r"[.!?;:\n,\s](?:(?<=[.!?;:\n])[.!?;:\n]*|(?<=,)|(?<=\s)(?:men|but|fast|though|although|mens)\s)"
+)
 SENTENCE_BREAK = re.compile(r"[.!?\n]+")
 _WORD = re.compile(r"[\w'’]+")
 
