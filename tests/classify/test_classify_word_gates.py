@@ -41,6 +41,12 @@ def test_word_starts_takes_the_rarest_word_of_a_phrase() -> None:
     assert words == (frozenset(), frozenset({"piller", "latter"}))
 
 
+def test_a_phrase_is_not_gated_on_a_word_most_messages_hold() -> None:
+    assert word_starts(re.compile(r"\b(?:for fun)\b")) == (frozenset(), frozenset({"fun"}))
+    years = word_starts(re.compile(r"\b(?:(?:i|in|fra) (?:19|20)\d\d)\b"))
+    assert years == (frozenset(), frozenset({"19", "20"}))
+
+
 def test_a_word_after_a_skippable_word_still_starts_a_word() -> None:
     words = word_starts(re.compile(r"\w+ (?:\w+ )?(?:years|months) ago"))
     assert words is not None
