@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import islice
+from operator import methodcaller
 from typing import Any
 
 from .concepts import CONTEXT_CONCEPTS
@@ -189,13 +191,15 @@ def risk_words(analysis: Analysis) -> str:
 # would reach the duty desk. Such a message raises a risk only through a rule or a frame.
 SHORT_MESSAGE_WORDS = 8
 TARGET_CONCEPTS = frozenset({"YOU", "STAFF"})
+_IS_WORD = methodcaller("startswith", "w:")
 
 
 def _too_short_to_judge(analysis: Analysis) -> bool:
     if any(h.concept in TARGET_CONCEPTS for h in analysis.concepts):
         return False
-    words = sum(1 for f in analysis.features if f.startswith("w:"))
-    return words < SHORT_MESSAGE_WORDS
+    # Its words are the ``w:`` features; counting stops once there are enough.
+    words = islice(filter(_IS_WORD, analysis.features), SHORT_MESSAGE_WORDS)
+    return len(list(words)) < SHORT_MESSAGE_WORDS
 
 
 def phrase_backs(analysis: Analysis, type_: str) -> str | None:

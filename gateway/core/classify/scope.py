@@ -479,11 +479,11 @@ class Scope:
 
     def joking_quote(self, start: int, end: int) -> bool:
         """Quoted words in a message that laughs ("jeg skal ta livet av deg" sa mormor 😂)."""
-        return (
-            bool(self.quotes)
-            and self.quoted(start, end)
-            and laughs_outside_quotes(self.lower, self.quotes)
-        )
+        return bool(self.quotes) and self.quoted(start, end) and self._laughs
+
+    @cached_property
+    def _laughs(self) -> bool:
+        return laughs_outside_quotes(self.lower, self.quotes)
 
     def quoted(self, start: int, end: int) -> bool:
         """Whether the span sits inside quotation marks: reported, not said now."""
