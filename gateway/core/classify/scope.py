@@ -233,6 +233,7 @@ _IDIOMS = re.compile(
 # The idioms, fiction and past-event words, matched only where their words occur.
 _IDIOM_MATCHES = Alternatives(_IDIOMS)
 NOT_REAL_MATCHES = Alternatives(NOT_REAL)
+_HYPOTHETICAL_MATCHES = Alternatives(_HYPOTHETICAL_PHRASES)
 
 
 def breaks(pattern: re.Pattern[str], text: str) -> list[int]:
@@ -292,7 +293,7 @@ def is_hypothetical(text: str, clause_start: int, start: int, *, phrases: bool =
     # "om" is "if" at the head of a clause (sv, nb, da) and "about" elsewhere.
     if before and before[0].lower() == "om" and len(before) <= 4:
         return True
-    return phrases and bool(_HYPOTHETICAL_PHRASES.search(text, clause_start, start))
+    return phrases and _HYPOTHETICAL_MATCHES.search(text, clause_start, start) is not None
 
 
 # Reported past or handled events and feelings, not a risk now.
