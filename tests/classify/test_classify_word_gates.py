@@ -41,6 +41,12 @@ def test_word_starts_takes_the_rarest_word_of_a_phrase() -> None:
     assert words == (frozenset(), frozenset({"piller", "latter"}))
 
 
+def test_a_phrase_is_not_gated_on_a_word_most_messages_hold() -> None:
+    assert word_starts(re.compile(r"\b(?:for fun)\b")) == (frozenset(), frozenset({"fun"}))
+    years = word_starts(re.compile(r"\b(?:(?:i|in|fra) (?:19|20)\d\d)\b"))
+    assert years == (frozenset(), frozenset({"19", "20"}))
+
+
 def test_a_word_after_a_skippable_word_still_starts_a_word() -> None:
     words = word_starts(re.compile(r"\w+ (?:\w+ )?(?:years|months) ago"))
     assert words is not None
@@ -137,6 +143,31 @@ def test_the_first_alternative_wins_at_one_position_as_in_the_engine() -> None:
     alternatives = Alternatives(pattern)
     assert alternatives._alternatives
     _same_matches(pattern, alternatives, "jeg holdt på å dø av latter av latter")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "slapå lek og på lek",
+        "på_lek, 2på lek, på lek",
+        "for fun|for funny|unfor fun",
+        "på lekplassen på lek",
+        "",
+    ],
+)
+def test_an_alternative_that_begins_at_a_word_boundary_is_found_where_the_engine_finds_it(
+    text: str,
+) -> None:
+    pattern = re.compile(r"\b(?:på lek)\b|\b(?:for fun)|(?<![\w])lek\b")
+    alternatives = Alternatives(pattern)
+    # Looked for by its letters, then kept only where the boundary stands.
+    assert alternatives._alternatives[0].finder is not None
+    assert alternatives._alternatives[2].finder is None
+    _same_matches(pattern, alternatives, text)
+    for pos in range(len(text) + 1):
+        for endpos in (pos, (pos + len(text)) // 2, len(text)):
+            expected = [m.span() for m in pattern.finditer(text, pos, endpos)]
+            assert [m.span() for m in alternatives.finditer(text, pos, endpos)] == expected
 
 
 _PIECES = sorted(

@@ -7,14 +7,19 @@ alternatives begin with a fixed word the engine can scan for, and most messages 
 words of only a few of them. ``Alternatives`` splits such a pattern into its alternatives
 and finds exactly the matches the whole pattern finds: the leftmost match first, and at
 one position the first alternative that matches there, as the engine itself would.
+
+An alternative that begins with a word boundary ("\\b(?:på lek)\\b") gives the engine no
+first letter to scan for either: it tries the boundary at every position. Such an
+alternative is looked for without its leading boundary, and each place found is kept only
+where the boundary holds, as the engine would have decided there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from .pattern_tree import PARSER
+from .pattern_tree import PARSER, C
 from .word_gates import WORD_GATES, word_bit
 
 # A group of alternatives between word boundaries: "\b(?:film|filmen|...)\b".
@@ -80,16 +85,57 @@ def split_alternatives(pattern: re.Pattern[str]) -> list[str] | None:
     return [prefix + piece + suffix for piece in pieces]
 
 
+def _is_word(c: str) -> bool:
+    """A word character as the engine reads ``\\w`` in a ``str`` pattern."""
+    return c.isalnum() or c == "_"
+
+
+class _Alternative:
+    """One alternative, and how to find its leftmost match from a position."""
+
+    __slots__ = ("finder", "pattern", "search")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.finder: re.Pattern[str] | None = None
+        self.search: Callable[[str, int, int], re.Match[str] | None] = pattern.search
+        tree = PARSER.parse(pattern.pattern, pattern.flags)
+        if (
+            pattern.pattern.startswith("\\b")
+            and not pattern.flags & re.ASCII
+            and len(tree) > 1
+            and tree[0] == (C.AT, C.AT_BOUNDARY)
+        ):
+            # The same pattern without its leading "\b": it may begin with fixed letters.
+            self.finder = re.compile(pattern.pattern[2:], pattern.flags)
+            self.search = self._search_at_boundary
+
+    def _search_at_boundary(self, text: str, pos: int, end: int) -> re.Match[str] | None:
+        """The leftmost match at or after ``pos`` where a word boundary stands (the engine
+        reads the boundary against the whole text before, and ``end`` after)."""
+        assert self.finder is not None
+        search = self.finder.search
+        while True:
+            m = search(text, pos, end)
+            if m is None:
+                return None
+            start = m.start()
+            before = start > 0 and _is_word(text[start - 1])
+            if before != (start < end and _is_word(text[start])):
+                return m
+            pos = start + 1
+
+
 class Alternatives:
     """A pattern's matches, found alternative by alternative (see the module)."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
-        self._alternatives: list[re.Pattern[str]] = []
+        self._alternatives: list[_Alternative] = []
         # Each alternative's word bit, one after another from bit ``_low`` (see ``_live``).
         self._low = 0
         self._mask = 0
-        self._last: tuple[int, list[re.Pattern[str]]] = (-1, [])
+        self._last: tuple[int, list[_Alternative]] = (-1, [])
         sources = split_alternatives(pattern)
         if sources is None:
             return
@@ -102,10 +148,10 @@ class Alternatives:
         # Each alternative searched alone pays off only when it can be skipped.
         low = bits[0].bit_length() - 1 if bits else 0
         if all(bits) and bits == [1 << (low + i) for i in range(len(bits))]:
-            self._alternatives = compiled
+            self._alternatives = [_Alternative(c) for c in compiled]
             self._low, self._mask = low, (1 << len(bits)) - 1
 
-    def _live(self, present: int) -> list[re.Pattern[str]]:
+    def _live(self, present: int) -> list[_Alternative]:
         """The alternatives whose words the message holds, in their order."""
         last = self._last
         if last[0] == present:

@@ -429,9 +429,9 @@ class ConceptIndex:
             table = self.prefix if entry.prefix and len(entry.words) == 1 else self.exact
             table.setdefault(entry.words[0], []).append(entry)
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
-        self._cache: dict[str, tuple[Entry, ...]] = {}
+        self._cache: dict[str, _Found] = {}
 
-    def _first(self, word: str) -> tuple[Entry, ...]:
+    def _first(self, word: str) -> _Found:
         """Entries whose first word matches ``word``; words repeat, so answers are kept."""
         cached = self._cache.get(word)
         if cached is not None:
@@ -445,19 +445,24 @@ class ConceptIndex:
                     found.append(entry)
         if len(self._cache) > 100_000:
             self._cache.clear()
-        self._cache[word] = answer = tuple(found)
+        self._cache[word] = answer = _Found.of(found)
         return answer
 
     def hits(self, toks: list[Token]) -> list[tuple[Concept, int, int]]:
         """``(concept, first token, token after the last)`` for every entry found."""
         found: list[tuple[Concept, int, int]] = []
         cache, first = self._cache, self._first
+        last = len(toks) - 1
         for i, tok in enumerate(toks):
-            entries = cache.get(tok[0])
-            if entries is None:
-                entries = first(tok[0])
+            known = cache.get(tok[0])
+            if known is None:
+                known = first(tok[0])
+            entries = known.entries
             if not entries:
                 continue
+            if known.seconds is not None and (i == last or not known.may_follow(toks[i + 1][0])):
+                # No phrase that begins here can go on with the next word.
+                entries = known.single
             seen: set[tuple[str, int]] = set()
             for entry in entries:
                 n = len(entry.words)
@@ -468,6 +473,37 @@ class ConceptIndex:
                     seen.add(key)
                     found.append((entry.concept, i, i + n))
         return found
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The entries one word begins, and what the next word must be for a phrase of them.
+
+    ``seconds`` are the phrases' second words (None: no phrase begins here), and
+    ``beginnings`` those that are a word beginning; ``single`` the one-word entries.
+    """
+
+    entries: tuple[Entry, ...]
+    single: tuple[Entry, ...]
+    seconds: frozenset[str] | None
+    beginnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entries: list[Entry]) -> _Found:
+        phrases = [e for e in entries if len(e.words) > 1]
+        return cls(
+            tuple(entries),
+            tuple(e for e in entries if len(e.words) == 1),
+            frozenset(e.words[1] for e in phrases) if phrases else None,
+            tuple({e.words[1] for e in phrases if e.prefix and len(e.words) == 2}),
+        )
+
+    def may_follow(self, word: str) -> bool:
+        """Whether ``word`` may be the second word of one of the phrases (see
+        ``_rest_matches``: it is the second word, or begins with it when that is last)."""
+        return (self.seconds is not None and word in self.seconds) or any(
+            map(word.startswith, self.beginnings)
+        )
 
 
 def _rest_matches(entry: Entry, toks: list[Token], i: int) -> bool:

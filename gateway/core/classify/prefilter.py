@@ -130,9 +130,14 @@ class Gate:
                     if w is not None:
                         self.bits |= WORD_GATES.add(w)
                 # A case-blind pattern also matches letters that lower-case to something
-                # else ("ı", "ſ"); the message is asked once which of those it holds.
-                blind = [_unsafe(w[0] | w[1]) for w in found if w is not None]
-                self._blind = frozenset("".join(blind) + self._unsafe)
+                # else ("ı", "ſ"); the message is asked once which of those it holds. A
+                # pattern that heeds case matches its words as written.
+                blind = [
+                    _unsafe(w[0] | w[1]) + self._unsafe
+                    for w, pattern in zip(found, patterns, strict=True)
+                    if w is not None and pattern.flags & re.IGNORECASE
+                ]
+                self._blind = frozenset("".join(blind))
                 WORD_GATES.watch(self._blind)
 
     def open(self, text: str) -> bool:

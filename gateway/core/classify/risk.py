@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import islice
+from operator import methodcaller
 from typing import Any
 
 from .concepts import CONTEXT_CONCEPTS
@@ -104,20 +106,21 @@ class RiskModel:
             trap_gate=float(trap["gate"]) if trap else 2.0,
         )
 
-    def probabilities(
-        self, features: frozenset[str]
-    ) -> tuple[list[float], list[tuple[str, tuple[float, ...]]]]:
-        """Each type's probability (then the trap model's, when there is one), and the
-        weighted features present (for explanations)."""
+    def probabilities(self, features: frozenset[str]) -> list[float]:
+        """Each type's probability, then the trap model's when there is one."""
         # Most of a message's features carry no weight: one look-up each (``map`` runs
         # in C) finds the rows of those that do, and the column sums run in C too.
-        found = list(map(self.weights.get, features))
+        rows = list(filter(None, map(self.weights.get, features)))
         biases = self._biases
-        if not any(found):
-            return [_sigmoid(bias) for bias in biases], []
-        present = [(f, w) for f, w in zip(features, found, strict=True) if w is not None]
-        sums = map(sum, zip(*[w for _, w in present], strict=True))
-        return [_sigmoid(bias + total) for bias, total in zip(biases, sums, strict=True)], present
+        if not rows:
+            return [_sigmoid(bias) for bias in biases]
+        sums = map(sum, zip(*rows, strict=True))
+        return [_sigmoid(bias + total) for bias, total in zip(biases, sums, strict=True)]
+
+    def weighted(self, features: frozenset[str]) -> list[tuple[str, tuple[float, ...]]]:
+        """The features that carry weight, with their weights (to explain a flag)."""
+        get = self.weights.get
+        return [(f, w) for f in features if (w := get(f)) is not None]
 
     @cached_property
     def _biases(self) -> tuple[float, ...]:
@@ -188,13 +191,15 @@ def risk_words(analysis: Analysis) -> str:
 # would reach the duty desk. Such a message raises a risk only through a rule or a frame.
 SHORT_MESSAGE_WORDS = 8
 TARGET_CONCEPTS = frozenset({"YOU", "STAFF"})
+_IS_WORD = methodcaller("startswith", "w:")
 
 
 def _too_short_to_judge(analysis: Analysis) -> bool:
     if any(h.concept in TARGET_CONCEPTS for h in analysis.concepts):
         return False
-    words = sum(1 for f in analysis.features if f.startswith("w:"))
-    return words < SHORT_MESSAGE_WORDS
+    # Its words are the ``w:`` features; counting stops once there are enough.
+    words = islice(filter(_IS_WORD, analysis.features), SHORT_MESSAGE_WORDS)
+    return len(list(words)) < SHORT_MESSAGE_WORDS
 
 
 def phrase_backs(analysis: Analysis, type_: str) -> str | None:
@@ -255,7 +260,8 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
         for risk in analysis.phrases:
             found.setdefault(risk.type, risk)
         return sorted(found.values(), key=lambda r: (r.start, r.type))
-    probabilities, present = model.probabilities(analysis.features)
+    probabilities = model.probabilities(analysis.features)
+    present: list[tuple[str, tuple[float, ...]]] | None = None  # read once a type is raised
     # A message that only sounds risky (a game, an idiom, a settled past event, a
     # reassuring doctor) raises nothing unless a phrase rule fires in scope.
     gated = model.trap_bias is not None and probabilities[len(model.types)] >= model.trap_gate
@@ -269,6 +275,8 @@ def decide(analysis: Analysis, model: RiskModel | None) -> list[Risk]:
             vetoed(gated, type_, framed) or not raises(p, words, framed, decision)
         ):
             continue
+        if present is None:
+            present = model.weighted(analysis.features)
         top = model.top(present, i)
         start, end = _evidence(analysis, type_, top)
         backing = phrase or frame
