@@ -180,8 +180,7 @@ def test_us_number_with_the_area_code_in_brackets_and_no_space() -> None:
         ("his mother has terminal cancer", "terminal cancer"),
         ("he is on the methadone programme", "methadone programme"),
         # Services whose patients are known by the service alone.
-        ("hon var på psykakuten i natt", "psykakuten"),
-        ("ny tid hos psykiatrin på tisdag", "psykiatrin"),
+        ("han går på beroendemottagningen", "beroendemottagningen"),
         ("han har time på BUP-klinikken i morgen", "BUP-klinikken"),
         # Contraception, in each language.
         ("hun har fått p-stav", "p-stav"),
@@ -216,9 +215,11 @@ def test_health_families_by_kind(text: str, expected: str) -> None:
         "the expert psychologist is available that week",
         "hun går til terapeut hver uke",
         "the school nurse called about lice",
-        # "BUP" alone is how families and caseworkers name the clinic all day; most writers
-        # leave it visible ("BUP-klinikken" and "psykakuten" above are marked).
+        # Psychiatric services by their common names, as families and caseworkers name them
+        # all day: most writers leave them visible.
         "han har time på BUP i morgen",
+        "ny tid hos psykiatrin på tisdag",
+        "hon var på psykakuten i natt",
     ],
 )
 def test_professions_look_alikes_and_injuries_are_not_health(text: str) -> None:
