@@ -37,10 +37,25 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.email.receipt_key import bounded_provider_id
 from gateway.intake import IntakeFinish, IntakeResult, take_queued
@@ -383,15 +398,32 @@ def _held(new_id: int, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt:
     )
 
 
-# Built once; ``keys`` expands to as many parameters as the batch has keys.
-_FILED_DIGESTS = (
-    select(Message.provider_id, SealedOriginal.sha256)
-    .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
-    .where(
-        Message.channel == bindparam("channel"),
-        Message.provider_id.in_(bindparam("keys", expanding=True)),
-    )
+# Built once. On PostgreSQL ``keys`` is one array parameter (``= ANY($2)``): the statement's
+# text is the same whatever the batch's size, so each connection prepares it once. An expanding
+# IN (SQLite's form) is a new text, a new PREPARE (a round trip on the answer path) and a new
+# entry in every connection's statement cache for every batch size from 1 to intake.batch_max.
+_FILED_DIGESTS = select(Message.provider_id, SealedOriginal.sha256).join(
+    SealedOriginal, SealedOriginal.id == Message.sealed_id
 )
+_FILED_DIGESTS_SQLITE = _FILED_DIGESTS.where(
+    Message.channel == bindparam("channel"),
+    Message.provider_id.in_(bindparam("keys", expanding=True)),
+)
+_FILED_DIGESTS_PG = _FILED_DIGESTS.where(
+    Message.channel == bindparam("channel"),
+    Message.provider_id == any_(bindparam("keys", type_=ARRAY(String))),
+)
+
+
+def _id_among(column: Any, ids: list[int], is_sqlite: bool) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL one array parameter, so that lists of every length
+    share one prepared statement (a burst's backlog is renewed and read back in lists of
+    up to a thousand ids, of a length that changes every time)."""
+    if is_sqlite:
+        in_list: ColumnElement[bool] = column.in_(ids)
+        return in_list
+    condition: ColumnElement[bool] = column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return condition
 
 
 async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], str]:
@@ -401,9 +433,11 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     under the same key are a different message. One query for the whole batch.
     """
     found: dict[tuple[str, str], str] = {}
+    sqlite = tx.session.get_bind().dialect.name == "sqlite"
+    statement = _FILED_DIGESTS_SQLITE if sqlite else _FILED_DIGESTS_PG
     for channel in {r.channel for r in batch}:
         keys = [r.key for r in batch if r.channel == channel]
-        rows = await tx.session.execute(_FILED_DIGESTS, {"channel": channel, "keys": keys})
+        rows = await tx.session.execute(statement, {"channel": channel, "keys": keys})
         found.update({(channel, str(key)): str(digest) for key, digest in rows.all()})
     return found
 
@@ -575,7 +609,7 @@ class ReceiptWorker:
                         await s.execute(
                             select(InboundReceipt)
                             .where(
-                                InboundReceipt.id.in_(chunk),
+                                _id_among(InboundReceipt.id, chunk, self.db.is_sqlite),
                                 InboundReceipt.lease_owner == self.owner,
                             )
                             .order_by(InboundReceipt.id)
@@ -743,7 +777,10 @@ class ReceiptWorker:
         # skipped, never waited for, so renewing cannot deadlock with it.
         mine = (
             select(InboundReceipt.id)
-            .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+            .where(
+                _id_among(InboundReceipt.id, ids, self.db.is_sqlite),
+                InboundReceipt.lease_owner == self.owner,
+            )
             .with_for_update(skip_locked=True)
         )
         async with self.db.transaction() as tx:
@@ -780,7 +817,10 @@ class ReceiptWorker:
             async with self.db.transaction() as tx:
                 await tx.session.execute(
                     update(InboundReceipt)
-                    .where(InboundReceipt.id.in_(chunk), InboundReceipt.lease_owner == self.owner)
+                    .where(
+                        _id_among(InboundReceipt.id, chunk, self.db.is_sqlite),
+                        InboundReceipt.lease_owner == self.owner,
+                    )
                     .values(lease_owner=None, lease_until=None)
                     .execution_options(synchronize_session=False)
                 )
