@@ -12,10 +12,13 @@ so what grows while a burst is answered and filed can be compared snapshot to sn
 from __future__ import annotations
 
 import atexit
+import gc
+import os
 import sys
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 FRAMES = 12
@@ -24,12 +27,27 @@ FRAMES = 12
 def _snapshots(out: Path, every: float) -> None:
     while not (out / "start").exists():
         time.sleep(0.1)
+    if os.environ.get("BENCH_MEMORY_TRACE") == "objects":
+        _object_counts(out, every)
+        return
     tracemalloc.start(FRAMES)
     began = time.monotonic()
     atexit.register(lambda: _dump(out, began))
     while True:
         time.sleep(every)
         _dump(out, began)
+
+
+def _object_counts(out: Path, every: float) -> None:
+    """Cheaper than tracing: the live objects by type and pymalloc's blocks, every ``every`` s."""
+    began = time.monotonic()
+    with (out / "objects.tsv").open("w") as log:
+        while True:
+            counts = Counter(type(o).__name__ for o in gc.get_objects())
+            top = " ".join(f"{name}={n}" for name, n in counts.most_common(40))
+            log.write(f"{time.monotonic() - began:.1f}\t{sys.getallocatedblocks()}\t{top}\n")
+            log.flush()
+            time.sleep(every)
 
 
 def _dump(out: Path, began: float) -> None:
