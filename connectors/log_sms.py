@@ -20,8 +20,7 @@ log = structlog.get_logger("connectors.log_sms")
 class LogSmsSender:
     def __init__(self, *, show_text: bool = False) -> None:
         # Nothing sent is kept here: the log line and the outbound message are the record. (A
-        # list of every envelope sent grew by about 1.5 KB per reply for the life of the
-        # process: 20 MB after a burst of 13,000 texts answered with a receipt each.)
+        # list of every envelope sent grew with every reply for the life of the process.)
         self.show_text = show_text
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
