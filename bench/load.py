@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -137,20 +138,52 @@ def cpu_seconds(pid: int) -> float:
 
 
 class RssSampler:
-    """Peak resident memory of a process, read from /proc while the load runs."""
+    """Resident memory of a process over time, read from /proc while the load runs.
 
-    def __init__(self, pid: int) -> None:
+    A thread reads ``VmRSS`` every ``interval`` seconds, so the report can say whether the
+    peak came while requests were answered or while the backlog was filed after; ``VmHWM``
+    (the kernel's own high-water mark) is the peak itself, including moments between reads.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.pid = pid
+        self.interval = interval
         self.peak_kb = 0
-        self.stop = False
+        self.samples: list[tuple[float, int]] = []  # (time.monotonic(), VmRSS kB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.read()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.read()
 
     def read(self) -> None:
         try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):  # the kernel's own high-water mark
-                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            lines = Path(f"/proc/{self.pid}/status").read_text().splitlines()
         except OSError:
-            pass
+            return
+        for line in lines:
+            if line.startswith("VmHWM:"):
+                self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            elif line.startswith("VmRSS:"):
+                self.samples.append((time.monotonic(), int(line.split()[1])))
+
+    def peak_between(self, start: float, end: float) -> int:
+        """The highest VmRSS read in [start, end] (kB; 0 when none was read)."""
+        return max((kb for t, kb in self.samples if start <= t <= end), default=0)
+
+    def at(self, moment: float) -> int:
+        """VmRSS read last before ``moment`` (kB)."""
+        before = [kb for t, kb in self.samples if t <= moment]
+        return before[-1] if before else 0
 
 
 def gateway_env(url: str, tmp: Path, port: int, checkout: Path | None) -> dict[str, str]:
@@ -248,30 +281,43 @@ def bench_one(label: str, url: str, args: argparse.Namespace, tmp: Path) -> None
         cli(env, tmp, checkout, "keys", "generate", "--file", str(tmp / "keys"))
     cli(env, tmp, checkout, "migrate")
     (tmp / "none.toml").write_text("")
+    command = ["-m", "gateway.cli", "--config", str(tmp / "none.toml"), "serve"]
+    if args.tracemalloc is not None:  # the same process, so the RSS read is still serve's
+        trace = [str(HERE / "memory_trace.py"), str(args.tracemalloc / label), "10", "--"]
+        command = [*trace, *command[2:]]
     serve = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--config", str(tmp / "none.toml"), "serve"],
+        [sys.executable, *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=checkout,
     )
     sampler = RssSampler(serve.pid)
+    sampler.start()
     try:
         wait_port(port, serve)
         wait_filed(port, serve, 60)  # ready: /readyz answers
+        if args.tracemalloc is not None:
+            (args.tracemalloc / label / "start").touch()  # what serving allocates, from here
+            time.sleep(1)
         cpu_before = cpu_seconds(serve.pid)
         started = time.monotonic()
         ours = run_wrk(port, requests_file, args.seconds, args.connections, args.threads)
         cpu_used = cpu_seconds(serve.pid) - cpu_before
         stopped = time.monotonic()
         backlog = waiting_receipts(port) or 0
-        sampler.read()
         filed_at = wait_filed(port, serve, args.filing_limit)
         cpu_filed = cpu_seconds(serve.pid) - cpu_before
-        sampler.read()
     finally:
+        sampler.stop()
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
+    if args.rss_log is not None:  # seconds from wrk's start, VmRSS in MB, the phase
+        with args.rss_log.with_suffix(f".{label}.tsv").open("w") as out:
+            for t, kb in sampler.samples:
+                phase = "ready" if t < started else "wrk" if t <= stopped else "filing"
+                phase = "filed" if t > filed_at else phase
+                out.write(f"{t - started:.2f}\t{kb / 1024:.1f}\t{phase}\n")
     total, distinct = asyncio.run(stored(url, f"SM{run}"))
     filing_seconds = filed_at - started
     ours_rps = ours["requests"] / ours["seconds"]
@@ -297,7 +343,12 @@ def bench_one(label: str, url: str, args: argparse.Namespace, tmp: Path) -> None
     # CPU time per answered request depends far less on what else the machine runs than
     # req/s does: the figure to compare between versions on a shared machine.
     print(
-        f"{'':10} serve peak RSS: {sampler.peak_kb / 1024:.0f} MB, "
+        f"{'':10} serve peak RSS: {sampler.peak_kb / 1024:.0f} MB (ready "
+        f"{sampler.at(started) / 1024:.0f}, highest while wrk ran "
+        f"{sampler.peak_between(started, stopped) / 1024:.0f}, at wrk's end "
+        f"{sampler.at(stopped) / 1024:.0f}, highest while filing "
+        f"{sampler.peak_between(stopped, filed_at) / 1024:.0f}, filed "
+        f"{sampler.at(filed_at) / 1024:.0f}), "
         f"serve CPU per answered request: {1000 * cpu_used / max(1, ours['ok']):.1f} ms "
         f"while wrk ran, {1000 * cpu_filed / max(1, total):.1f} ms per message filed"
     )
@@ -355,6 +406,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--filing-limit", type=float, default=1800, help="seconds to wait for the backlog"
+    )
+    parser.add_argument(
+        "--rss-log", type=Path, default=None, help="write serve's RSS over time to FILE.<db>.tsv"
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        default=None,
+        help="tracemalloc snapshots of serve every 10 s in DIR/<db>/ (slower: finds what grows)",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -19,7 +19,8 @@ log = structlog.get_logger("connectors.log_sms")
 
 class LogSmsSender:
     def __init__(self, *, show_text: bool = False) -> None:
-        self.sent: list[OutboundEnvelope] = []
+        # Nothing sent is kept here: the log line and the outbound message are the record. (A
+        # list of every envelope sent grew with every reply for the life of the process.)
         self.show_text = show_text
 
     async def send(self, out: OutboundEnvelope) -> SendOutcome:
@@ -36,5 +37,4 @@ class LogSmsSender:
             # "sms_text" is not a content key, so the console shows it (development only).
             fields["sms_text"] = out.body
         log.info("sms.would_send", **fields)
-        self.sent.append(out)
         return SendOutcome(ok=True, provider_id=f"LOG{out.idempotency_key[:28]}")

@@ -37,10 +37,25 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.core.email.receipt_key import bounded_provider_id
 from gateway.intake import IntakeFinish, IntakeResult, take_queued
@@ -100,6 +115,10 @@ class HeldReceipt:
     details: dict[str, Any]
     received_at: datetime
     attempts: int
+
+
+class _BatchRefused(Exception):
+    """The database refused a batch's INSERT: write it again, one receipt at a time."""
 
 
 class LeaseLost(Exception):
@@ -209,10 +228,20 @@ class ReceiptWriter:
                 return
 
     async def _write_batch(self, batch: list[Receipt]) -> list[_Outcome]:
-        """One transaction: the whole batch in one multi-row INSERT … ON CONFLICT DO NOTHING
-        (a savepoint around it); a receipt that conflicts, or a batch whose INSERT fails,
-        is then written one by one, each in a savepoint of its own, so one bad receipt never
-        fails its neighbours."""
+        """One transaction: the whole batch in one multi-row INSERT … ON CONFLICT DO NOTHING.
+
+        No savepoint around it: each is two more round trips on every batch, for a failure
+        that is rare. If the database refuses the INSERT (one row it will not take), the
+        transaction is rolled back and the batch written again in a new one, each receipt in
+        a savepoint of its own, so one bad receipt never fails its neighbours. A receipt that
+        conflicts (a retry of one still waiting, or a reused key) is settled on its own.
+        """
+        try:
+            return await self._write_rows(batch, together=True)
+        except _BatchRefused:
+            return await self._write_rows(batch, together=False)
+
+    async def _write_rows(self, batch: list[Receipt], *, together: bool) -> list[_Outcome]:
         now = self.clock()
         lease_until = now + timedelta(seconds=self.lease_seconds)
         out: list[_Outcome] = []
@@ -228,13 +257,13 @@ class ReceiptWriter:
                 seen.add((receipt.channel, row["receipt_key"]))
                 rows[i] = row
                 out.append(None)
-            inserted = await self._insert_all(tx, list(rows.values()))
+            inserted = await self._insert_all(tx, list(rows.values())) if together else {}
             for i, row in rows.items():
                 new_id = inserted.get((row["channel"], row["receipt_key"]))
                 try:
                     if new_id is not None:
                         out[i] = _held(new_id, batch[i], row)
-                    else:  # conflicted (or the batch insert failed): on its own
+                    else:  # conflicted, or the batch is written one by one
                         out[i] = await self._insert(tx, batch[i], row)
                 except SQLAlchemyError as exc:  # this receipt only: its savepoint rolled back
                     log.error("receipts.write_failed", error=type(exc).__name__)
@@ -282,6 +311,8 @@ class ReceiptWriter:
 
     async def _insert_all(self, tx: Tx, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
         """Insert every row at once, skipping conflicts; the ids of those inserted, by key.
+        Raises _BatchRefused when the database refuses the statement (the transaction is then
+        unusable on PostgreSQL: the caller starts again).
 
         One statement built once and executed with the rows as parameters (SQLAlchemy sends
         them as multi-row VALUES, compiled once): building ``.values(rows)`` per batch coerced
@@ -290,12 +321,11 @@ class ReceiptWriter:
         if not rows:
             return {}
         try:
-            async with tx.session.begin_nested():
-                result = await tx.session.execute(self._insert_statement(), rows)
-                return {(str(c), str(k)): int(i) for i, c, k in result.all()}
+            result = await tx.session.execute(self._insert_statement(), rows)
         except SQLAlchemyError as exc:  # e.g. one row the database refuses: one by one
             log.warning("receipts.batch_insert_failed", error=type(exc).__name__)
-            return {}
+            raise _BatchRefused from exc
+        return {(str(c), str(k)): int(i) for i, c, k in result.all()}
 
     def _insert_statement(self) -> Any:
         """``INSERT … ON CONFLICT (channel, receipt_key) DO NOTHING RETURNING id, channel,
@@ -316,16 +346,10 @@ class ReceiptWriter:
         try:
             return await self._insert_row(tx, receipt, row)
         except IntegrityError:
-            pass
-        stored = (
-            await tx.session.execute(
-                select(InboundReceipt.sha256).where(
-                    InboundReceipt.channel == receipt.channel,
-                    InboundReceipt.receipt_key == key,
-                )
-            )
-        ).scalar_one_or_none()
-        if stored is None or stored == digest or not receipt.key_may_be_reused:
+            stored = await self._stored_digest(tx, receipt.channel, key)
+            if stored is None:
+                raise  # refused for another reason than its key (a CHECK, a trigger): not stored
+        if stored == digest or not receipt.key_may_be_reused:
             return None  # a retry of a receipt still waiting: stored once
         # Other bytes under the same key (a reused Message-ID): a different message, kept.
         log.info("receipts.key_reused", channel=receipt.channel)
@@ -337,7 +361,20 @@ class ReceiptWriter:
         try:
             return await self._insert_row(tx, receipt, row)
         except IntegrityError:
-            return None
+            if await self._stored_digest(tx, receipt.channel, str(row["receipt_key"])) is None:
+                raise
+            return None  # the same bytes under the reused key: stored once
+
+    async def _stored_digest(self, tx: Tx, channel: str, key: str) -> str | None:
+        """The SHA-256 of the receipt waiting under ``key``; None when there is none."""
+        stored = (
+            await tx.session.execute(
+                select(InboundReceipt.sha256).where(
+                    InboundReceipt.channel == channel, InboundReceipt.receipt_key == key
+                )
+            )
+        ).scalar_one_or_none()
+        return None if stored is None else str(stored)
 
     async def _insert_row(
         self, tx: Tx, receipt: Receipt, row: dict[str, Any]
@@ -361,15 +398,32 @@ def _held(new_id: int, receipt: Receipt, row: dict[str, Any]) -> HeldReceipt:
     )
 
 
-# Built once; ``keys`` expands to as many parameters as the batch has keys.
-_FILED_DIGESTS = (
-    select(Message.provider_id, SealedOriginal.sha256)
-    .join(SealedOriginal, SealedOriginal.id == Message.sealed_id)
-    .where(
-        Message.channel == bindparam("channel"),
-        Message.provider_id.in_(bindparam("keys", expanding=True)),
-    )
+# Built once. On PostgreSQL ``keys`` is one array parameter (``= ANY($2)``): the statement's
+# text is the same whatever the batch's size, so each connection prepares it once. An expanding
+# IN (SQLite's form) is a new text, a new PREPARE (a round trip on the answer path) and a new
+# entry in every connection's statement cache for every batch size from 1 to intake.batch_max.
+_FILED_DIGESTS = select(Message.provider_id, SealedOriginal.sha256).join(
+    SealedOriginal, SealedOriginal.id == Message.sealed_id
 )
+_FILED_DIGESTS_SQLITE = _FILED_DIGESTS.where(
+    Message.channel == bindparam("channel"),
+    Message.provider_id.in_(bindparam("keys", expanding=True)),
+)
+_FILED_DIGESTS_PG = _FILED_DIGESTS.where(
+    Message.channel == bindparam("channel"),
+    Message.provider_id == any_(bindparam("keys", type_=ARRAY(String))),
+)
+
+
+def _id_among(column: Any, ids: list[int], is_sqlite: bool) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL one array parameter, so that lists of every length
+    share one prepared statement (a burst's backlog is renewed and read back in lists of
+    up to a thousand ids, of a length that changes every time)."""
+    if is_sqlite:
+        in_list: ColumnElement[bool] = column.in_(ids)
+        return in_list
+    condition: ColumnElement[bool] = column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return condition
 
 
 async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], str]:
@@ -379,9 +433,11 @@ async def _filed_digests(tx: Tx, batch: list[Receipt]) -> dict[tuple[str, str], 
     under the same key are a different message. One query for the whole batch.
     """
     found: dict[tuple[str, str], str] = {}
+    sqlite = tx.session.get_bind().dialect.name == "sqlite"
+    statement = _FILED_DIGESTS_SQLITE if sqlite else _FILED_DIGESTS_PG
     for channel in {r.channel for r in batch}:
         keys = [r.key for r in batch if r.channel == channel]
-        rows = await tx.session.execute(_FILED_DIGESTS, {"channel": channel, "keys": keys})
+        rows = await tx.session.execute(statement, {"channel": channel, "keys": keys})
         found.update({(channel, str(key)): str(digest) for key, digest in rows.all()})
     return found
 
@@ -420,6 +476,20 @@ async def receipt_backlog(db: Database, now: datetime | None = None) -> Backlog:
     oldest_at = min((t for t in (as_utc(r[2]) for r in rows) if t is not None), default=None)
     age = ((now or utcnow()) - oldest_at).total_seconds() if oldest_at is not None else None
     return Backlog(sum(by_channel.values()), age, by_channel)
+
+
+async def oldest_receipt_age(db: Database, now: datetime) -> float | None:
+    """Seconds the first receipt still waiting was committed ago (None when none waits): one
+    look-up by primary key, whatever the backlog."""
+    async with db.read() as s:
+        at = (await s.execute(_OLDEST_RECEIPT)).scalar_one_or_none()
+    received = as_utc(at)
+    return None if received is None else (now - received).total_seconds()
+
+
+_OLDEST_RECEIPT = select(InboundReceipt.received_at).order_by(InboundReceipt.id).limit(1)
+# A backlog older than the bound is logged at most this often (seconds), with its count.
+BACKLOG_WARN_EVERY = 60.0
 
 
 class ReceiptWorker:
@@ -539,7 +609,7 @@ class ReceiptWorker:
                         await s.execute(
                             select(InboundReceipt)
                             .where(
-                                InboundReceipt.id.in_(chunk),
+                                _id_among(InboundReceipt.id, chunk, self.db.is_sqlite),
                                 InboundReceipt.lease_owner == self.owner,
                             )
                             .order_by(InboundReceipt.id)
@@ -707,7 +777,10 @@ class ReceiptWorker:
         # skipped, never waited for, so renewing cannot deadlock with it.
         mine = (
             select(InboundReceipt.id)
-            .where(InboundReceipt.id.in_(ids), InboundReceipt.lease_owner == self.owner)
+            .where(
+                _id_among(InboundReceipt.id, ids, self.db.is_sqlite),
+                InboundReceipt.lease_owner == self.owner,
+            )
             .with_for_update(skip_locked=True)
         )
         async with self.db.transaction() as tx:
@@ -744,16 +817,29 @@ class ReceiptWorker:
             async with self.db.transaction() as tx:
                 await tx.session.execute(
                     update(InboundReceipt)
-                    .where(InboundReceipt.id.in_(chunk), InboundReceipt.lease_owner == self.owner)
+                    .where(
+                        _id_among(InboundReceipt.id, chunk, self.db.is_sqlite),
+                        InboundReceipt.lease_owner == self.owner,
+                    )
                     .values(lease_owner=None, lease_until=None)
                     .execution_options(synchronize_session=False)
                 )
 
     async def _warn_if_old(self) -> None:
-        """Log when the oldest receipt waits longer than the configured bound (at most each
-        poll interval); /readyz and the metrics show the same."""
+        """Log when the oldest receipt waits longer than the configured bound; /readyz and the
+        metrics show the same.
+
+        Called at every poll, also in a burst with thousands waiting: so it looks up only the
+        oldest receipt by its primary key (ids follow the order receipts were committed in),
+        and counts what waits only when it warns, at most once per BACKLOG_WARN_EVERY."""
         warn = self.settings.email.receipt_backlog_warn_seconds
         try:
+            oldest = await oldest_receipt_age(self.db, self.clock())
+            if oldest is None or oldest <= warn:
+                return
+            if time.monotonic() - self._warned_at < BACKLOG_WARN_EVERY:
+                return
+            self._warned_at = time.monotonic()
             backlog = await receipt_backlog(self.db, self.clock())
         except StoreUnavailable:
             return
