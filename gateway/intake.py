@@ -153,26 +153,24 @@ async def seal_into(tx: Tx, keyring: Keyring, data: bytes, context: bytes) -> Se
     return await tx.session.run_sync(seal_sync, keyring, data, context)
 
 
+def _sealed_row(keyring: Keyring, data: bytes, context: bytes) -> dict[str, Any]:
+    """The ``sealed_original`` row that stores ``data`` encrypted under the current key."""
+    blob = keyring.seal(data, context)
+    return {
+        "key_id": blob.key_id,
+        "nonce": blob.nonce,
+        "ciphertext": blob.ciphertext,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "created_at": utcnow(),
+    }
+
+
 def seal_sync(session: Session, keyring: Keyring, data: bytes, context: bytes) -> Sealed:
     """``seal_into`` inside ``AsyncSession.run_sync``, with the other writes of a message."""
-    blob = keyring.seal(data, context)
-    digest = hashlib.sha256(data).hexdigest()
-    new_id = (
-        session.connection()
-        .execute(
-            inserting(_SEALED),
-            {
-                "key_id": blob.key_id,
-                "nonce": blob.nonce,
-                "ciphertext": blob.ciphertext,
-                "sha256": digest,
-                "size": len(data),
-                "created_at": utcnow(),
-            },
-        )
-        .scalar_one()
-    )
-    return Sealed(int(new_id), digest, len(data))
+    row = _sealed_row(keyring, data, context)
+    new_id = session.connection().execute(inserting(_SEALED), row).scalar_one()
+    return Sealed(int(new_id), row["sha256"], len(data))
 
 
 _SEALED = cast(Table, SealedOriginal.__table__)
@@ -193,19 +191,9 @@ _MESSAGE_AFTER_SEAL = (
 def seal_riding_sync(session: Session, keyring: Keyring, data: bytes, context: bytes) -> str:
     """SQLite: ``seal_sync`` without waiting for the row's id; the very next statement must
     be the INSERT that points at it (``_MESSAGE_AFTER_SEAL``). Returns the SHA-256."""
-    blob = keyring.seal(data, context)
-    digest = hashlib.sha256(data).hexdigest()
-    session.connection().execute(
-        _SEALED_RIDING,
-        {
-            "key_id": blob.key_id,
-            "nonce": blob.nonce,
-            "ciphertext": blob.ciphertext,
-            "sha256": digest,
-            "size": len(data),
-            "created_at": utcnow(),
-        },
-    )
+    row = _sealed_row(keyring, data, context)
+    session.connection().execute(_SEALED_RIDING, row)
+    digest: str = row["sha256"]
     return digest
 
 

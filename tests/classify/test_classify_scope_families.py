@@ -86,6 +86,11 @@ def _risk_words_in_scope(text: str, word: str) -> list[bool]:
         # Asked whether, and answered no.
         ("legen spurte om jeg har tanker om å ta livet mitt og jeg sa nei", "livet"),
         ("the nurse asked if she wanted to hurt herself and she said no", "hurt"),
+        # Toy guns and video games by name.
+        ('ella sa "pappa eg skal skyte deg" med vassgevær i parken', "skyte"),
+        ("he shot me ten times with his squirt gun", "shot"),
+        ("bro jeg dræbte hele holdet i valorant i går", "dræbte"),
+        ("han sa han skulle drepe meg i counter-strike", "drepe"),
     ],
 )
 def test_families_of_hard_negatives_are_out_of_scope(text: str, word: str) -> None:
@@ -115,6 +120,8 @@ def test_families_of_hard_negatives_are_out_of_scope(text: str, word: str) -> No
         ("legen spurte om jeg har tanker om å ta livet mitt og jeg sa ja", "livet"),
         ("hon gömmer sig under sangen och styvpappa slår henne", "slår"),
         ("jeg tror han kommer til å drepe meg", "drepe"),
+        # A course elsewhere in the message leaves a real event in scope.
+        ("Vi var på kurs i går. Stefaren slo henne i natt, hun er 4 år", "slo"),
     ],
 )
 def test_real_risks_stay_in_scope(text: str, word: str) -> None:
@@ -129,11 +136,43 @@ def test_real_risks_stay_in_scope(text: str, word: str) -> None:
         ("det viste seg å være fjernsynet", "handled"),
         ("jeg skal ta deg i fifa haha", "laughter"),
         ("hun får sertralin 50 mg", "medical"),
+        # A course, lesson or prevention programme about the risk.
+        ("Vi inviterer til kurs i forebygging av selvskading for ansatte", "training"),
+        ("Hele personalet har været på kursus i opsporing af omsorgssvigt", "training"),
+        ("Melvin har gått en kurs om första hjälpen för psykisk hälsa", "training"),
+        ("The practice is closed for a training day on self-harm in young people", "training"),
+        ("kayden learnt at school today about stranger danger", "training"),
+        ("guled siger de har lart i skolen om vold i familien", "training"),
+        # A professional or a witness explains what looked like a risk.
+        ("Inget tyder på misshandel, förklaringen stämmer med skadans läge", "explained"),
+        ("The bruises are consistent with his condition; no safeguarding concerns", "explained"),
+        ("Tilbakemelding: ingen bekymring etter helsesamtalen", "explained"),
+        ("Han har en känd blödarsjuka, diagnosen är bekräftad", "explained"),
+        ("Viggo faldt fra klatrestativet, det var et uheld som pædagogen så", "explained"),
+        # A question asked while nothing has happened.
+        ("bara undrar rent allmänt, inget har hänt", "asking"),
+        ("nowt has happened just want to know where i stand", "asking"),
+        ("Eit spørsmål om framtida, ikkje noko akutt", "asking"),
+        ("Just a question, no need to worry", "asking"),
     ],
 )
 def test_message_context_is_a_feature(text: str, context: str) -> None:
     assert context in message_context(lower_in_place(text))
     assert "c:" + context in analyse(text).features
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg vil drepe deg",
+        "han slo henne i går kveld, hun er 4 år",
+        "I have taken all my pills",
+        "mamma er full og vi er alene hjemme",
+    ],
+)
+def test_ordinary_risk_messages_say_nothing_that_settles_them(text: str) -> None:
+    contexts = set(message_context(lower_in_place(text)))
+    assert not contexts & {"training", "explained", "asking"}
 
 
 def test_words_after_a_negation_are_features_of_their_own() -> None:
@@ -257,6 +296,11 @@ def test_a_date_before_an_amount_stays_a_date() -> None:
         'Ella skrek "jeg dreper deg" til broren over siste pølsa, fem minutter etter var de venner igjen',
         'my lad shouted "I\'ll kill you" at his mate over the controller, we all laughed about it',
         'hon sa "jag ska döda dig" när jag tog hennes kaffe, vi är fortfarande vänner',
+        # Disowned as mere talk, the way people say it.
+        'faren min sier alltid at han skal "banke vettet inn" i roger. det er bare prat',
+        'min mor siger "jeg slår dig" når jeg ik rydder op, det er bare sådan mødre siger',
+        'the coach said "ill strangle you" if he missed again, just banter',
+        'morfar sa "jag skjuter dig" till katten, det är ett talesätt han har',
     ],
 )
 def test_a_quoted_threat_said_in_play_raises_no_threat(text: str) -> None:
@@ -271,6 +315,8 @@ def test_a_quoted_threat_said_in_play_raises_no_threat(text: str) -> None:
         'Faren ropte "jeg dreper deg" til saksbehandleren i resepsjonen',
         # Laughter inside the quote is part of what was said.
         'Han skrev "jag ska döda dig, du och alla som skrattade"',
+        # Mere talk denied: "it was not just talk".
+        'Han sa "jeg dreper deg" til saksbehandleren. Han mente det, det var ikke bare prat',
     ],
 )
 def test_a_quoted_threat_with_one_man_laughing_stays_a_threat(text: str) -> None:
